@@ -1,0 +1,320 @@
+"""The Python API: load a ``.nn`` file, compile a query to a file, solve it, decode answers.
+
+>>> import nncc
+>>> doc = nncc.load("examples/xor.nn")
+>>> comp = nncc.compile(doc.query(), "smtlib", "xor.smt2")   # IR, symbol map, the file
+>>> ans = nncc.solve(doc.query(), solver="z3")
+>>> ans.status, ans.check.accuracy, ans.params["h.weight"].shape
+('solution', 1.0, (4, 2))
+
+The command line (:mod:`nncc.cli`) is a thin layer over these functions.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .encodings.train import encode_train
+from .encodings.train_relu import Encoded, params_from_groups
+from .errors import CheckFailed, InputError, SolverError, TargetError
+from .ir.program import Logic, Program
+from .passes.bool_product_linearisation import BoolProductLinearisation
+from .passes.nonzero_big_m import NonzeroBigM
+from .passes.reduction import apply_chain, invert_chain
+from .passes.relu_big_m import ReluBigM
+from .passes.strict_epsilon import DEFAULT_EPSILON, StrictEpsilon
+from .problem.query import Document, TrainQuery
+from .progress import Progress
+from .roundtrip.check_training import TrainingCheck, check_training
+from .solvers.result import ERROR, NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
+
+TARGETS = ("smtlib", "mps", "lp")
+FORMAT_SUFFIX = {"smtlib": ".smt2", "mps": ".mps", "lp": ".lp"}
+# auto: a MILP solver first where the query is MILP-expressible, else SMT
+AUTO_ORDER_MILP = ["highs", "cbc", "z3", "cvc5"]
+AUTO_ORDER_SMT = ["z3", "cvc5"]
+
+
+def load(path: str, text: str | None = None) -> Document:
+    """Parse and check a ``.nn`` file; raise :class:`~nncc.errors.InputError` on bad input."""
+    from .frontend.checker import load_document
+    return load_document(path, text)
+
+
+@dataclass
+class Compilation:
+    """A query lowered to one target: the encoding, the final IR, the symbol map
+    and (when written) the path of the file."""
+
+    query: TrainQuery
+    target: str
+    encoded: Encoded
+    program: Program  # after the target's passes
+    passes: list[dict]
+    symbol_map: object
+    logic: Logic
+    path: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        prog = self.program
+        return {"query": self.query.name, "target": self.target, "logic": self.logic.smt,
+                "milp": self.logic.milp, "encoding": self.encoded.description,
+                "notes": self.encoded.notes, "variables": prog.var_counts(),
+                "constraints": prog.n_rows, "nonzeros": prog.nnz, "blocks": prog.stats(),
+                "passes": self.passes}
+
+
+def _milp_passes(epsilon: float):
+    return [StrictEpsilon(epsilon), ReluBigM(), BoolProductLinearisation(), NonzeroBigM()]
+
+
+def lower(query: TrainQuery, target: str, *, epsilon: float = DEFAULT_EPSILON,
+          encoded: Encoded | None = None) -> Compilation:
+    """Encode ``query`` and apply the passes ``target`` needs (no file is written)."""
+    if target not in TARGETS:
+        raise InputError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
+    t0 = time.perf_counter()
+    enc = encoded or encode_train(query, nonzero_eps=epsilon)
+    t1 = time.perf_counter()
+    logic = enc.program.logic()
+    prog, invs = enc.program, []
+    if target in ("mps", "lp"):
+        if logic.nonlinear:
+            why = "; ".join(enc.notes)
+            raise TargetError(
+                f"query '{query.name}' needs {logic.smt}: {logic.why_not_milp}. "
+                f"Use --target smtlib (z3 or cvc5)" + (f" [{why}]" if why else ""), query.pos)
+        prog, invs = apply_chain(prog, _milp_passes(epsilon))
+    t2 = time.perf_counter()
+    from .writers.symbol_map import SymbolMap
+    extra = {"source": os.path.abspath(query.network.pos.file) if query.network.pos else None,
+             "query": query.name, "encoding": enc.inverse, "passes": invs,
+             "original_n_vars": enc.program.n_vars,
+             "original_groups": [g.to_json() for g in enc.program.groups
+                                 if g.name in enc.program.answer_groups],
+             "logic": logic.smt}
+    smap = SymbolMap.from_program(prog, target=target, extra=extra)
+    return Compilation(query, target, enc, prog, invs, smap, logic,
+                       seconds={"encode": t1 - t0, "passes": time.perf_counter() - t1})
+
+
+def write_target(comp: Compilation, stream, *, relu_encoding: str | None = None,
+                 objective: bool = True) -> None:
+    """Write the compiled program in its target format to a binary stream."""
+    if comp.target == "smtlib":
+        from .writers.smtlib_writer import write_smtlib
+        write_smtlib(comp.program, stream, logic=comp.logic.smt,
+                     relu_encoding=relu_encoding or comp.query.relu_encoding, objective=objective)
+    elif comp.target == "mps":
+        from .writers.mps_writer import write_mps
+        write_mps(comp.program, stream)
+    else:
+        from .writers.lp_writer import write_lp
+        write_lp(comp.program, stream)
+
+
+def compile(query: TrainQuery, target: str, out: str | None = None, *,
+            epsilon: float = DEFAULT_EPSILON, relu_encoding: str | None = None,
+            write_map: bool = True, progress: Progress | None = None) -> Compilation:
+    """Lower ``query`` to ``target`` and write it to ``out`` (a path, ``"-"`` for
+    standard output, or ``None`` to write nothing). With a path, the symbol map
+    is written beside it as ``<out>.map.json``. Files are written atomically."""
+    progress = progress or Progress(False)
+    comp = lower(query, target, epsilon=epsilon)
+    progress.stage(f"encoded: {comp.encoded.description}; {comp.program.nnz:,} nonzeros")
+    if out is None:
+        return comp
+    t0 = time.perf_counter()
+    if out == "-":
+        import sys
+        buf = sys.stdout.buffer
+        write_target(comp, buf, relu_encoding=relu_encoding)
+        buf.flush()
+    else:
+        from .roundtrip.atomic import atomic_output
+        with atomic_output(out) as f:
+            write_target(comp, f, relu_encoding=relu_encoding)
+        comp.path = out
+        if write_map:
+            comp.symbol_map.save(out + ".map.json")
+    comp.seconds["write"] = time.perf_counter() - t0
+    progress.stage(f"wrote {comp.target} ({comp.seconds['write']:.2f} s)")
+    return comp
+
+
+@dataclass
+class Answer:
+    """A solver's answer mapped back to the network and re-checked.
+
+    ``status`` is one of ``solution``, ``no_solution``, ``unknown``, ``error``,
+    or ``check_failed`` when the solver's values broke the query in the
+    forward pass (then ``params`` must not be used as a result).
+    """
+
+    status: str
+    query: TrainQuery | None
+    params: dict[str, np.ndarray] | None = None
+    check: TrainingCheck | None = None
+    result: SolverResult | None = None
+    compilation: Compilation | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def report(self) -> dict:
+        """A JSON-able report (``nncc solve --json``)."""
+        r = self.result
+        comp = self.compilation
+        out = {"status": self.status, "query": self.query.name if self.query else None,
+               "solver": r.solver if r else None, "solver_version": r.version if r else None,
+               "solver_seconds": r.seconds if r else None, "message": r.message if r else "",
+               "seconds": self.seconds, "notes": self.notes}
+        if comp is not None:
+            out["ir"] = {"target": comp.target, "logic": comp.logic.smt,
+                         "variables": comp.program.var_counts(), "constraints": comp.program.n_rows,
+                         "nonzeros": comp.program.nnz, "encoding": comp.encoded.description}
+        if self.check is not None:
+            out["check"] = self.check.to_json()
+        if r is not None and r.approximate:
+            out["approximated_values"] = len(r.approximate)
+        return out
+
+    def save_npz(self, path: str) -> None:
+        from .roundtrip.npz_writer import write_npz
+        self._require_checked()
+        write_npz(path, self.params)
+
+    def save_onnx(self, path: str) -> None:
+        from .roundtrip.onnx_export import write_onnx
+        self._require_checked()
+        write_onnx(path, self.query.network, self.params)
+
+    def _require_checked(self) -> None:
+        if self.status != SOLUTION or self.params is None:
+            raise CheckFailed(f"no checked answer to write (status: {self.status})")
+
+
+def pick_solver(registry, solver: str, logic: Logic):
+    """The solver spec to use: the named one, or for ``auto`` the first available
+    that takes the query's logic."""
+    if solver != "auto":
+        spec = registry.get(solver)
+        if not logic.milp and "smtlib" not in spec.formats:
+            raise TargetError(f"solver {solver} reads {'/'.join(spec.formats)} only, but the query "
+                              f"needs {logic.smt} ({logic.why_not_milp}): use --solver z3 or cvc5")
+        return spec
+    prefer = AUTO_ORDER_MILP if logic.milp else AUTO_ORDER_SMT
+    return registry.auto(["smtlib", "mps", "lp"], logic.smt, logic.milp, prefer=prefer)
+
+
+def solve(query: TrainQuery, solver: str = "auto", *, time_limit: float | None = None,
+          epsilon: float = DEFAULT_EPSILON, relu_encoding: str | None = None,
+          keep_file: str | None = None, registry=None, progress: Progress | None = None) -> Answer:
+    """Compile ``query`` for ``solver``, run it, map the values back and re-check them.
+
+    Never raises for a solver's "no solution" / "unknown": see ``Answer.status``.
+    Raises :class:`SolverError` when the solver is missing or its output is unreadable.
+    """
+    from .solvers.registry import load_registry
+    from .solvers.runner import solve_file
+
+    progress = progress or Progress(False)
+    t0 = time.perf_counter()
+    registry = registry or load_registry()
+    enc = encode_train(query, nonzero_eps=epsilon)
+    spec = pick_solver(registry, solver, enc.program.logic())
+    target = "smtlib" if "smtlib" in spec.formats else ("mps" if "mps" in spec.formats else "lp")
+    comp = lower(query, target, epsilon=epsilon, encoded=enc)
+    progress.stage(f"encoded ({comp.encoded.description}); {comp.logic.smt}, "
+                   f"{comp.program.n_vars:,} variables, {comp.program.nnz:,} nonzeros")
+    with tempfile.TemporaryDirectory(prefix="nncc-") as tmp:
+        path = keep_file or os.path.join(tmp, "query" + FORMAT_SUFFIX[target])
+        t1 = time.perf_counter()
+        with open(path, "wb") as f:
+            write_target(comp, f, relu_encoding=relu_encoding, objective=False)
+        comp.path = path
+        t2 = time.perf_counter()
+        progress.stage(f"wrote {target} for {spec.name}")
+        result = solve_file(spec, path, target, time_limit=time_limit,
+                            on_progress=progress.solver(spec.name), workdir=tmp)
+        progress.done()
+    ans = answer_from_result(query, comp, result)
+    ans.seconds = {"compile": t1 - t0, "write": t2 - t1, "solve": result.seconds,
+                   "total": time.perf_counter() - t0}
+    progress.stage(f"{ans.status}" + (f", accuracy {ans.check.accuracy:.1%}" if ans.check else ""))
+    return ans
+
+
+def answer_from_result(query: TrainQuery | None, comp: Compilation, result: SolverResult) -> Answer:
+    """Values by solver name -> parameters -> forward-pass check."""
+    notes = list(comp.encoded.notes)
+    if result.status == NO_SOLUTION:
+        return Answer(NO_SOLUTION, query, result=result, compilation=comp, notes=notes)
+    if result.status == ERROR:
+        raise SolverError(f"{result.solver}: {result.message or 'solver failed'}")
+    if result.status == UNKNOWN and not result.has_incumbent:
+        return Answer(UNKNOWN, query, result=result, compilation=comp, notes=notes)
+    params = params_from_values(comp.symbol_map, result)
+    if result.approximate:
+        notes.append(f"{len(result.approximate)} values were irrational (algebraic numbers) and "
+                     "were approximated in float64")
+    if query is None:
+        return Answer(result.status, None, params, None, result, comp, notes)
+    check = check_training(query, params)
+    status = result.status if check.ok else "check_failed"
+    return Answer(status, query, params, check, result, comp, notes)
+
+
+def params_from_values(smap, result: SolverResult) -> dict[str, np.ndarray]:
+    """Network parameters from a solver's values, through the symbol map's inverse data."""
+    default = 0.0 if getattr(result, "missing_means_zero", False) else np.nan
+    vec = smap.vector(result.values, default=default)
+    x = invert_chain(vec, smap.extra.get("passes", []))
+    from .ir.program import VarGroup
+    groups = {}
+    for gj in smap.extra["original_groups"]:
+        g = VarGroup.from_json(gj)
+        groups[g.name] = x[g.offset:g.offset + g.size].reshape(g.shape)
+    missing = [k for k, v in groups.items() if np.any(np.isnan(v))]
+    if missing:
+        raise SolverError(f"{result.solver or 'solver'}: the answer gives no value for "
+                          + ", ".join(missing))
+    return params_from_groups(smap.extra["encoding"], groups)
+
+
+def decode(map_path: str, output_path: str, *, recheck: bool = True) -> Answer:
+    """Read the output of a solver run by hand (z3 / cvc5 text, cbc or highs
+    solution file) back into parameters, using the symbol map written by
+    :func:`compile`. The answer is re-checked when the ``.nn`` source named in
+    the map can still be read."""
+    from .solvers.output_detect import parse_any_output
+    from .writers.symbol_map import SymbolMap
+
+    try:
+        smap = SymbolMap.load(map_path)
+    except FileNotFoundError:
+        raise InputError(f"{map_path}: no such symbol map") from None
+    try:
+        text = open(output_path, encoding="utf-8", errors="replace").read()
+    except OSError as e:
+        raise InputError(f"{output_path}: {e.strerror}") from None
+    result = parse_any_output(text, output_path)
+    query = None
+    notes = []
+    src = smap.extra.get("source")
+    if recheck and src and os.path.exists(src):
+        query = load(src).query(smap.extra.get("query"))
+    elif recheck:
+        notes.append(f"not re-checked: the source {src} is gone")
+    enc = Encoded(Program(), smap.extra["encoding"], "", [])
+    comp = Compilation(query, smap.target, enc, Program(), smap.extra.get("passes", []), smap,
+                       Logic(True, False, False, smap.extra.get("logic", ""), True))
+    ans = answer_from_result(query, comp, result)
+    ans.notes += notes
+    return ans

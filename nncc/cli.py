@@ -1,0 +1,266 @@
+"""The ``nncc`` command: a thin layer over :mod:`nncc.api`.
+
+Messages go to standard error, answers and written files to standard output
+or ``-o``. Exit codes are listed in :mod:`nncc.errors` and README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+
+from . import errors
+from .errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, NnccError
+
+STATUS_EXIT = {"solution": EXIT_FOUND, "no_solution": EXIT_NO_ANSWER, "unknown": EXIT_UNKNOWN,
+               "check_failed": EXIT_CHECK_FAILED, "error": errors.EXIT_SOLVER_FAILED}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, as for every bad input
+        self.exit(errors.EXIT_BAD_INPUT, f"nncc: error: {message} (see nncc {self.prog.split()[-1]} --help)\n"
+                  if " " in self.prog else f"nncc: error: {message} (see nncc --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="nncc", description="Compile questions about neural networks to SMT-LIB, "
+                "MPS or LP; run a solver; get checked weights or inputs back.")
+    p.add_argument("--version", action="version", version=_version())
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("check", help="parse and check a .nn file; print a summary of its IR")
+    c.add_argument("file")
+    c.add_argument("--json", action="store_true", help="machine-readable summary")
+
+    c = sub.add_parser("compile", help="write a query as SMT-LIB, MPS or LP (+ a symbol map)")
+    c.add_argument("file")
+    c.add_argument("--target", "-t", required=True, choices=["smtlib", "mps", "lp"])
+    c.add_argument("-o", "--output", default="-", help="output file ('-' or absent: standard output); "
+                   "a symbol map is written beside a file as OUT.map.json")
+    c.add_argument("--query", help="the query to compile (default: the first)")
+    c.add_argument("--epsilon", type=float, default=None,
+                   help="MILP stand-in for strict inequalities and non-zero weights (default 1e-3)")
+    c.add_argument("--relu", choices=["ite", "disjunction"], help="SMT-LIB form of ReLU")
+
+    c = sub.add_parser("solve", help="compile, run a solver, check and write the answer")
+    c.add_argument("file")
+    c.add_argument("--solver", "-s", default="auto", help="z3, cvc5, cbc, highs or auto (default)")
+    c.add_argument("-o", "--output", help="write the weights as .npz")
+    c.add_argument("--onnx", help="write the trained network as ONNX")
+    c.add_argument("--time-limit", type=float, help="seconds for the solver")
+    c.add_argument("--query", help="the query to solve (default: the first)")
+    c.add_argument("--epsilon", type=float, default=None)
+    c.add_argument("--relu", choices=["ite", "disjunction"])
+    c.add_argument("--keep", help="also keep the file given to the solver at this path")
+    c.add_argument("--solvers-config", help="a solvers.toml overriding the defaults")
+    c.add_argument("--json", action="store_true", help="print a machine-readable report")
+
+    c = sub.add_parser("decode", help="turn a solver's output back into arrays")
+    c.add_argument("map", help="the symbol map written by nncc compile (OUT.map.json)")
+    c.add_argument("solver_output", help="z3/cvc5 output, or a cbc / highs solution file")
+    c.add_argument("-o", "--output", required=True, help="weights .npz")
+    c.add_argument("--onnx", help="also write ONNX")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("solvers", help="list the solvers found, where from, and their versions")
+    c.add_argument("--solvers-config")
+    c.add_argument("--json", action="store_true")
+    return p
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return "nncc " + version("nncc")
+    except Exception:  # running from a source tree without installing
+        return "nncc (source tree)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns (and exits with) the documented exit code."""
+    args = build_parser().parse_args(argv)
+    if not args.command:
+        build_parser().print_help(sys.stderr)
+        return errors.EXIT_BAD_INPUT
+    # a broken pipe (nncc compile ... | head) is not an error of ours
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        code = COMMANDS[args.command](args)
+    except NnccError as e:
+        print(f"nncc: error: {e.render()}", file=sys.stderr)
+        code = e.exit_code
+    except KeyboardInterrupt:
+        print("nncc: interrupted", file=sys.stderr)
+        code = errors.EXIT_INTERRUPTED
+    except Exception as e:  # a bug: one line, not a traceback (NNCC_DEBUG=1 shows it)
+        if os.environ.get("NNCC_DEBUG"):
+            raise
+        print(f"nncc: internal error: {type(e).__name__}: {e} (NNCC_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        code = errors.EXIT_INTERNAL
+    return code
+
+
+def _query(args):
+    from .api import load
+    return load(args.file).query(getattr(args, "query", None))
+
+
+def cmd_check(args) -> int:
+    from .api import lower, load
+    doc = load(args.file)
+    out = {"file": args.file, "networks": [], "datasets": [], "queries": []}
+    for net in doc.networks.values():
+        out["networks"].append({"name": net.name, "input": net.input_size,
+                                "layers": [f"{l.name}[{l.size}] {l.activation}"
+                                           + ("" if l.trainable else " (fixed)") for l in net.layers],
+                                "weights": [str(l.weight_domain) for l in net.layers if l.trainable]})
+    for d in doc.datasets.values():
+        out["datasets"].append({"name": d.name, "samples": d.n_samples, "features": d.n_features,
+                                "classes": len(d.classes) or d.n_classes, "source": d.source})
+    for q in doc.queries:
+        milp_ok = True
+        comp = lower(q, "smtlib")
+        info = comp.summary()
+        try:
+            info["milp_target"] = lower(q, "mps", encoded=comp.encoded).summary()
+        except errors.TargetError as e:
+            milp_ok = False
+            info["milp_target"] = None
+            info["milp_refusal"] = e.message
+        info["targets"] = ["smtlib"] + (["mps", "lp"] if milp_ok else [])
+        out["queries"].append(info)
+    if args.json:
+        print(json.dumps(out, indent=1, default=str))
+        return 0
+    for n in out["networks"]:
+        print(f"network {n['name']}: input {n['input']} -> " + " -> ".join(n["layers"])
+              + (f"; weights {', '.join(sorted(set(n['weights'])))}" if n["weights"] else ""))
+    for d in out["datasets"]:
+        print(f"data {d['name']}: {d['samples']} samples x {d['features']} features, "
+              f"{d['classes']} classes ({d['source']})")
+    for q in out["queries"]:
+        print(f"query '{q['query']}': logic {q['logic']}, targets {', '.join(q['targets'])}")
+        print(f"  encoding: {q['encoding']}")
+        for note in q["notes"]:
+            print(f"  note: {note}")
+        v = q["variables"]
+        print(f"  SMT-LIB IR: {v['real']} real, {v['int']} int, {v['bool']} bool variables; "
+              f"{q['constraints']} constraints, {q['nonzeros']} nonzeros")
+        for b in q["blocks"]:
+            print(f"    {b['block']:<24} {b['type']:<18} {b['rows']:>9} rows {b['nonzeros']:>10} nonzeros")
+        m = q.get("milp_target")
+        if m:
+            mv = m["variables"]
+            print(f"  MILP IR (mps/lp): {mv['real']} real, {mv['int']} int, {mv['bool']} binary; "
+                  f"{m['constraints']} rows, {m['nonzeros']} nonzeros")
+        else:
+            print(f"  MILP: {q.get('milp_refusal')}")
+    return 0
+
+
+def cmd_compile(args) -> int:
+    from .api import compile
+    from .passes.strict_epsilon import DEFAULT_EPSILON
+    from .progress import Progress
+    q = _query(args)
+    comp = compile(q, args.target, args.output, epsilon=args.epsilon or DEFAULT_EPSILON,
+                   relu_encoding=args.relu, progress=Progress())
+    if args.output != "-":
+        print(f"nncc: wrote {args.output} ({comp.logic.smt if args.target == 'smtlib' else 'MILP'}, "
+              f"{comp.program.nnz:,} nonzeros) and {args.output}.map.json", file=sys.stderr)
+    for note in comp.encoded.notes:
+        print(f"nncc: note: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_solve(args) -> int:
+    from .api import solve
+    from .passes.strict_epsilon import DEFAULT_EPSILON
+    from .progress import Progress
+    from .solvers.registry import load_registry
+    q = _query(args)
+    reg = load_registry(args.solvers_config)
+    ans = solve(q, args.solver, time_limit=args.time_limit, epsilon=args.epsilon or DEFAULT_EPSILON,
+                relu_encoding=args.relu, keep_file=args.keep, registry=reg, progress=Progress())
+    return _finish(ans, args)
+
+
+def cmd_decode(args) -> int:
+    from .api import decode
+    ans = decode(args.map, args.solver_output)
+    return _finish(ans, args)
+
+
+def _finish(ans, args) -> int:
+    written = []
+    if ans.status == "solution":
+        if args.output:
+            ans.save_npz(args.output)
+            written.append(args.output)
+        if getattr(args, "onnx", None):
+            ans.save_onnx(args.onnx)
+            written.append(args.onnx)
+    report = ans.report()
+    report["written"] = written
+    if getattr(args, "json", False):
+        print(json.dumps(report, indent=1, default=float))
+    else:
+        _print_report(ans, report)
+    return STATUS_EXIT.get(ans.status, errors.EXIT_INTERNAL)
+
+
+def _print_report(ans, report) -> None:
+    r = ans.result
+    words = {"solution": "solution found", "no_solution": "no solution (proven)",
+             "unknown": "unknown", "check_failed": "ANSWER FAILED THE CHECK (not written)"}
+    print(f"status:    {words.get(ans.status, ans.status)}")
+    if r is not None and r.solver:
+        print(f"solver:    {r.solver} {r.version}".rstrip())
+    if r is not None and r.message and ans.status != "solution":
+        print(f"message:   {r.message}")
+    secs = report.get("seconds") or {}
+    if secs:
+        print(f"time:      {secs.get('total', 0):.2f} s total, {secs.get('solve', 0):.2f} s in the solver")
+    ir = report.get("ir")
+    if ir:
+        v = ir["variables"]
+        print(f"IR:        {ir['target']} {ir['logic']}, {v['real']} real / {v['int']} int / "
+              f"{v['bool']} bool variables, {ir['constraints']} constraints, {ir['nonzeros']} nonzeros")
+    if ans.check is not None:
+        c = ans.check
+        print(f"training:  accuracy {c.accuracy:.2%}, smallest margin {c.min_margin:.6g} "
+              f"(required {'> 0' if not c.required_margin else f'>= {c.required_margin:g}'})")
+        for p in c.problems:
+            print(f"problem:   {p}")
+    for n in ans.notes:
+        print(f"note:      {n}")
+    for w in report.get("written", []):
+        print(f"wrote:     {w}")
+
+
+def cmd_solvers(args) -> int:
+    from .solvers.registry import load_registry
+    reg = load_registry(args.solvers_config)
+    rows = []
+    for name in reg.names():
+        spec = reg.get(name)
+        ok = spec.available()
+        rows.append({"name": name, "available": ok, "version": spec.version() if ok else None,
+                     "origin": spec.origin, "formats": spec.formats, "logics": spec.logics})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        for r in rows:
+            state = r["version"] if r["available"] else "not found"
+            print(f"{r['name']:<8} {state:<22} {'/'.join(r['formats']):<10} {r['origin']}")
+    return 0 if any(r["available"] for r in rows) else errors.EXIT_SOLVER_FAILED
+
+
+COMMANDS = {"check": cmd_check, "compile": cmd_compile, "solve": cmd_solve, "decode": cmd_decode,
+            "solvers": cmd_solvers}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""The classification rows of a training query and the choice of non-zero weights."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir.program import GE, GT, LinearBlock, NonzeroBlock, Program
+
+
+def margin_rows(prog: Program, out_vars: np.ndarray, labels: np.ndarray, margin: float) -> None:
+    """For every sample ``n`` and class ``k != y[n]``: ``out[n, y[n]] - out[n, k] >= margin``
+    (``> 0`` when the margin is 0)."""
+    N, K = out_vars.shape
+    n_idx, k_idx = np.nonzero(np.arange(K)[None, :] != labels[:, None])
+    cols = np.stack([out_vars[n_idx, labels[n_idx]], out_vars[n_idx, k_idx]], 1)
+    sense = GT if margin == 0 else GE
+    prog.add(LinearBlock.from_dense_rows("classify", cols, [1.0, -1.0], sense, margin))
+
+
+def nonzero_choice(n_weights: int, fraction: float, seed: int) -> np.ndarray:
+    """Positions (in the concatenation of all unknown weight matrices, row-major,
+    layer by layer) of the weights that must be non-zero."""
+    k = int(round(fraction * n_weights))
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(np.random.default_rng(seed).choice(n_weights, size=k, replace=False))
+
+
+def add_nonzero(prog: Program, weight_vars: list[np.ndarray], fraction: float, seed: int,
+                eps: float) -> np.ndarray:
+    """A NonzeroBlock on the chosen weights; returns their positions."""
+    flat = np.concatenate([w.reshape(-1) for w in weight_vars]) if weight_vars else np.zeros(0, np.int64)
+    pos = nonzero_choice(len(flat), fraction, seed)
+    if len(pos):
+        prog.add(NonzeroBlock("nonzero", flat[pos], eps))
+    return pos

@@ -1,0 +1,26 @@
+"""Choosing the encoding of a training query: normalised where it is exact, direct otherwise."""
+from __future__ import annotations
+
+from ..problem.query import TrainQuery
+from .train_normalised import encode_train_normalised, normalisation_check
+from .train_relu import Encoded, encode_train_direct
+
+
+def encode_train(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
+    """The IR of a training query. ``query.normalise``: ``auto`` normalises
+    where that is exact, ``on`` wherever it can be built, ``off`` never."""
+    possible, exact, reason = normalisation_check(query)
+    mode = query.normalise
+    if mode != "off" and possible and (exact or mode == "on"):
+        enc = encode_train_normalised(query, nonzero_eps)
+        if not exact:
+            enc.notes.append(f"normalisation forced although not exact ({reason}): "
+                             "'no solution' is proven for the normalised problem only")
+        enc.inverse["exact"] = exact
+        return enc
+    enc = encode_train_direct(query, nonzero_eps)
+    if mode == "off":
+        enc.notes.append("normalisation off (normalise off)")
+    elif reason:
+        enc.notes.append(f"not normalised: {reason}")
+    return enc

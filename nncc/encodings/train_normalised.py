@@ -1,0 +1,143 @@
+"""The two-class training query made linear by normalising the last hidden layer.
+
+A ReLU unit scaled by ``c > 0`` computes ``c`` times its output, so dividing
+its outgoing weights by ``c`` leaves the network's function unchanged. With
+two classes only ``y0 - y1 = sum_j (W[0,j] - W[1,j]) relu(h_j) + (b0 - b1)``
+matters. Scaling unit ``j`` by ``|W[0,j] - W[1,j]|`` leaves each unit a sign
+``s_j`` in {-1, +1} (a Boolean) and the products disappear:
+
+    y0 - y1 = sum_j s_j relu(W'_j x + b'_j) + d
+
+Exactness (when ``normalise auto`` applies it):
+
+* two classes and an output layer of two identity units whose weights are
+  unknown in a real box ``[l, u]`` with ``l < u`` (biases in ``[bl, bu]``);
+* the last hidden layer is ReLU with unknown real weights and biases whose
+  boxes contain 0. Its units' boxes are scaled by ``C = u - l``: a row
+  ``c (w, b)`` with ``c`` in [0, C] and ``(w, b)`` in a box ``B`` containing 0
+  is exactly a point of ``C B`` (``B`` is convex and holds 0);
+* ``d`` lies in ``[bl - bu, bu - bl]``.
+
+Every answer maps back (``W = W' / C``, outgoing weights ``(u, l)`` or
+``(l, u)`` by sign, output biases centred in their box), and every answer
+of the direct encoding maps forward, so the two are equisatisfiable.
+With ``nonzero`` weights: the chosen output-layer weights are the box ends
+``l`` and ``u``, so both must be non-zero; chosen weights of the last hidden
+layer are exact only with margin 0 (a unit whose outgoing weights are equal
+in a direct answer can be given a tiny non-zero difference because every
+row is strict). Otherwise ``auto`` keeps the direct encoding;
+``normalise on`` forces it, and then "no solution" is proven only for the
+normalised problem (the report says so).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir.program import BOOL, GE, GT, REAL, BoolProductBlock, LinearBlock, NonzeroBlock
+from ..problem.network import IDENTITY, RELU
+from ..problem.query import TrainQuery
+from .classify_margin import nonzero_choice
+from .dense_layers import Activations, activation, add_params, dense_pre_activation
+from .train_relu import Encoded, Program, _program_name
+
+
+def normalisation_check(query: TrainQuery) -> tuple[bool, bool, str]:
+    """``(possible, exact, reason)``: whether the normalised encoding can be
+    built for this query, whether it is exact, and why not if not."""
+    net, data = query.network, query.data
+    if len(net.layers) < 2:
+        return False, False, "the network has no hidden layer"
+    out, hid = net.layers[-1], net.layers[-2]
+    if out.size != 2 or data.n_classes > 2:
+        return False, False, "it needs exactly two classes and two output units"
+    if not out.trainable or out.activation != IDENTITY:
+        return False, False, f"the output layer '{out.name}' must be identity with unknown weights"
+    if out.weight_domain.kind != "real" or not out.weight_domain.lo < out.weight_domain.hi \
+            or out.bias_domain.kind != "real":
+        return False, False, f"the output layer '{out.name}' needs a real weight box with lo < hi"
+    if not hid.trainable or hid.activation != RELU:
+        return False, False, f"the last hidden layer '{hid.name}' must be ReLU with unknown weights"
+    for d in (hid.weight_domain, hid.bias_domain):
+        if d.kind != "real" or not d.contains_zero():
+            return False, False, (f"the last hidden layer '{hid.name}' needs real boxes that "
+                                  "contain 0")
+    if query.nonzero_fraction:
+        sizes = [l.size * net.fan_in(k) for k, l in enumerate(net.layers) if l.trainable]
+        pos = nonzero_choice(sum(sizes), query.nonzero_fraction, query.nonzero_seed)
+        out_start = sum(sizes[:-1])
+        hid_start = out_start - sizes[-2]
+        if np.any(pos >= out_start) and (out.weight_domain.lo == 0 or out.weight_domain.hi == 0):
+            return True, False, ("non-zero output weights need both ends of the output box "
+                                 "non-zero")
+        if np.any((pos >= hid_start) & (pos < out_start)) and query.margin > 0:
+            return True, False, ("non-zero weights in the last hidden layer with a positive "
+                                 "margin")
+    return True, True, ""
+
+
+def encode_train_normalised(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
+    """The normalised encoding (see the module docstring); check
+    :func:`normalisation_check` first."""
+    net, data = query.network, query.data
+    prog = Program(name=_program_name(query))
+    out, hid = net.layers[-1], net.layers[-2]
+    C = out.weight_domain.hi - out.weight_domain.lo
+    h = Activations.constant(np.asarray(data.X, dtype=np.float64))
+    weights, params = [], []
+    for k, layer in enumerate(net.layers[:-1]):
+        scale = C if layer is hid else 1.0
+        W = b = None
+        if layer.trainable:
+            W, b = add_params(prog, layer, net.fan_in(k), scale)
+            weights.append(W)
+            params += [f"{layer.name}.weight", f"{layer.name}.bias"]
+        wd, bd = layer.weight_domain, layer.bias_domain
+        z = dense_pre_activation(prog, layer, h, W, b, (wd.lo * scale, wd.hi * scale),
+                                 (bd.lo * scale, bd.hi * scale))
+        h = activation(prog, layer, z)
+    N, H = h.vars.shape
+    sign = prog.add_vars(f"{out.name}.sign", (H,), BOOL)
+    bl, bu = out.bias_domain.lo, out.bias_domain.hi
+    diff = prog.add_vars(f"{out.name}.bias_diff", (), REAL, bl - bu, bu - bl)
+    p = prog.add_vars(f"{out.name}.signed", (N, H), REAL, 0.0, h.hi)
+    prog.add(BoolProductBlock(f"{out.name}.sign_product", p.reshape(-1),
+                              np.broadcast_to(sign[None, :], (N, H)).reshape(-1).copy(),
+                              h.vars.reshape(-1)))
+    # sigma_n (sum_j (2 p_nj - a_nj) + d) >= margin, sigma = +1 for class 0, -1 for class 1
+    sigma = np.where(np.asarray(data.y) == 0, 1.0, -1.0)
+    cols = np.concatenate([p, h.vars, np.full((N, 1), diff)], axis=1)
+    coefs = np.concatenate([2 * sigma[:, None] * np.ones((N, H)), -sigma[:, None] * np.ones((N, H)),
+                            sigma[:, None]], axis=1)
+    sense = GE if query.margin > 0 else GT
+    prog.add(LinearBlock.from_dense_rows("classify", cols, coefs, sense, query.margin))
+    if query.nonzero_fraction:
+        n_out = out.size * hid.size
+        total = sum(w.size for w in weights) + n_out
+        pos = nonzero_choice(total, query.nonzero_fraction, query.nonzero_seed)
+        flat = np.concatenate([w.reshape(-1) for w in weights])
+        keep = pos[pos < len(flat)]
+        if len(keep):
+            prog.add(NonzeroBlock("nonzero", flat[keep], nonzero_eps))
+    params += [f"{out.name}.sign", f"{out.name}.bias_diff"]
+    prog.answer_groups = params
+    inverse = {"kind": "normalised", "params": params[:-2], "hidden": hid.name, "output": out.name,
+               "C": C, "w_lo": out.weight_domain.lo, "w_hi": out.weight_domain.hi,
+               "b_lo": bl, "b_hi": bu}
+    return Encoded(prog, inverse,
+                   f"normalised: each unit of '{hid.name}' scaled so its outgoing weight "
+                   f"difference is +-{C:g}; one Boolean sign per unit, no products")
+
+
+def params_from_normalised(inv: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Parameters of the original network from a normalised answer."""
+    params = {k: np.asarray(groups[k], dtype=np.float64) for k in inv["params"]}
+    hid, out, C = inv["hidden"], inv["output"], inv["C"]
+    params[f"{hid}.weight"] = params[f"{hid}.weight"] / C
+    params[f"{hid}.bias"] = params[f"{hid}.bias"] / C
+    s = np.asarray(groups[f"{out}.sign"], dtype=np.float64) > 0.5
+    lo, hi = inv["w_lo"], inv["w_hi"]
+    params[f"{out}.weight"] = np.stack([np.where(s, hi, lo), np.where(s, lo, hi)])
+    d = float(np.asarray(groups[f"{out}.bias_diff"]))
+    m = (inv["b_lo"] + inv["b_hi"]) / 2
+    params[f"{out}.bias"] = np.array([m + d / 2, m - d / 2])
+    return params

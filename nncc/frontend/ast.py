@@ -1,0 +1,175 @@
+"""The syntax tree of a ``.nn`` file: plain dataclasses, each with a position.
+
+The tree says what was written, not what it means: numbers keep their text,
+names are unresolved, weights/bias clauses of a network are kept in the order
+written. The checker (``checker.py``) gives them meaning.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import SourcePos
+
+
+@dataclass
+class Num:
+    """A number as written (``value`` parsed, ``text`` kept for messages)."""
+
+    value: float
+    text: str
+    pos: SourcePos
+
+    @property
+    def is_integer(self) -> bool:
+        return float(self.value).is_integer()
+
+
+@dataclass
+class Ident:
+    """A name, at the place it was written."""
+
+    name: str
+    pos: SourcePos
+
+
+@dataclass
+class Str:
+    """A quoted string (file name, bundled data set name, npz key), unquoted."""
+
+    value: str
+    pos: SourcePos
+
+
+@dataclass
+class Interval:
+    """``[lo, hi]``."""
+
+    lo: Num
+    hi: Num
+    pos: SourcePos
+
+
+@dataclass
+class DomainSpec:
+    """``real in [lo, hi]``, ``int in [lo, hi]`` or ``in {v, ...}`` (``kind="set"``)."""
+
+    kind: str
+    pos: SourcePos
+    interval: Interval | None = None
+    values: list[Num] = field(default_factory=list)
+
+
+@dataclass
+class InputDecl:
+    """``input NAME[N] [in [lo, hi]]``."""
+
+    name: Ident
+    size: Num
+    box: Interval | None
+    pos: SourcePos
+
+
+@dataclass
+class DenseDecl:
+    """``dense NAME[N] [relu|identity]``; ``activation`` is None when not written."""
+
+    name: Ident
+    size: Num
+    activation: str | None
+    pos: SourcePos
+
+
+@dataclass
+class ParamClause:
+    """``weights DOMAIN`` or ``bias DOMAIN``; ``target`` is "weights" or "bias"."""
+
+    target: str
+    domain: DomainSpec
+    pos: SourcePos
+
+
+@dataclass
+class NetworkDecl:
+    """``network NAME [= npz "file"] { input ... (dense ... | weights ... | bias ...)+ }``."""
+
+    name: Ident
+    npz_path: Str | None
+    input: InputDecl
+    items: list[DenseDecl | ParamClause]
+    pos: SourcePos
+
+
+@dataclass
+class InlineData:
+    """``inputs [[...], ...] labels [...]``."""
+
+    inputs: list[list[Num]]
+    labels: list[Num]
+    inputs_pos: SourcePos
+    labels_pos: SourcePos
+
+
+@dataclass
+class DataOption:
+    """A modifier of a data statement.
+
+    ``key`` and the type of ``value``:
+    ``label`` -> "first" | "last" | Num (1-based column) | Str (header name);
+    ``header`` -> None; ``classes`` -> list[Num];
+    ``sample`` -> (Num count, Num | None seed);
+    ``scale`` -> (Num, Num | None) ratio or the string "minmax";
+    ``x`` / ``y`` -> Str (npz key).
+    """
+
+    key: str
+    value: object
+    pos: SourcePos
+
+
+@dataclass
+class DataDecl:
+    """``data NAME { inline }`` or ``data NAME = csv|npz|bundled "..." options``."""
+
+    name: Ident
+    format: str  # "inline" | "csv" | "npz" | "bundled"
+    pos: SourcePos
+    path: Str | None = None
+    inline: InlineData | None = None
+    options: list[DataOption] = field(default_factory=list)
+
+
+@dataclass
+class TrainClause:
+    """A clause of a train query.
+
+    ``classify`` -> value Num | None (margin); ``nonzero`` -> value Num
+    (percent), ``seed`` Num | None; ``relu`` -> "ite" | "disjunction";
+    ``normalise`` -> "auto" | "on" | "off".
+    """
+
+    key: str
+    value: object
+    pos: SourcePos
+    seed: Num | None = None
+
+
+@dataclass
+class TrainDecl:
+    """``train NET on DATA [as NAME] { clauses }``."""
+
+    network: Ident
+    data: Ident
+    name: Ident | None
+    clauses: list[TrainClause]
+    pos: SourcePos
+
+
+Statement = NetworkDecl | DataDecl | TrainDecl
+
+
+@dataclass
+class SourceFile:
+    """A whole parsed file."""
+
+    path: str
+    statements: list[Statement]

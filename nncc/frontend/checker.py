@@ -1,0 +1,416 @@
+"""Check a parsed ``.nn`` file and build the Problem objects it declares.
+
+``load_document(path)`` is the front end's single entry point: read, parse,
+resolve names, check numbers and shapes, load datasets, return a
+``Document``. Every mistake a user can make is an ``InputError`` with the
+position of the statement, clause or number at fault.
+
+Weights/bias clauses of a network are attributed by position (the grammar
+cannot, as newlines are whitespace): a clause between two dense layers
+belongs to the layer before it; clauses before the first layer or after the
+last one are the network's defaults, except that when the defaults come
+before the first layer, the clauses after the last layer belong to it.
+A network-level ``weights`` box also bounds the biases unless a network-level
+``bias`` is given; without any, parameters lie in ``DEFAULT_WEIGHT_BOX``.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, SourcePos
+from ..problem.datasets_load import DataSpec, load_dataset, read_npz_arrays, resolve_file
+from ..problem.dataset import Dataset
+from ..problem.network import DEFAULT_WEIGHT_BOX, IDENTITY, DenseLayer, Network, ParamDomain
+from ..problem.query import Document, TrainQuery
+from . import ast
+from .parser import parse
+
+DEFAULT_DOMAIN = ParamDomain("real", *DEFAULT_WEIGHT_BOX)
+
+# Which data modifiers make sense for which source.
+_DATA_OPTIONS_FOR = {
+    "label": ("csv",), "header": ("csv",), "x": ("npz",), "y": ("npz",),
+    "classes": ("inline", "csv", "npz", "bundled"),
+    "sample": ("inline", "csv", "npz", "bundled"),
+    "scale": ("inline", "csv", "npz", "bundled"),
+}
+
+
+def load_document(path: str, text: str | None = None) -> Document:
+    """Read (unless ``text`` is given), parse and check the ``.nn`` file ``path``.
+
+    Relative data and weight files are looked up next to ``path``.
+    Raises ``InputError`` for every problem in the file or the data it names.
+    """
+    if text is None:
+        text = read_source(path)
+    source = parse(text, path)
+    return Checker(path).check(source)
+
+
+def read_source(path: str) -> str:
+    """The UTF-8 text of ``path``; unreadable files are ``InputError``s."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a .nn file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+                         "save the file as UTF-8", SourcePos(path, line, column)) from None
+
+
+# ------------------------------------------------------------------ numbers
+
+def _where(pos: SourcePos | None) -> str:
+    return f"line {pos.line}" if pos else "elsewhere"
+
+
+def checked_int(num: ast.Num, what: str, minimum: int = 0) -> int:
+    """``num`` as an integer >= ``minimum``, else an error naming ``what``."""
+    if not num.is_integer or num.value < minimum:
+        kind = "a positive" if minimum == 1 else "a non-negative" if minimum == 0 else "an"
+        raise InputError(f"{what} must be {kind} integer, got {num.text}", num.pos)
+    return int(num.value)
+
+
+def checked_interval(interval: ast.Interval, what: str) -> tuple[float, float]:
+    """``(lo, hi)`` with lo <= hi."""
+    lo, hi = interval.lo.value, interval.hi.value
+    for bound in (interval.lo, interval.hi):
+        if not math.isfinite(bound.value):
+            raise InputError(f"{what} bounds must be finite, got {bound.text}", bound.pos)
+    if lo > hi:
+        raise InputError(f"{what} [{interval.lo.text}, {interval.hi.text}] is empty: "
+                         f"lower bound above upper bound", interval.pos)
+    return lo, hi
+
+
+def param_domain(spec: ast.DomainSpec, what: str) -> ParamDomain:
+    """A ``ParamDomain`` from ``real|int in [lo, hi]`` or ``in {v, ...}``."""
+    if spec.kind == "set":
+        for v in spec.values:
+            if not math.isfinite(v.value):
+                raise InputError(f"{what} values must be finite, got {v.text}", v.pos)
+        values = tuple(sorted({v.value for v in spec.values}))
+        return ParamDomain("set", values[0], values[-1], values)
+    lo, hi = checked_interval(spec.interval, f"{what} box")
+    if spec.kind == "int":
+        for bound in (spec.interval.lo, spec.interval.hi):
+            if not bound.is_integer:
+                raise InputError(f"{what} box of kind int needs integer bounds, "
+                                 f"got {bound.text}", bound.pos)
+    return ParamDomain(spec.kind, lo, hi)
+
+
+# ------------------------------------------------------------------ checker
+
+class Checker:
+    """Resolves one file's statements into networks, datasets and queries."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.base_dir = Path(path).parent
+        self.networks: dict[str, Network] = {}
+        self.datasets: dict[str, Dataset] = {}
+        self.queries: list[TrainQuery] = []
+        self._declared: dict[str, tuple[str, SourcePos]] = {}
+
+    def check(self, source: ast.SourceFile) -> Document:
+        """All statements, declarations first so that order does not matter."""
+        for stmt in source.statements:
+            if isinstance(stmt, ast.NetworkDecl):
+                self._declare(stmt.name, "network")
+                self.networks[stmt.name.name] = build_network(stmt, self.base_dir)
+            elif isinstance(stmt, ast.DataDecl):
+                self._declare(stmt.name, "dataset")
+                self.datasets[stmt.name.name] = load_dataset(data_spec(stmt, self.base_dir))
+        for stmt in source.statements:
+            if isinstance(stmt, ast.TrainDecl):
+                self.queries.append(self._train_query(stmt))
+        return Document(self.path, self.networks, self.datasets, self.queries)
+
+    def _declare(self, name: ast.Ident, kind: str) -> None:
+        if name.name in self._declared:
+            earlier_kind, earlier = self._declared[name.name]
+            raise InputError(f"duplicate name '{name.name}': already declared as a "
+                             f"{earlier_kind} at {_where(earlier)}", name.pos)
+        self._declared[name.name] = (kind, name.pos)
+
+    def _resolve(self, ref: ast.Ident, kind: str, table: dict):
+        if ref.name in table:
+            return table[ref.name]
+        if ref.name in self._declared:
+            other, _ = self._declared[ref.name]
+            raise InputError(f"'{ref.name}' is a {other}, not a {kind}", ref.pos)
+        hint = difflib.get_close_matches(ref.name, list(table), n=1)
+        message = f"unknown {kind} '{ref.name}'"
+        if hint:
+            message += f"; did you mean '{hint[0]}'?"
+        elif table:
+            message += f"; {kind}s declared: " + ", ".join(table)
+        else:
+            message += f"; the file declares no {kind}"
+        raise InputError(message, ref.pos)
+
+    def _train_query(self, decl: ast.TrainDecl) -> TrainQuery:
+        network = self._resolve(decl.network, "network", self.networks)
+        data = self._resolve(decl.data, "dataset", self.datasets)
+        name = decl.name.name if decl.name else f"train {network.name} on {data.name}"
+        if any(q.name == name for q in self.queries):
+            raise InputError(f"a query named '{name}' already exists; "
+                             "name this one with 'as NAME'", (decl.name or decl.network).pos)
+        if not any(layer.trainable for layer in network.layers):
+            raise InputError(f"network {network.name} has fixed weights: "
+                             "there is nothing to train", decl.network.pos)
+        check_shapes(network, data, decl)
+        query = TrainQuery(name=name, network=network, data=data, pos=decl.pos)
+        apply_train_clauses(query, decl)
+        return query
+
+
+def check_shapes(network: Network, data: Dataset, decl: ast.TrainDecl) -> None:
+    """Dataset features must match the network input; classes must fit the outputs."""
+    if data.n_features != network.input_size:
+        raise InputError(f"data {data.name} has {data.n_features} features but network "
+                         f"{network.name} takes input {network.input_name}[{network.input_size}]",
+                         decl.data.pos)
+    last = network.layers[-1]
+    if data.n_classes > network.output_size:
+        raise InputError(f"data {data.name} has {data.n_classes} classes but network "
+                         f"{network.name} has only {network.output_size} outputs "
+                         f"({last.name}[{last.size}]): one output per class is needed",
+                         decl.data.pos)
+
+
+def apply_train_clauses(query: TrainQuery, decl: ast.TrainDecl) -> None:
+    """Margin, nonzero fraction and encoding options, each at most once."""
+    seen: dict[str, ast.TrainClause] = {}
+    for clause in decl.clauses:
+        if clause.key in seen:
+            raise InputError(f"'{clause.key}' given twice (first at "
+                             f"{_where(seen[clause.key].pos)})", clause.pos)
+        seen[clause.key] = clause
+        if clause.key == "classify" and clause.value is not None:
+            margin = clause.value
+            if not margin.value >= 0 or math.isinf(margin.value):
+                raise InputError(f"margin must be a finite number >= 0, got {margin.text}",
+                                 margin.pos)
+            query.margin = margin.value
+        elif clause.key == "nonzero":
+            percent = clause.value
+            if not 0 <= percent.value <= 100:
+                raise InputError(f"nonzero percentage must be between 0 and 100, "
+                                 f"got {percent.text}%", percent.pos)
+            query.nonzero_fraction = percent.value / 100.0
+            if clause.seed is not None:
+                query.nonzero_seed = checked_int(clause.seed, "seed")
+        elif clause.key == "relu":
+            query.relu_encoding = clause.value
+        elif clause.key == "normalise":
+            query.normalise = clause.value
+    if "classify" not in seen:
+        raise InputError("a train query needs a 'classify' clause "
+                         "(e.g. 'classify margin 0.1')", decl.pos)
+
+
+# ------------------------------------------------------------------ networks
+
+def build_network(decl: ast.NetworkDecl, base_dir: Path) -> Network:
+    """A ``Network`` with every layer's parameter domains (or fixed npz values)."""
+    input_size = checked_int(decl.input.size, "input size", minimum=1)
+    input_box = checked_interval(decl.input.box, "input box") if decl.input.box else None
+    dense = [item for item in decl.items if isinstance(item, ast.DenseDecl)]
+    if not dense:
+        raise InputError(f"network {decl.name.name} has no dense layer", decl.pos)
+    seen_names = {decl.input.name.name: decl.input.name.pos}
+    for layer in dense:
+        if layer.name.name in seen_names:
+            raise InputError(f"duplicate layer name '{layer.name.name}' in network "
+                             f"{decl.name.name} (first at {_where(seen_names[layer.name.name])})",
+                             layer.name.pos)
+        seen_names[layer.name.name] = layer.name.pos
+
+    network_clauses, layer_clauses = attribute_param_clauses(decl)
+    if decl.npz_path is not None and (network_clauses or any(layer_clauses.values())):
+        clause = (network_clauses or next(c for c in layer_clauses.values() if c))
+        first = next(iter(clause.values()))
+        raise InputError(f"network {decl.name.name} takes its parameters from "
+                         f"'{decl.npz_path.value}': remove this '{first.target}' clause",
+                         first.pos)
+    default_weight = (param_domain(network_clauses["weights"].domain, "weights")
+                      if "weights" in network_clauses else DEFAULT_DOMAIN)
+    default_bias = (param_domain(network_clauses["bias"].domain, "bias")
+                    if "bias" in network_clauses else default_weight)
+
+    layers = []
+    for k, layer in enumerate(dense):
+        own = layer_clauses[k]
+        layers.append(DenseLayer(
+            name=layer.name.name,
+            size=checked_int(layer.size, "layer size", minimum=1),
+            activation=layer.activation or IDENTITY,
+            weight_domain=(param_domain(own["weights"].domain, "weights")
+                           if "weights" in own else default_weight),
+            bias_domain=(param_domain(own["bias"].domain, "bias")
+                         if "bias" in own else default_bias),
+            pos=layer.pos))
+    network = Network(name=decl.name.name, input_name=decl.input.name.name,
+                      input_size=input_size, layers=layers, input_box=input_box, pos=decl.pos)
+    if decl.npz_path is not None:
+        fix_parameters_from_npz(network, decl.npz_path.value, base_dir, decl.pos)
+    return network
+
+
+def attribute_param_clauses(decl: ast.NetworkDecl):
+    """``(network_clauses, {layer index: clauses})``, each a ``{"weights"|"bias": clause}``.
+
+    See the module docstring for the rule; a target given twice is an error.
+    """
+    dense_at = [i for i, item in enumerate(decl.items) if isinstance(item, ast.DenseDecl)]
+    first, last = dense_at[0], dense_at[-1]
+    has_leading = any(isinstance(item, ast.ParamClause) for item in decl.items[:first])
+    network_clauses: dict[str, ast.ParamClause] = {}
+    layer_clauses: dict[int, dict[str, ast.ParamClause]] = {k: {} for k in range(len(dense_at))}
+    layer_index = -1
+    for i, item in enumerate(decl.items):
+        if isinstance(item, ast.DenseDecl):
+            layer_index += 1
+            continue
+        if i < first or (i > last and not has_leading):
+            owner, owner_name = network_clauses, f"network {decl.name.name}"
+        else:
+            owner = layer_clauses[layer_index]
+            owner_name = f"layer {decl.items[dense_at[layer_index]].name.name}"
+        if item.target in owner:
+            raise InputError(f"'{item.target}' given twice for {owner_name} "
+                             f"(first at {_where(owner[item.target].pos)})", item.pos)
+        owner[item.target] = item
+    return network_clauses, layer_clauses
+
+
+def fix_parameters_from_npz(network: Network, source: str, base_dir: Path,
+                            pos: SourcePos) -> None:
+    """Load ``<layer>.weight`` (out, in) and ``<layer>.bias`` (out,) into the layers."""
+    path = resolve_file(source, base_dir, pos, what="weights file")
+    arrays = read_npz_arrays(path, source, pos)
+    for k, layer in enumerate(network.layers):
+        for key, shape in ((f"{layer.name}.weight", (layer.size, network.fan_in(k))),
+                           (f"{layer.name}.bias", (layer.size,))):
+            if key not in arrays:
+                raise InputError(f"'{source}' has no array '{key}' (it has: "
+                                 + ", ".join(sorted(arrays)) + ")", pos)
+            value = arrays[key]
+            if value.shape != shape:
+                raise InputError(f"'{key}' in '{source}' has shape {value.shape}, "
+                                 f"expected {shape} for layer {layer.name}[{layer.size}]", pos)
+            if not np.issubdtype(value.dtype, np.number) or not np.all(np.isfinite(value)):
+                raise InputError(f"'{key}' in '{source}' must hold finite numbers", pos)
+        layer.weight = arrays[f"{layer.name}.weight"].astype(np.float64)
+        layer.bias = arrays[f"{layer.name}.bias"].astype(np.float64)
+
+
+# ------------------------------------------------------------------ datasets
+
+def data_spec(decl: ast.DataDecl, base_dir: Path) -> DataSpec:
+    """Translate a data statement into a ``DataSpec``, checking its modifiers."""
+    spec = DataSpec(name=decl.name.name, kind=decl.format, pos=decl.pos, base_dir=base_dir)
+    if decl.path is not None:
+        spec.source = decl.path.value
+    if decl.inline is not None:
+        spec.X, spec.labels = inline_arrays(decl.inline)
+        spec.option_pos["labels"] = decl.inline.labels_pos
+    seen: dict[str, ast.DataOption] = {}
+    for option in decl.options:
+        if option.key in seen:
+            raise InputError(f"'{option.key}' given twice (first at "
+                             f"{_where(seen[option.key].pos)})", option.pos)
+        seen[option.key] = option
+        if decl.format not in _DATA_OPTIONS_FOR[option.key]:
+            applies = " or ".join(_DATA_OPTIONS_FOR[option.key])
+            raise InputError(f"'{option.key}' applies only to {applies} data, "
+                             f"not to {decl.format} data", option.pos)
+        spec.option_pos[option.key] = option.pos
+        _apply_data_option(spec, option)
+    return spec
+
+
+def _apply_data_option(spec: DataSpec, option: ast.DataOption) -> None:
+    value = option.value
+    if option.key == "label":
+        if isinstance(value, ast.Num):
+            spec.label = checked_int(value, "label column", minimum=1)
+        elif isinstance(value, ast.Str):
+            spec.label = value.value
+        else:
+            spec.label = value
+    elif option.key == "header":
+        spec.header = True
+    elif option.key in ("x", "y"):
+        setattr(spec, f"{option.key}_key", value.value)
+    elif option.key == "classes":
+        classes = [checked_int(v, "a class label", minimum=-2**62) for v in value]
+        if not classes:
+            raise InputError("classes [] keeps no rows: name at least one class", option.pos)
+        if len(set(classes)) != len(classes):
+            raise InputError("a class is listed twice in classes", option.pos)
+        spec.classes = classes
+    elif option.key == "sample":
+        count, seed = value
+        spec.sample = checked_int(count, "sample size", minimum=1)
+        spec.seed = checked_int(seed, "seed") if seed is not None else 0
+    elif option.key == "scale":
+        spec.scale, spec.scale_text = _scale_factor(value)
+
+
+def _scale_factor(value) -> tuple[float | str, str]:
+    if value == "minmax":
+        return "minmax", "minmax"
+    numerator, denominator = value
+    factor = numerator.value
+    text = numerator.text
+    if denominator is not None:
+        if denominator.value == 0:
+            raise InputError("division by zero in scale", denominator.pos)
+        factor /= denominator.value
+        text += "/" + denominator.text
+    if not factor > 0 or math.isinf(factor):
+        raise InputError(f"scale must be a positive number, got {text}", numerator.pos)
+    return factor, text
+
+
+def inline_arrays(inline: ast.InlineData) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, labels)`` of an inline block; rows of equal length, one label per row."""
+    rows = inline.inputs
+    if not rows:
+        raise InputError("inputs [] has no samples", inline.inputs_pos)
+    width = len(rows[0])
+    for i, row in enumerate(rows):
+        if not row:
+            raise InputError(f"sample {i + 1} has no features", inline.inputs_pos)
+        if len(row) != width:
+            raise InputError(f"sample {i + 1} has {len(row)} features but sample 1 "
+                             f"has {width}", row[0].pos)
+    if len(inline.labels) != len(rows):
+        raise InputError(f"{len(rows)} samples but {len(inline.labels)} labels",
+                         inline.labels_pos)
+    for label in inline.labels:
+        if not label.is_integer:
+            raise InputError(f"label {label.text} is not a whole number (labels name classes)",
+                             label.pos)
+    X = np.array([[v.value for v in row] for row in rows], dtype=np.float64)
+    labels = np.array([label.value for label in inline.labels], dtype=np.int64)
+    return X, labels

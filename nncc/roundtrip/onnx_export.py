@@ -1,0 +1,59 @@
+"""Dense ReLU networks with known parameters as ONNX (Gemm + Relu), run by onnxruntime."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..problem.network import RELU, Network
+from .atomic import atomic_output
+
+
+def network_to_onnx(net: Network, params: dict[str, np.ndarray]):
+    """An ``onnx.ModelProto``: input ``net.input_name`` of shape (N, d), output ``output``.
+
+    Weights are float32 initialisers named by their npz keys; every layer is a
+    Gemm with ``transB=1`` (weights stored (out, in) as in PyTorch).
+    """
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes, inits = [], []
+    cur = net.input_name
+    for k, layer in enumerate(net.layers):
+        W = params.get(f"{layer.name}.weight", layer.weight)
+        b = params.get(f"{layer.name}.bias", layer.bias)
+        inits += [numpy_helper.from_array(np.asarray(W, np.float32), f"{layer.name}.weight"),
+                  numpy_helper.from_array(np.asarray(b, np.float32), f"{layer.name}.bias")]
+        last = k == len(net.layers) - 1
+        z = "output" if last and layer.activation != RELU else f"{layer.name}.pre"
+        nodes.append(helper.make_node("Gemm", [cur, f"{layer.name}.weight", f"{layer.name}.bias"], [z],
+                                      name=f"{layer.name}.gemm", transB=1))
+        cur = z
+        if layer.activation == RELU:
+            a = "output" if last else f"{layer.name}.out"
+            nodes.append(helper.make_node("Relu", [z], [a], name=f"{layer.name}.relu"))
+            cur = a
+    graph = helper.make_graph(
+        nodes, net.name,
+        [helper.make_tensor_value_info(net.input_name, TensorProto.FLOAT, ["N", net.input_size])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", net.output_size])],
+        initializer=inits)
+    model = helper.make_model(graph, producer_name="nncc", opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8  # readable by onnxruntime releases of the last years
+    onnx.checker.check_model(model)
+    return model
+
+
+def write_onnx(path: str, net: Network, params: dict[str, np.ndarray]) -> None:
+    """Write the network with ``params`` as an ONNX file, atomically."""
+    model = network_to_onnx(net, params)
+    with atomic_output(path) as f:
+        f.write(model.SerializeToString())
+
+
+def run_onnx(path_or_bytes, X: np.ndarray) -> np.ndarray:
+    """Outputs of an ONNX model under onnxruntime (float32)."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(path_or_bytes, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    return sess.run(None, {name: np.asarray(X, np.float32)})[0]

@@ -1,0 +1,41 @@
+"""What a solver run returns, whatever the solver."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+SOLUTION = "solution"  # sat / optimal / feasible: values are an answer
+NO_SOLUTION = "no_solution"  # unsat / infeasible: proven
+UNKNOWN = "unknown"  # gave up or time limit; values hold the incumbent if any
+ERROR = "error"  # crashed, refused the input, or printed nothing nncc can read
+
+
+@dataclass
+class SolverResult:
+    """A solver's verdict and values keyed by the solver-side variable names.
+
+    ``exact`` holds rational values where the solver printed them exactly
+    (SMT-LIB); ``approximate`` names values that were irrational (algebraic
+    numbers) and were approximated to a float. ``optimal`` is True when the
+    solver proved the objective optimal; ``bound`` is its best bound.
+    ``missing_means_zero`` is True when the solver leaves zero-valued
+    variables out of its solution (cbc does in integer problems): a variable
+    absent from ``values`` is then 0, not unknown.
+    """
+
+    status: str
+    values: dict[str, float] = field(default_factory=dict)
+    exact: dict[str, Fraction] = field(default_factory=dict)
+    approximate: set[str] = field(default_factory=set)
+    objective: float | None = None
+    bound: float | None = None
+    optimal: bool = False
+    has_incumbent: bool = False
+    solver: str = ""
+    version: str = ""
+    seconds: float = 0.0
+    message: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    returncode: int | None = None
+    missing_means_zero: bool = False

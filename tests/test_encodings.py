@@ -1,0 +1,146 @@
+"""Encodings of the training query, checked against assignments induced by real networks."""
+import numpy as np
+import pytest
+
+from nncc.encodings.train import encode_train
+from nncc.encodings.train_normalised import (encode_train_normalised, normalisation_check,
+                                             params_from_normalised)
+from nncc.encodings.train_relu import encode_train_direct, params_from_groups
+from nncc.ir.evaluate import violations
+from nncc.passes.bool_product_linearisation import BoolProductLinearisation
+from nncc.passes.reduction import apply_chain
+from nncc.passes.relu_big_m import ReluBigM
+from nncc.passes.strict_epsilon import StrictEpsilon
+from nncc.problem.dataset import Dataset
+from nncc.problem.network import DenseLayer, Network, ParamDomain
+from nncc.problem.query import TrainQuery
+
+
+def make_query(rng, d=3, hidden=(4,), classes=2, n=12, margin=0.0, box=(-1.0, 1.0)):
+    dom = ParamDomain("real", *box)
+    layers = [DenseLayer(f"h{k}", h, "relu", dom, dom) for k, h in enumerate(hidden)]
+    layers.append(DenseLayer("y", classes, "identity", dom, dom))
+    net = Network("net", "x", d, layers)
+    X = rng.integers(0, 5, size=(n, d)).astype(float)
+    params = {}
+    fan = d
+    for layer in layers:
+        params[f"{layer.name}.weight"] = rng.uniform(box[0], box[1], size=(layer.size, fan))
+        params[f"{layer.name}.bias"] = rng.uniform(box[0], box[1], size=layer.size)
+        fan = layer.size
+    y = net.forward(params, X).argmax(axis=1)
+    data = Dataset("d", X, y, list(range(classes)))
+    return TrainQuery("t", net, data, margin=margin), params
+
+
+def direct_assignment(query, params, prog):
+    """The full IR vector a known network induces in the direct encoding."""
+    x = np.zeros(prog.n_vars)
+    _, pre = query.network.forward(params, query.data.X, return_all=True)
+    for g in prog.groups:
+        name, part = g.name.rsplit(".", 1)
+        layer = next(l for l in query.network.layers if l.name == name)
+        k = query.network.layers.index(layer)
+        val = {"weight": lambda: params[g.name], "bias": lambda: params[g.name],
+               "pre": lambda: pre[k], "out": lambda: np.maximum(pre[k], 0)}[part]()
+        x[g.offset:g.offset + g.size] = np.asarray(val).reshape(-1)
+    return x
+
+
+@pytest.mark.parametrize("hidden", [(), (4,), (3, 2)])
+def test_direct_encoding_accepts_the_inducing_network(hidden):
+    rng = np.random.default_rng(1)
+    q, params = make_query(rng, hidden=hidden)
+    enc = encode_train_direct(q)
+    x = direct_assignment(q, params, enc.program)
+    assert violations(enc.program, x) == []
+    assert enc.program.logic().smt == ("QF_LRA" if not hidden else "QF_NRA")
+    back = params_from_groups(enc.inverse, enc.program.group_values(x))
+    for k, v in params.items():
+        assert np.allclose(back[k], v)
+
+
+def test_direct_encoding_rejects_a_wrong_label():
+    rng = np.random.default_rng(2)
+    q, params = make_query(rng)
+    q.data.y = 1 - q.data.y
+    enc = encode_train_direct(q)
+    x = direct_assignment(q, params, enc.program)
+    assert any(v.startswith("classify") for v in violations(enc.program, x))
+
+
+def normalised_assignment(query, params, prog, inv):
+    """Map a direct answer forward into the normalised encoding (the exactness proof)."""
+    hid, out = query.network.layers[-2], query.network.layers[-1]
+    C = inv["C"]
+    c = params[f"{out.name}.weight"][0] - params[f"{out.name}.weight"][1]
+    scaled = dict(params)
+    scaled[f"{hid.name}.weight"] = params[f"{hid.name}.weight"] * np.abs(c)[:, None]
+    scaled[f"{hid.name}.bias"] = params[f"{hid.name}.bias"] * np.abs(c)
+    _, pre = query.network.forward(scaled, query.data.X, return_all=True)
+    a = np.maximum(pre[-2], 0)
+    s = (c > 0).astype(float)
+    x = np.zeros(prog.n_vars)
+    vals = {f"{out.name}.sign": s,
+            f"{out.name}.bias_diff": params[f"{out.name}.bias"][0] - params[f"{out.name}.bias"][1],
+            f"{out.name}.signed": a * s[None, :]}
+    for k, layer in enumerate(query.network.layers[:-1]):
+        vals[f"{layer.name}.weight"] = scaled[f"{layer.name}.weight"]
+        vals[f"{layer.name}.bias"] = scaled[f"{layer.name}.bias"]
+        vals[f"{layer.name}.pre"] = pre[k]
+        vals[f"{layer.name}.out"] = np.maximum(pre[k], 0)
+    for g in prog.groups:
+        x[g.offset:g.offset + g.size] = np.asarray(vals[g.name]).reshape(-1)
+    return x
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_normalised_encoding_maps_both_ways(seed):
+    rng = np.random.default_rng(seed)
+    q, params = make_query(rng, hidden=(5,), n=20)
+    possible, exact, _ = normalisation_check(q)
+    assert possible and exact
+    enc = encode_train_normalised(q)
+    x = normalised_assignment(q, params, enc.program, enc.inverse)
+    assert violations(enc.program, x) == []
+    assert enc.program.logic().smt == "QF_LRA"
+    back = params_from_normalised(enc.inverse, enc.program.group_values(x))
+    y0 = q.network.forward(params, q.data.X)
+    y1 = q.network.forward(back, q.data.X)
+    assert np.allclose(y1[:, 0] - y1[:, 1], y0[:, 0] - y0[:, 1])
+    for k, dom in ((f"{l.name}.{p}", None) for l in q.network.layers for p in ("weight", "bias")):
+        assert np.all(np.abs(back[k]) <= 1 + 1e-12)
+
+
+def test_normalisation_declined_with_reasons():
+    rng = np.random.default_rng(0)
+    q, _ = make_query(rng, hidden=(), classes=2)
+    assert normalisation_check(q)[0] is False
+    q, _ = make_query(rng, hidden=(3,), classes=3)
+    ok, _, why = normalisation_check(q)
+    assert not ok and "two classes" in why
+    q, _ = make_query(rng, hidden=(3,))
+    q.normalise = "off"
+    enc = encode_train(q)
+    assert enc.inverse["kind"] == "direct" and "off" in enc.notes[0]
+    q.normalise = "auto"
+    assert encode_train(q).inverse["kind"] == "normalised"
+
+
+def test_milp_passes_keep_the_normalised_answer_feasible():
+    rng = np.random.default_rng(3)
+    q, params = make_query(rng, hidden=(4,), n=15)
+    enc = encode_train_normalised(q)
+    x = normalised_assignment(q, params, enc.program, enc.inverse)
+    prog, invs = apply_chain(enc.program, [StrictEpsilon(1e-9), ReluBigM(), BoolProductLinearisation()])
+    assert prog.logic().milp
+    # fill the phase binaries the big-M pass added: 1 where the neuron is active
+    full = np.zeros(prog.n_vars)
+    full[: len(x)] = x
+    for g in prog.groups[len(enc.program.groups):]:
+        relu = next(b for b in enc.program.blocks if getattr(b, "name", "") + ".phase" == g.name)
+        z = x[relu.inp]
+        unstable = (enc.program.lb[relu.inp] < 0) & (enc.program.ub[relu.inp] > 0)
+        full[g.offset:g.offset + g.size] = (z[unstable] > 0).astype(float)
+    assert violations(prog, full) == []
+    assert not np.shares_memory(prog.lb, enc.program.lb)
