@@ -218,7 +218,7 @@ def _print_report(ans, report) -> None:
              "unknown": "unknown", "check_failed": "ANSWER FAILED THE CHECK (not written)"}
     print(f"status:    {words.get(ans.status, ans.status)}")
     if r is not None and r.solver:
-        print(f"solver:    {r.solver} {r.version}".rstrip())
+        print(f"solver:    {r.version or r.solver}")
     if r is not None and r.message and ans.status != "solution":
         print(f"message:   {r.message}")
     secs = report.get("seconds") or {}
@@ -227,7 +227,8 @@ def _print_report(ans, report) -> None:
     ir = report.get("ir")
     if ir:
         v = ir["variables"]
-        print(f"IR:        {ir['target']} {ir['logic']}, {v['real']} real / {v['int']} int / "
+        logic = ir["logic"] if ir["target"] == "smtlib" else "MILP"
+        print(f"IR:        {ir['target']} {logic}, {v['real']} real / {v['int']} int / "
               f"{v['bool']} bool variables, {ir['constraints']} constraints, {ir['nonzeros']} nonzeros")
     if ans.check is not None:
         c = ans.check

@@ -1,0 +1,349 @@
+"""The formatting kernel shared by the SMT-LIB, MPS and LP writers.
+
+Writing millions of terms one Python string at a time costs about a
+microsecond per term. Instead every distinct piece of text (a variable
+name, a formatted coefficient, a row head) is formatted once into a
+:class:`Table`: a ``(k, width)`` uint8 matrix whose rows are left-aligned
+byte strings padded with the :data:`FILL` byte. A line (or a term) is a
+sequence of *parts*, each either a constant byte string or a table with one
+row index per line; :func:`render` lays the parts side by side into a fixed-
+width matrix with one fancy-indexing copy per part, and :func:`squeeze`
+deletes the filler bytes. FILL may sit anywhere (right-padded names,
+left-padded digits, entries that are empty altogether), so optional pieces
+are just table rows made of FILL.
+
+Numbers: :func:`shortest_decimals` gives the shortest decimal that reads
+back as the same double, without exponent (SMT-LIB has no exponent
+notation); :func:`shortest_repr` allows exponents (MPS, LP).
+"""
+from __future__ import annotations
+
+from typing import BinaryIO, Callable, Sequence, Union
+
+import numpy as np
+
+#: The padding byte. Never part of any text the writers produce (names are
+#: ``[A-Za-z0-9_]``, numbers and keywords are ASCII).
+FILL = 0
+
+#: Terms per chunk: the padded matrix of a chunk stays a few megabytes.
+CHUNK = 1 << 16
+
+
+class Table:
+    """Byte strings stored as a padded ``(k, width)`` uint8 matrix."""
+
+    __slots__ = ("mat", "_items")
+
+    def __init__(self, mat: np.ndarray):
+        mat = np.ascontiguousarray(mat, dtype=np.uint8)
+        if mat.ndim != 2:
+            raise ValueError("a table is a 2-d matrix")
+        if mat.shape[1] == 0:  # keep one column so that a void view exists
+            mat = np.full((mat.shape[0], 1), FILL, np.uint8)
+        self.mat = mat
+        # Rows as single fixed-size items: gathering them is one memcpy-like
+        # take instead of a 2-d fancy index (about twice as fast).
+        self._items = mat.view(np.dtype((np.void, mat.shape[1]))).reshape(-1)
+
+    @classmethod
+    def of(cls, strings: Sequence[Union[bytes, str]]) -> "Table":
+        """A table of the given strings (``str`` is encoded as ASCII)."""
+        bs = [s.encode("ascii") if isinstance(s, str) else bytes(s) for s in strings]
+        width = max((len(b) for b in bs), default=0) or 1
+        # ljust with NUL pads exactly with FILL (= 0).
+        buf = b"".join(b.ljust(width, b"\0") for b in bs)
+        return cls(np.frombuffer(buf, np.uint8).reshape(len(bs), width).copy())
+
+    @property
+    def width(self) -> int:
+        return self.mat.shape[1]
+
+    def __len__(self) -> int:
+        return self.mat.shape[0]
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        """Rows ``idx`` as a ``(len(idx), width)`` matrix."""
+        return self._items.take(idx).view(np.uint8).reshape(len(idx), self.width)
+
+    def lengths(self) -> np.ndarray:
+        """Visible length of every entry (its non-FILL bytes)."""
+        return np.count_nonzero(self.mat != FILL, axis=1)
+
+    def strings(self) -> list[bytes]:
+        """The entries as Python bytes (for tests and small tables)."""
+        return [bytes(r[r != FILL]) for r in self.mat]
+
+    def __add__(self, other: "Table") -> "Table":
+        """Entries of ``self`` followed by those of ``other`` (widths padded)."""
+        w = max(self.width, other.width)
+        return Table(np.vstack([_pad(self.mat, w), _pad(other.mat, w)]))
+
+
+def _pad(mat: np.ndarray, width: int) -> np.ndarray:
+    if mat.shape[1] == width:
+        return mat
+    out = np.full((mat.shape[0], width), FILL, np.uint8)
+    out[:, :mat.shape[1]] = mat
+    return out
+
+
+#: A part of a line: constant bytes, or a table and one row index per line.
+Part = Union[bytes, tuple[Table, np.ndarray]]
+
+
+def render(n: int, parts: Sequence[Part]) -> np.ndarray:
+    """Lay ``parts`` side by side for ``n`` lines: an ``(n, total width)`` padded matrix."""
+    widths = [len(p) if isinstance(p, bytes) else p[0].width for p in parts]
+    mat = np.empty((n, sum(widths)), np.uint8)
+    col = 0
+    for p, w in zip(parts, widths):
+        if isinstance(p, bytes):
+            mat[:, col:col + w] = np.frombuffer(p, np.uint8)
+        else:
+            mat[:, col:col + w] = p[0].take(p[1])
+        col += w
+    return mat
+
+
+def squeeze(mat: np.ndarray) -> np.ndarray:
+    """The bytes of ``mat`` in row order with every FILL byte removed."""
+    flat = mat.reshape(-1)
+    return flat[flat != FILL]
+
+
+def render_table(n: int, parts: Sequence[Part]) -> Table:
+    """Like :func:`render`, kept padded: a new table with one entry per line."""
+    return Table(render(n, parts))
+
+
+def emit(out: BinaryIO, n: int, make_parts: Callable[[int, int], Sequence[Part]],
+         chunk: int = CHUNK) -> None:
+    """Write ``n`` lines (or terms) in chunks; ``make_parts(lo, hi)`` gives the parts of lines lo..hi."""
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        out.write(squeeze(render(hi - lo, make_parts(lo, hi))))
+
+
+def write_table(out: BinaryIO, table: Table) -> None:
+    """Write every entry of ``table`` back to back."""
+    for lo in range(0, len(table), CHUNK):
+        out.write(squeeze(table.mat[lo:lo + CHUNK]))
+
+
+# -- integers and names ---------------------------------------------------------------------------
+
+def int_table(n: int, prefix: bytes = b"") -> Table:
+    """``prefix`` followed by the decimal digits of 0 .. n-1, built without a Python loop."""
+    n = max(int(n), 0)
+    w = len(str(max(n - 1, 0)))
+    i = np.arange(n, dtype=np.int64)[:, None]
+    pows = 10 ** np.arange(w - 1, -1, -1, dtype=np.int64)
+    digits = ((i // pows) % 10 + ord("0")).astype(np.uint8)
+    # Leading zeros become FILL (they sit on the left; squeeze drops them anyway).
+    digits[(i < pows) & (np.arange(w) < w - 1)] = FILL
+    if prefix:
+        pre = np.broadcast_to(np.frombuffer(prefix, np.uint8), (n, len(prefix)))
+        digits = np.hstack([pre, digits])
+    return Table(digits)
+
+
+def group_name_table(prefix: str, shape: tuple[int, ...]) -> Table:
+    """Names ``prefix_i_j...`` of a variable group in index order (``VarGroup.var_names``)."""
+    if not shape:
+        return Table.of([prefix])
+    size = int(np.prod(shape))
+    if size == 0:
+        return Table(np.zeros((0, 1), np.uint8))
+    # Index digits of axis a for flat position p: (p // stride_a) % shape_a.
+    p = np.arange(size, dtype=np.int64)
+    strides = np.cumprod((1,) + tuple(shape[::-1]))[:-1][::-1]
+    parts: list[Part] = [prefix.encode("ascii")]
+    for s, st in zip(shape, strides):
+        parts += [b"_", (int_table(s), (p // st) % s)]
+    return render_table(size, parts)
+
+
+def name_table(groups) -> Table:
+    """Names of all variables of ``groups`` (``VarGroup`` list, in offset order), one entry each."""
+    tables = [group_name_table(g.prefix, g.shape) for g in groups]
+    if not tables:
+        return Table(np.zeros((0, 1), np.uint8))
+    w = max(t.width for t in tables)
+    return Table(np.vstack([_pad(t.mat, w) for t in tables]))
+
+
+# -- numbers --------------------------------------------------------------------------------------
+
+def unique_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(uniq, inverse)`` of a float array (``uniq[inverse] == values``), -0.0 folded into 0.0.
+
+    ``uniq`` is not sorted; ``inverse`` is int32. Data coefficients are mostly
+    small integers (pixel values, digits 0..16): those take a counting path,
+    linear in time; only the other values are sorted. Works in chunks so that
+    temporaries stay small.
+    """
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    n = len(v)
+    if n == 0:
+        return np.zeros(0), np.zeros(0, np.int32)
+    if not np.isfinite(v.min() + v.max()):
+        bad = v[~np.isfinite(v)][0]
+        raise ValueError(f"non-finite number {bad} in a constraint")
+    step = 1 << 20
+    small = np.empty(n, bool)
+    seen = np.zeros(2 * _SMALL + 1, bool)
+    for a in range(0, n, step):
+        vc = v[a:a + step]
+        sm = (vc == np.rint(vc)) & (np.abs(vc) <= _SMALL)
+        small[a:a + step] = sm
+        seen[(vc[sm] + _SMALL).astype(np.int64)] = True
+    present = np.flatnonzero(seen)
+    codes = np.zeros(len(seen), np.int32)
+    codes[present] = np.arange(len(present), dtype=np.int32)
+    inv = np.empty(n, np.int32)
+    for a in range(0, n, step):
+        vc, sm = v[a:a + step], small[a:a + step]
+        ic = inv[a:a + step]
+        if sm.all():
+            ic[:] = codes[(vc + _SMALL).astype(np.int64)]
+        else:
+            ic[sm] = codes[(vc[sm] + _SMALL).astype(np.int64)]
+    uniq = present - float(_SMALL)
+    rest = np.flatnonzero(~small)
+    if len(rest):
+        runiq, rinv = np.unique(v[rest] + 0.0, return_inverse=True)
+        inv[rest] = rinv.reshape(-1) + len(present)
+        uniq = np.concatenate([uniq, runiq])
+    return uniq, inv
+
+
+#: Integers up to this magnitude take the counting path of :func:`unique_values`.
+_SMALL = 1 << 16
+
+
+def shortest_repr(values) -> list[str]:
+    """Shortest round-trip text of each float; integers without ``.0``; exponents allowed."""
+    out = []
+    for x in np.asarray(values, dtype=np.float64).tolist():
+        x += 0.0  # no "-0"
+        s = repr(x)
+        if s.endswith(".0"):
+            s = s[:-2]
+        out.append(s)
+    return out
+
+
+def shortest_decimals(values) -> list[str]:
+    """Shortest round-trip text of each float as a plain decimal (no exponent, no ``.0``)."""
+    out = []
+    for s in shortest_repr(values):
+        if "e" in s:
+            s = _expand_exponent(s)
+        out.append(s)
+    return out
+
+
+def _expand_exponent(s: str) -> str:
+    """``'5.2e-05'`` -> ``'0.000052'``; ``'1e+20'`` -> ``'100000000000000000000'``."""
+    mant, exp = s.split("e")
+    sign = ""
+    if mant.startswith("-"):
+        sign, mant = "-", mant[1:]
+    ip, _, fp = mant.partition(".")
+    digits, point = ip + fp, len(ip) + int(exp)
+    if point <= 0:
+        body = "0." + "0" * -point + digits
+    elif point >= len(digits):
+        body = digits + "0" * (point - len(digits))
+    else:
+        body = digits[:point] + "." + digits[point:]
+    body = body.rstrip("0").rstrip(".") if "." in body else body
+    return sign + body
+
+
+def decimal_places(decimals: Sequence[str]) -> np.ndarray:
+    """Digits after the point of each plain decimal string."""
+    return np.array([len(s) - s.index(".") - 1 if "." in s else 0 for s in decimals], np.int64)
+
+
+def scaled_integer(decimal: str, places: int) -> int:
+    """The exact integer ``decimal * 10**places`` (``places`` >= the decimal's own places)."""
+    ip, _, fp = decimal.partition(".")
+    neg = ip.startswith("-")
+    mant = int((ip.lstrip("-") or "0") + fp) * 10 ** (places - len(fp))
+    return -mant if neg else mant
+
+
+class _SortedCodes:
+    """Key -> position among sorted distinct keys, for key spaces too large for a dense map."""
+
+    def __init__(self, present: np.ndarray):
+        self.present = present
+
+    def __getitem__(self, keys):
+        return np.searchsorted(self.present, keys)
+
+
+def compact_keys(keys: np.ndarray, space: int):
+    """The distinct ``keys`` (ints in ``0 .. space-1``) in increasing order, and a map to their positions.
+
+    The map is indexed like an array (``codes[keys]``). A dense array when the
+    key space is small compared with the keys (linear time, no sort).
+    """
+    keys = np.asarray(keys, np.int64)
+    if space <= 8 * len(keys) + 4096:
+        seen = np.zeros(space, bool)
+        seen[keys] = True
+        present = np.flatnonzero(seen)
+        codes = np.zeros(space, np.int64)
+        codes[present] = np.arange(len(present))
+        return present, codes
+    present = np.unique(keys)
+    return present, _SortedCodes(present)
+
+
+# -- rows -----------------------------------------------------------------------------------------
+
+def drop_trivial_rows(indptr, cols, coefs, cols2, sense, rhs):
+    """Leave out rows that hold whatever the variables (``<= +inf``, ``>= -inf``).
+
+    Any other infinite right-hand side is an error (no assignment satisfies it).
+    Returns the arrays of the remaining rows (``cols2`` may be None).
+    """
+    from ..ir.program import GE, GT, LE, LT  # the IR's sense codes
+
+    indptr = np.asarray(indptr, np.int64)
+    sense = np.asarray(sense, np.int64)
+    rhs = np.asarray(rhs, np.float64)
+    trivial = (np.isin(sense, (LE, LT)) & (rhs == np.inf)) | \
+        (np.isin(sense, (GE, GT)) & (rhs == -np.inf))
+    if not np.all(np.isfinite(rhs[~trivial])):
+        raise ValueError("a row with an infinite right-hand side cannot be satisfied")
+    if not trivial.any():
+        return indptr, cols, coefs, cols2, sense, rhs
+    keep = ~trivial
+    counts = np.diff(indptr)
+    tkeep = np.repeat(keep, counts)
+    indptr = np.concatenate([[0], np.cumsum(counts[keep])])
+    return (indptr, np.asarray(cols)[tkeep], np.asarray(coefs)[tkeep],
+            None if cols2 is None else np.asarray(cols2)[tkeep], sense[keep], rhs[keep])
+
+
+def fill_empty_rows(indptr, cols, coefs, cols2=None):
+    """Give each empty row the term ``0 * x_0`` so that every row has a first and a last term."""
+    indptr = np.asarray(indptr, np.int64)
+    cols = np.asarray(cols, np.int64)
+    coefs = np.asarray(coefs, np.float64)
+    counts = np.diff(indptr)
+    empty = np.flatnonzero(counts == 0)
+    if len(empty) == 0:
+        return indptr, cols, coefs, cols2
+    at = indptr[empty]
+    cols = np.insert(cols, at, 0)
+    coefs = np.insert(coefs, at, 0.0)
+    if cols2 is not None:
+        cols2 = np.insert(np.asarray(cols2, np.int64), at, -1)
+    counts = counts.copy()
+    counts[empty] = 1
+    return np.concatenate([[0], np.cumsum(counts)]), cols, coefs, cols2

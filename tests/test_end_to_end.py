@@ -1,0 +1,154 @@
+"""The training query end to end, through the real command and the real solver binaries."""
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import EXAMPLES, run_nncc, write
+
+XOR = EXAMPLES / "xor.nn"
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+XOR_Y = np.array([0, 1, 1, 0])
+
+
+def forward(w, X):
+    """An independent forward pass of the 2-layer XOR network from an npz."""
+    h = np.maximum(X @ w["h.weight"].T + w["h.bias"], 0)
+    return h @ w["y.weight"].T + w["y.bias"]
+
+
+def assert_classifies(w, X, y, margin, box):
+    out = forward(w, X)
+    n = np.arange(len(y))
+    other = out.copy()
+    other[n, y] = -np.inf
+    assert np.all(out[n, y] - other.max(axis=1) >= margin - 1e-6)
+    for k in ("h.weight", "h.bias", "y.weight", "y.bias"):
+        assert np.all(np.abs(w[k]) <= box + 1e-6)
+    assert w["h.weight"].shape == (4, 2) and w["y.weight"].shape == (2, 4)
+    assert w["h.bias"].shape == (4,) and w["y.bias"].shape == (2,)
+
+
+def test_compile_smtlib_pipes_into_z3():
+    comp = run_nncc("compile", XOR, "--target", "smtlib")
+    assert comp.returncode == 0, comp.stderr
+    text = comp.stdout
+    assert 0 <= text.index("(set-option :produce-models true)") < text.index("(set-logic QF_LRA)")
+    z3 = subprocess.run(["z3", "-in"], input=comp.stdout, capture_output=True, text=True, timeout=120)
+    assert z3.stdout.splitlines()[0] == "sat"
+
+
+def test_cvc5_accepts_the_same_text(tmp_path):
+    comp = run_nncc("compile", XOR, "--target", "smtlib", "-o", tmp_path / "xor.smt2")
+    assert comp.returncode == 0, comp.stderr
+    assert (tmp_path / "xor.smt2.map.json").exists()
+    import sys
+    out = subprocess.run([sys.executable, "-m", "nncc.solvers.cvc5_driver", str(tmp_path / "xor.smt2")],
+                         capture_output=True, text=True, timeout=120,
+                         env={"PYTHONPATH": str(EXAMPLES.parent), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.splitlines()[0] == "sat", out.stderr
+
+
+@pytest.mark.parametrize("solver", ["z3", "cvc5", "cbc", "highs", "auto"])
+def test_solve_xor_with_every_solver(tmp_path, solver):
+    npz, onnx_path = tmp_path / "w.npz", tmp_path / "w.onnx"
+    r = run_nncc("solve", XOR, "--solver", solver, "-o", npz, "--onnx", onnx_path, "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    report = json.loads(r.stdout)
+    assert report["status"] == "solution"
+    assert report["check"]["ok"] and report["check"]["accuracy"] == 1.0
+    assert report["check"]["min_margin"] >= 0.5 - 1e-6
+    assert report["solver"] in ("z3", "cvc5", "cbc", "highs") and report["solver_version"]
+    w = dict(np.load(npz))
+    assert_classifies(w, XOR_X, XOR_Y, 0.5, 4.0)
+    import onnxruntime as ort
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {sess.get_inputs()[0].name: XOR_X.astype(np.float32)})[0]
+    w32 = {k: v.astype(np.float32).astype(np.float64) for k, v in w.items()}
+    assert np.allclose(got, forward(w32, XOR_X.astype(np.float32).astype(np.float64)), atol=1e-6)
+
+
+def test_text_report_names_status_solver_accuracy_and_margin():
+    r = run_nncc("solve", XOR, "--solver", "highs")
+    assert r.returncode == 0, r.stderr
+    for word in ("solution found", "highs", "accuracy 100.00%", "smallest margin", "nonzeros"):
+        assert word in r.stdout
+
+
+@pytest.mark.parametrize("target,solver", [("mps", "highs"), ("mps", "cbc"), ("lp", "highs"),
+                                           ("lp", "cbc"), ("smtlib", "z3"), ("smtlib", "cvc5")])
+def test_compile_then_solve_by_hand_then_decode(tmp_path, target, solver):
+    """A user runs the solver binary themselves and decodes its output."""
+    from nncc.solvers.registry import load_registry
+    out = tmp_path / f"xor.{target}"
+    r = run_nncc("compile", XOR, "--target", target, "-o", out)
+    assert r.returncode == 0, r.stderr
+    spec = load_registry().get(solver)
+    argv = spec.executable()
+    sol = tmp_path / "solution.txt"
+    if solver == "highs":
+        cmd = argv + ["--model_file", str(out), "--solution_file", str(sol)]
+    elif solver == "cbc":
+        cmd = argv + [str(out), "-solve", "-solu", str(sol)]
+    else:
+        cmd = argv + [str(out)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=spec.child_env())
+    if solver in ("z3", "cvc5"):
+        sol.write_text(p.stdout)
+    npz = tmp_path / "w.npz"
+    d = run_nncc("decode", f"{out}.map.json", sol, "-o", npz)
+    assert d.returncode == 0, d.stdout + d.stderr
+    assert_classifies(dict(np.load(npz)), XOR_X, XOR_Y, 0.5, 4.0)
+
+
+def test_decode_refuses_a_tampered_answer(tmp_path):
+    out = tmp_path / "xor.smt2"
+    assert run_nncc("compile", XOR, "--target", "smtlib", "-o", out).returncode == 0
+    p = subprocess.run(["z3", str(out)], capture_output=True, text=True, timeout=120)
+    lines = p.stdout.splitlines()
+    # zero every value: a model that classifies nothing
+    import re
+    tampered = "\n".join(re.sub(r"\((\w+) [^()]*(\([^()]*\))?\)", r"(\1 0.0)", ln) for ln in lines)
+    sol = tmp_path / "bad.txt"
+    sol.write_text(tampered)
+    npz = tmp_path / "w.npz"
+    d = run_nncc("decode", f"{out}.map.json", sol, "-o", npz)
+    assert d.returncode == 5, d.stdout + d.stderr
+    assert not npz.exists()
+    assert "FAILED THE CHECK" in d.stdout
+
+
+def test_no_solution_is_exit_1(tmp_path):
+    src = write(tmp_path / "contradiction.nn", """
+network n { input x[2] dense h[2] relu dense y[2] }
+data d { inputs [[1, 2], [1, 2]] labels [0, 1] }
+train n on d { classify margin 0.1 }
+""")
+    for solver in ("z3", "highs", "cbc"):
+        r = run_nncc("solve", src, "--solver", solver, "-o", tmp_path / "w.npz")
+        assert r.returncode == 1, (solver, r.stdout, r.stderr)
+        assert "no solution" in r.stdout
+        assert not (tmp_path / "w.npz").exists()
+
+
+def test_check_summarises_networks_data_ir_and_logic():
+    r = run_nncc("check", XOR)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "network xor_net" in out and "4 samples x 2 features" in out
+    assert "QF_LRA" in out and "normalised" in out
+    assert "nonzeros" in out and "MILP IR" in out
+    j = json.loads(run_nncc("check", XOR, "--json").stdout)
+    q = j["queries"][0]
+    assert q["logic"] == "QF_LRA" and q["targets"] == ["smtlib", "mps", "lp"]
+    assert q["variables"]["bool"] == 4
+
+
+def test_solvers_lists_all_four_with_versions():
+    r = run_nncc("solvers", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = {x["name"]: x for x in json.loads(r.stdout)}
+    for name in ("z3", "cvc5", "cbc", "highs"):
+        assert rows[name]["available"], rows[name]
+        assert any(ch.isdigit() for ch in rows[name]["version"])

@@ -1,0 +1,346 @@
+"""End to end: the real solver binaries on tiny hand-written files."""
+from __future__ import annotations
+
+import os
+import random
+import re
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from nncc.errors import InputError, SolverError
+from nncc.solvers.registry import load_registry
+from nncc.solvers.result import ERROR, NO_SOLUTION, SOLUTION, UNKNOWN
+from nncc.solvers.runner import solve_file
+
+SMT_SAT = """(set-option :produce-models true)
+(set-logic QF_NRA)
+(declare-fun x () Real)
+(declare-fun y () Real)
+(declare-fun b () Bool)
+(assert (= (* x x) 2.0))
+(assert (> x 0.0))
+(assert (= (* 3.0 y) (- 1.0)))
+(assert b)
+(check-sat)
+(get-value (x y b))
+"""
+SMT_UNSAT = """(set-option :produce-models true)
+(set-logic QF_LRA)
+(declare-fun x () Real)
+(assert (> x 1.0))
+(assert (< x 0.0))
+(check-sat)
+(get-value (x))
+"""
+# Factoring a 60-bit semiprime: neither z3 nor cvc5 answers within a second.
+SMT_HARD = """(set-option :produce-models true)
+(set-logic QF_NIA)
+(declare-fun x () Int)
+(declare-fun y () Int)
+(assert (= (* x y) 1000000016000000063))
+(assert (> x 1))
+(assert (> y 1))
+(check-sat)
+(get-value (x y))
+"""
+MPS_OPT = """NAME opt FREE
+ROWS
+ N obj
+ L c1
+ L c2
+COLUMNS
+ MARKER 'MARKER' 'INTORG'
+ x obj -5 c1 1
+ x c2 2
+ y obj -4 c1 1
+ y c2 1
+ MARKER 'MARKER' 'INTEND'
+ z obj 1 c1 1
+RHS
+ rhs c1 5 c2 8
+BOUNDS
+ LO bnd x 0
+ UP bnd x 10
+ LO bnd y 0
+ UP bnd y 10
+ UP bnd z 3
+ENDATA
+"""
+MPS_INFEASIBLE = """NAME inf FREE
+ROWS
+ N obj
+ G c1
+ L c2
+COLUMNS
+ MARKER 'MARKER' 'INTORG'
+ x obj 1 c1 1
+ x c2 1
+ MARKER 'MARKER' 'INTEND'
+RHS
+ rhs c1 5 c2 3
+BOUNDS
+ LO bnd x 0
+ UP bnd x 10
+ENDATA
+"""
+LP_OPT = """Minimize
+ obj: -5 x - 4 y + z
+Subject To
+ c1: x + y + z <= 5
+ c2: 2 x + y <= 8
+Bounds
+ 0 <= x <= 10
+ 0 <= y <= 10
+ z <= 3
+General
+ x y
+End
+"""
+
+
+def market_split(m: int, n: int, seed: int) -> str:
+    """Cornuejols-Dawande market split with slacks: hard for branch and bound,
+    easy to find incumbents for. Free MPS takes at most two entries per line."""
+    rnd = random.Random(seed)
+    a = [[rnd.randrange(100) for _ in range(n)] for _ in range(m)]
+    lines = ["NAME msplit FREE", "ROWS", " N obj"] + [f" E r{i}" for i in range(m)]
+    lines += ["COLUMNS", " MARKER 'MARKER' 'INTORG'"]
+    lines += [f" x{j} r{i} {a[i][j]}" for j in range(n) for i in range(m)]
+    lines.append(" MARKER 'MARKER' 'INTEND'")
+    for i in range(m):
+        lines += [f" sp{i} obj 1 r{i} 1", f" sm{i} obj 1 r{i} -1"]
+    lines += ["RHS"] + [f" rhs r{i} {sum(a[i]) // 2}" for i in range(m)]
+    lines += ["BOUNDS"] + [f" BV bnd x{j}" for j in range(n)] + ["ENDATA"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def reg():
+    return load_registry()
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live (non-zombie) processes whose command line contains ``text``."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit() or int(d.name) == os.getpid():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if text in cmd and state != "Z":
+            found.append(int(d.name))
+    return found
+
+
+def gone(pid: int, within: float = 3.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# ------------------------------------------------------------------ listing
+
+def test_every_default_solver_is_found_with_a_version(reg):
+    assert reg.names()[:4] == ["z3", "cvc5", "cbc", "highs"]
+    for name in ("z3", "cvc5", "cbc", "highs"):
+        spec = reg.get(name)
+        assert spec.available(), f"{name}: {spec.origin}"
+        assert re.fullmatch(rf"{name} \d+\.\d+(\.\d+)?", spec.version()), spec.version()
+        assert spec.origin.startswith("PyPI")
+    assert reg.get("z3").formats == ["smtlib"] and reg.get("cbc").logics == ["MILP"]
+    assert reg.get("z3").optimises and not reg.get("cvc5").optimises
+
+
+# ------------------------------------------------------------------ SMT
+
+@pytest.mark.parametrize("name", ["z3", "cvc5"])
+def test_smt_sat_unsat(reg, tmp_path, name):
+    res = solve_file(reg.get(name), write(tmp_path, "sat.smt2", SMT_SAT), "smtlib", time_limit=20)
+    assert res.status == SOLUTION, res.message
+    assert res.values["x"] == pytest.approx(2 ** 0.5, abs=1e-12) and "x" in res.approximate
+    assert res.exact["y"] == Fraction(-1, 3) and res.values["b"] == 1.0
+    assert res.solver == name and res.version.startswith(name)
+    res = solve_file(reg.get(name), write(tmp_path, "unsat.smt2", SMT_UNSAT), "smtlib")
+    assert res.status == NO_SOLUTION, res.message
+
+
+@pytest.mark.parametrize("name", ["z3", "cvc5"])
+def test_smt_time_limit(reg, tmp_path, name):
+    path = write(tmp_path, f"hard-{name}.smt2", SMT_HARD)
+    t = time.monotonic()
+    res = solve_file(reg.get(name), path, "smtlib", time_limit=1)
+    assert res.status == UNKNOWN and res.message == "time limit" and res.values == {}
+    assert time.monotonic() - t < 4
+    assert processes_mentioning(path) == []
+
+
+# ------------------------------------------------------------------ MILP
+
+@pytest.mark.parametrize("name", ["cbc", "highs"])
+def test_milp_optimal_infeasible_lp(reg, tmp_path, name):
+    spec = reg.get(name)
+    res = solve_file(spec, write(tmp_path, "opt.mps", MPS_OPT), "mps")
+    assert res.status == SOLUTION and res.optimal and res.objective == -23
+    assert res.values["x"] == 3 and res.values["y"] == 2 and res.values.get("z", 0) == 0
+    res = solve_file(spec, write(tmp_path, "inf.mps", MPS_INFEASIBLE), "mps")
+    assert res.status == NO_SOLUTION and res.values == {}
+    res = solve_file(spec, write(tmp_path, "opt.lp", LP_OPT), "lp")
+    assert res.status == SOLUTION and res.objective == -23
+    # cbc and highs choose the reader by extension: a .txt file still works
+    res = solve_file(spec, write(tmp_path, "model.txt", MPS_OPT), "mps")
+    assert res.status == SOLUTION and res.objective == -23
+
+
+@pytest.mark.parametrize("name", ["cbc", "highs"])
+def test_milp_unreadable_file(reg, tmp_path, name):
+    res = solve_file(reg.get(name), write(tmp_path, "bad.mps", "this is not an mps file\n"), "mps")
+    assert res.status == ERROR
+    assert ("Unknown image" if name == "cbc" else "Parser error") in res.message
+
+
+@pytest.mark.parametrize("name", ["cbc", "highs"])
+def test_milp_time_limit_keeps_incumbent(reg, tmp_path, name):
+    path = write(tmp_path, f"msplit-{name}.mps", market_split(5, 40, seed=1))
+    seen: list[tuple[float, str | None]] = []
+    t = time.monotonic()
+    res = solve_file(reg.get(name), path, "mps", time_limit=1,
+                     on_progress=lambda s, inc: seen.append((s, inc)))
+    assert time.monotonic() - t < 4
+    assert res.status == UNKNOWN and res.has_incumbent, res.message
+    assert res.objective is not None and res.objective > 0
+    # highs' values carry integrality tolerance (0.9999999999999)
+    assert all(min(abs(res.values.get(f"x{j}", 0) - b) for b in (0, 1)) < 1e-6 for j in range(40))
+    assert seen and any(inc and inc.startswith("incumbent") for _, inc in seen)
+    assert processes_mentioning(path) == []
+
+
+def test_cbc_cpu_time_mode_never_passes_junk_as_incumbent(tmp_path):
+    # With -sec alone (CPU-time mode) cbc 2.10.3 loses its incumbent at the time
+    # limit and writes fractional LP values; nncc must not hand those out.
+    toml = write(tmp_path, "cpu.toml", '[cbc-cpu]\nkind = "cbc"\nfind = "pulp-cbc"\n'
+                 'args = ["{input}", "{time_limit}", "-solve", "-solu", "{solution}"]\n'
+                 'time_limit_args = ["-sec", "{seconds}"]\nformats = ["mps"]\n'
+                 'logics = ["MILP"]\nversion_args = ["-quit"]\n')
+    spec = load_registry(toml).get("cbc-cpu")
+    res = solve_file(spec, write(tmp_path, "ms.mps", market_split(4, 30, seed=1)), "mps",
+                     time_limit=1)
+    assert res.status == UNKNOWN
+    if res.has_incumbent:
+        assert all(abs(v - round(v)) < 1e-6 for k, v in res.values.items() if k.startswith("x"))
+    else:
+        assert res.values == {} and "values discarded" in res.message
+
+
+# ------------------------------------------------------------------ failures
+
+def test_missing_executable(tmp_path):
+    toml = write(tmp_path, "s.toml", '[z3-missing]\nkind = "z3"\ncommand = "/nonexistent/z3"\n'
+                 'formats = ["smtlib"]\nlogics = ["QF_LRA"]\n')
+    spec = load_registry(toml).get("z3-missing")
+    assert not spec.available() and "not found" in spec.origin
+    with pytest.raises(SolverError, match="/nonexistent/z3"):
+        solve_file(spec, write(tmp_path, "u.smt2", SMT_UNSAT), "smtlib")
+
+
+def _custom(tmp_path, name: str, command: list[str], extra: str = "") -> object:
+    cmd = "[" + ", ".join(f'"{c}"' for c in command) + "]"
+    toml = write(tmp_path, f"{name}.toml",
+                 f'[{name}]\nkind = "z3"\ncommand = {cmd}\nversion_args = []\n'
+                 f'formats = ["smtlib"]\nlogics = ["QF_LRA"]\n{extra}')
+    return load_registry(toml).get(name)
+
+
+def test_garbage_output(tmp_path):
+    spec = _custom(tmp_path, "echo", ["/bin/echo"])
+    res = solve_file(spec, write(tmp_path, "u.smt2", SMT_UNSAT), "smtlib")
+    assert res.status == ERROR and res.message.startswith("garbage output") and "u.smt2" in res.message
+
+
+def test_crash_is_reported_with_its_signal(tmp_path):
+    spec = _custom(tmp_path, "crash", [sys.executable, "-c",
+                                       "import os,signal; os.kill(os.getpid(), signal.SIGSEGV)"])
+    res = solve_file(spec, write(tmp_path, "u.smt2", SMT_UNSAT), "smtlib", time_limit=5)
+    assert res.status == ERROR and "solver crashed (signal 11" in res.message
+
+
+# A "solver" that starts a grandchild ignoring SIGTERM, records its pid, then hangs.
+SLEEPY = ("import subprocess,sys,time; "
+          "p = subprocess.Popen([sys.executable, '-c', 'import signal,time; "
+          "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)']); "
+          "open(sys.argv[1], 'w').write(str(p.pid)); time.sleep(60)")
+
+
+def _sleepy(tmp_path):
+    pidfile = tmp_path / "grandchild.pid"
+    spec = _custom(tmp_path, "sleepy", [sys.executable, "-c", SLEEPY],
+                   f'args = ["{pidfile}"]\ntime_limit_args = []\ngrace_seconds = 0.5\n')
+    return spec, pidfile
+
+
+def test_watchdog_kills_the_process_group(tmp_path):
+    spec, pidfile = _sleepy(tmp_path)
+    t = time.monotonic()
+    res = solve_file(spec, write(tmp_path, "u.smt2", SMT_UNSAT), "smtlib", time_limit=0.5)
+    assert res.status == UNKNOWN and "killed" in res.message
+    assert time.monotonic() - t < 5  # 0.5 s limit + 0.5 s grace + 2 s SIGTERM wait
+    assert gone(int(pidfile.read_text()))
+
+
+def test_interrupt_kills_the_process_group(tmp_path):
+    spec, pidfile = _sleepy(tmp_path)
+
+    def interrupt(elapsed, incumbent):
+        if pidfile.exists() and pidfile.read_text():
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        solve_file(spec, write(tmp_path, "u.smt2", SMT_UNSAT), "smtlib", on_progress=interrupt)
+    assert gone(int(pidfile.read_text()))
+
+
+# ------------------------------------------------------------------ registry
+
+def test_registry_overrides_and_errors(tmp_path, monkeypatch):
+    env_file = write(tmp_path, "env.toml", '[z3]\noptimises = false\n')
+    user = write(tmp_path, "user.toml", '[cbc]\ncommand = "/nonexistent/cbc"\n'
+                 '[highs]\ncommand = "/nonexistent/highs"\n')
+    monkeypatch.setenv("NNCC_SOLVERS", env_file)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "nothing-here"))
+    reg = load_registry(user)
+    assert not reg.get("z3").optimises and reg.get("z3").formats == ["smtlib"]  # per key
+    assert not reg.get("cbc").available()
+    with pytest.raises(InputError, match="known: z3, cvc5, cbc, highs"):
+        reg.get("gurobi")
+    with pytest.raises(SolverError, match=r"nncc\[solvers\]"):
+        reg.auto(["mps", "lp"], "MILP", milp_ok=True)
+    assert reg.auto(["smtlib"], "QF_LRA", False).name == "z3"
+    assert reg.auto(["smtlib"], "QF_LRA", False, prefer=["cvc5"]).name == "cvc5"
+    assert reg.auto(["smtlib", "mps"], "QF_LRA", True, prefer=["cbc", "cvc5"]).name == "cvc5"
+    bad = write(tmp_path, "bad.toml", '[z3]\ncomand = "z3"\n')
+    with pytest.raises(InputError, match="unknown key"):
+        load_registry(bad)
+
+
+def test_format_mismatch_is_input_error(reg, tmp_path):
+    with pytest.raises(InputError, match="does not read mps"):
+        solve_file(reg.get("z3"), write(tmp_path, "m.mps", MPS_OPT), "mps")
