@@ -74,6 +74,13 @@ def normalised_assignment(query, params, prog, inv):
     hid, out = query.network.layers[-2], query.network.layers[-1]
     C = inv["C"]
     c = params[f"{out.name}.weight"][0] - params[f"{out.name}.weight"][1]
+    # the encoding orders the signs, positive units first: permute the units so
+    order = np.argsort(~(c > 0), kind="stable")
+    params = dict(params)
+    params[f"{hid.name}.weight"] = params[f"{hid.name}.weight"][order]
+    params[f"{hid.name}.bias"] = params[f"{hid.name}.bias"][order]
+    params[f"{out.name}.weight"] = params[f"{out.name}.weight"][:, order]
+    c = c[order]
     scaled = dict(params)
     scaled[f"{hid.name}.weight"] = params[f"{hid.name}.weight"] * np.abs(c)[:, None]
     scaled[f"{hid.name}.bias"] = params[f"{hid.name}.bias"] * np.abs(c)

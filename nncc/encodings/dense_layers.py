@@ -95,11 +95,16 @@ def dense_pre_activation(prog: Program, layer: DenseLayer, inp: Activations,
         hi = np.repeat((phi.sum(axis=1) + bh)[:, None], out, axis=1)
         z = prog.add_vars(f"{layer.name}.pre", (N, out), REAL, lo, hi)
         # rows (n, j): sum_i X[n,i] W[j,i] + b[j] - z[n,j] = 0 (linear: the data is constant)
-        cols = np.concatenate([np.broadcast_to(W[None, :, :], (N, out, d)),
-                               np.broadcast_to(b[None, :, None], (N, out, 1)),
-                               z[:, :, None]], axis=2).reshape(N * out, d + 2)
-        coefs = np.concatenate([np.broadcast_to(X[:, None, :], (N, out, d)),
-                                np.ones((N, out, 1)), -np.ones((N, out, 1))], axis=2).reshape(N * out, d + 2)
+        # filled in place: this block holds most of a large query's nonzeros
+        cols = np.empty((N, out, d + 2), dtype=np.int64)
+        cols[:, :, :d] = W[None, :, :]
+        cols[:, :, d] = b[None, :]
+        cols[:, :, d + 1] = z
+        coefs = np.empty((N, out, d + 2))
+        coefs[:, :, :d] = X[:, None, :]
+        coefs[:, :, d] = 1.0
+        coefs[:, :, d + 1] = -1.0
+        cols, coefs = cols.reshape(N * out, d + 2), coefs.reshape(N * out, d + 2)
         prog.add(LinearBlock.from_dense_rows(f"{layer.name}.affine", cols, coefs, EQ, 0.0,
                                              drop_zeros=True))
         return Activations(vars=z, lo=lo, hi=hi)

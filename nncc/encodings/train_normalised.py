@@ -18,6 +18,10 @@ Exactness (when ``normalise auto`` applies it):
   is exactly a point of ``C B`` (``B`` is convex and holds 0);
 * ``d`` lies in ``[bl - bu, bu - bl]``.
 
+The units of the last hidden layer are interchangeable, so their signs are
+ordered (positive units first); this symmetry breaking is left out when
+``nonzero`` weights tie units to positions.
+
 Every answer maps back (``W = W' / C``, outgoing weights ``(u, l)`` or
 ``(l, u)`` by sign, output biases centred in their box), and every answer
 of the direct encoding maps forward, so the two are equisatisfiable.
@@ -118,6 +122,12 @@ def encode_train_normalised(query: TrainQuery, nonzero_eps: float = 1e-3) -> Enc
         keep = pos[pos < len(flat)]
         if len(keep):
             prog.add(NonzeroBlock("nonzero", flat[keep], nonzero_eps))
+    if not query.nonzero_fraction and H > 1:
+        # Hidden units are interchangeable (with their incoming rows): order the
+        # signs, positive units first. Exact, and it spares the solver 2^H mirror
+        # images; chosen non-zero weights tie units to positions, so not then.
+        prog.add(LinearBlock.from_dense_rows("sign_order", np.stack([sign[:-1], sign[1:]], 1),
+                                             [1.0, -1.0], GE, 0.0))
     params += [f"{out.name}.sign", f"{out.name}.bias_diff"]
     prog.answer_groups = params
     inverse = {"kind": "normalised", "params": params[:-2], "hidden": hid.name, "output": out.name,

@@ -108,20 +108,28 @@ class LinearBlock:
                         sense, rhs, drop_zeros: bool = False) -> "LinearBlock":
         """Rows of equal length: ``cols`` and ``coefs`` of shape (m, k).
 
-        With ``drop_zeros`` the terms whose coefficient is exactly 0 are left out.
+        Each row's terms are stored in increasing column order (writers and
+        solvers then never meet a repeated column out of place). With
+        ``drop_zeros`` the terms whose coefficient is exactly 0 are left out.
+        The arrays may be taken over without a copy: pass temporaries.
         """
-        cols = np.asarray(cols, dtype=np.int64)
-        coefs = np.broadcast_to(np.asarray(coefs, dtype=np.float64), cols.shape)
+        cols = np.ascontiguousarray(cols, dtype=np.int64)
+        coefs = np.ascontiguousarray(np.broadcast_to(np.asarray(coefs, dtype=np.float64), cols.shape))
         m, k = cols.shape
+        if k > 1 and not np.all(cols[:, 1:] > cols[:, :-1]):
+            order = np.argsort(cols, axis=1, kind="stable")
+            cols = np.take_along_axis(cols, order, axis=1)
+            coefs = np.take_along_axis(coefs, order, axis=1)
         sense = np.broadcast_to(np.asarray(sense, dtype=np.int8), (m,)).copy()
         rhs = np.broadcast_to(np.asarray(rhs, dtype=np.float64), (m,)).copy()
         if drop_zeros:
             keep = coefs != 0.0
-            indptr = np.zeros(m + 1, dtype=np.int64)
-            np.cumsum(keep.sum(axis=1), out=indptr[1:])
-            return cls(name, indptr, cols[keep], coefs[keep], sense, rhs)
-        return cls(name, np.arange(0, m * k + 1, k, dtype=np.int64), cols.reshape(-1).copy(),
-                   np.ascontiguousarray(coefs).reshape(-1).copy(), sense, rhs)
+            if not keep.all():
+                indptr = np.zeros(m + 1, dtype=np.int64)
+                np.cumsum(keep.sum(axis=1), out=indptr[1:])
+                return cls(name, indptr, cols[keep], coefs[keep], sense, rhs)
+        return cls(name, np.arange(0, m * k + 1, k, dtype=np.int64), cols.reshape(-1),
+                   coefs.reshape(-1), sense, rhs)
 
     @classmethod
     def concat(cls, name: str, blocks: Sequence["LinearBlock"]) -> "LinearBlock":
