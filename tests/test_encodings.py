@@ -151,3 +151,37 @@ def test_milp_passes_keep_the_normalised_answer_feasible():
         full[g.offset:g.offset + g.size] = (z[unstable] > 0).astype(float)
     assert violations(prog, full) == []
     assert not np.shares_memory(prog.lb, enc.program.lb)
+
+
+def test_three_valued_sign_keeps_silent_units_with_nonzero_weights():
+    """A direct answer with a unit whose outgoing weights are equal maps forward
+    when that unit's incoming weights must be non-zero (sign 0)."""
+    rng = np.random.default_rng(7)
+    q, params = make_query(rng, hidden=(4,), n=16, margin=0.0)
+    params["y.weight"][1, 2] = params["y.weight"][0, 2]  # unit 2 is silent
+    q.data.y = q.network.forward(params, q.data.X).argmax(axis=1)
+    q.nonzero_fraction, q.nonzero_seed = 0.5, 3
+    possible, exact, _ = normalisation_check(q)
+    assert possible and exact
+    enc = encode_train_normalised(q)
+    assert enc.inverse["three_valued"]
+    prog = enc.program
+    c = params["y.weight"][0] - params["y.weight"][1]
+    # scale every unit by |c|, but the silent one by C (any non-zero scale will do)
+    scale = np.where(c == 0, enc.inverse["C"], np.abs(c))
+    scaled = dict(params, **{"h0.weight": params["h0.weight"] * scale[:, None],
+                             "h0.bias": params["h0.bias"] * scale})
+    _, pre = q.network.forward(scaled, q.data.X, return_all=True)
+    a = np.maximum(pre[0], 0)
+    vals = {"h0.weight": scaled["h0.weight"], "h0.bias": scaled["h0.bias"], "h0.pre": pre[0],
+            "h0.out": a, "y.positive": (c > 0) * 1.0, "y.negative": (c < 0) * 1.0,
+            "y.positive_part": a * (c > 0), "y.negative_part": a * (c < 0),
+            "y.bias_diff": params["y.bias"][0] - params["y.bias"][1]}
+    x = np.zeros(prog.n_vars)
+    for g in prog.groups:
+        x[g.offset:g.offset + g.size] = np.asarray(vals[g.name]).reshape(-1)
+    assert violations(prog, x) == []
+    back = params_from_normalised(enc.inverse, prog.group_values(x))
+    y0, y1 = q.network.forward(params, q.data.X), q.network.forward(back, q.data.X)
+    assert np.allclose(y1[:, 0] - y1[:, 1], y0[:, 0] - y0[:, 1])
+    assert back["y.weight"][0, 2] == back["y.weight"][1, 2] != 0

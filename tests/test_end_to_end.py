@@ -152,3 +152,32 @@ def test_solvers_lists_all_four_with_versions():
     for name in ("z3", "cvc5", "cbc", "highs"):
         assert rows[name]["available"], rows[name]
         assert any(ch.isdigit() for ch in rows[name]["version"])
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.nn")))
+def test_every_example_solves_and_checks(tmp_path, example):
+    r = run_nncc("solve", EXAMPLES / example, "-o", tmp_path / "w.npz", "--json", "--time-limit", "120")
+    assert r.returncode == 0, r.stdout + r.stderr
+    report = json.loads(r.stdout)
+    assert report["check"]["ok"] and report["check"]["accuracy"] == 1.0
+    assert (tmp_path / "w.npz").exists()
+
+
+def test_digits_nonzero_weights_hold_in_the_answer(tmp_path):
+    """The paper's digits query: 10% of the weights, chosen with seed 7, are non-zero."""
+    from nncc.encodings.classify_margin import nonzero_choice
+    npz = tmp_path / "w.npz"
+    r = run_nncc("solve", EXAMPLES / "digits.nn", "--solver", "highs", "-o", npz)
+    assert r.returncode == 0, r.stdout + r.stderr
+    w = dict(np.load(npz))
+    flat = np.concatenate([w["h.weight"].ravel(), w["y.weight"].ravel()])
+    chosen = nonzero_choice(len(flat), 0.10, 7)
+    assert len(chosen) == round(0.1 * (64 * 10 + 10 * 2))
+    assert np.all(flat[chosen] != 0)
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    keep = np.isin(y, [0, 1])
+    X, y = X[keep] / 16, y[keep]
+    out = np.maximum(X @ w["h.weight"].T + w["h.bias"], 0) @ w["y.weight"].T + w["y.bias"]
+    # the 100 training rows are classified with the margin; most of the others too
+    assert np.mean(out.argmax(axis=1) == y) > 0.9

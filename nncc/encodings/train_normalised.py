@@ -26,18 +26,20 @@ Every answer maps back (``W = W' / C``, outgoing weights ``(u, l)`` or
 ``(l, u)`` by sign, output biases centred in their box), and every answer
 of the direct encoding maps forward, so the two are equisatisfiable.
 With ``nonzero`` weights: the chosen output-layer weights are the box ends
-``l`` and ``u``, so both must be non-zero; chosen weights of the last hidden
-layer are exact only with margin 0 (a unit whose outgoing weights are equal
-in a direct answer can be given a tiny non-zero difference because every
-row is strict). Otherwise ``auto`` keeps the direct encoding;
-``normalise on`` forces it, and then "no solution" is proven only for the
-normalised problem (the report says so).
+``l`` and ``u`` (or, for a silent unit, equal), so both ends must be
+non-zero. Where chosen weights fall in the last hidden layer, a unit whose
+outgoing weights are equal in a direct answer contributes nothing but must
+keep its non-zero incoming weights; its sign then takes three values
+{-1, 0, +1} (two Booleans, at most one true), which keeps the encoding exact.
+Otherwise ``auto`` keeps the direct encoding; ``normalise on`` forces it, and
+then "no solution" is proven only for the normalised problem (the report
+says so).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..ir.program import BOOL, GE, GT, REAL, BoolProductBlock, LinearBlock, NonzeroBlock
+from ..ir.program import BOOL, GE, GT, LE, REAL, BoolProductBlock, LinearBlock, NonzeroBlock
 from ..problem.network import IDENTITY, RELU
 from ..problem.query import TrainQuery
 from .classify_margin import nonzero_choice
@@ -73,9 +75,6 @@ def normalisation_check(query: TrainQuery) -> tuple[bool, bool, str]:
         if np.any(pos >= out_start) and (out.weight_domain.lo == 0 or out.weight_domain.hi == 0):
             return True, False, ("non-zero output weights need both ends of the output box "
                                  "non-zero")
-        if np.any((pos >= hid_start) & (pos < out_start)) and query.margin > 0:
-            return True, False, ("non-zero weights in the last hidden layer with a positive "
-                                 "margin")
     return True, True, ""
 
 
@@ -100,42 +99,71 @@ def encode_train_normalised(query: TrainQuery, nonzero_eps: float = 1e-3) -> Enc
                                  (bd.lo * scale, bd.hi * scale))
         h = activation(prog, layer, z)
     N, H = h.vars.shape
-    sign = prog.add_vars(f"{out.name}.sign", (H,), BOOL)
     bl, bu = out.bias_domain.lo, out.bias_domain.hi
-    diff = prog.add_vars(f"{out.name}.bias_diff", (), REAL, bl - bu, bu - bl)
-    p = prog.add_vars(f"{out.name}.signed", (N, H), REAL, 0.0, h.hi)
-    prog.add(BoolProductBlock(f"{out.name}.sign_product", p.reshape(-1),
-                              np.broadcast_to(sign[None, :], (N, H)).reshape(-1).copy(),
-                              h.vars.reshape(-1)))
-    # sigma_n (sum_j (2 p_nj - a_nj) + d) >= margin, sigma = +1 for class 0, -1 for class 1
-    sigma = np.where(np.asarray(data.y) == 0, 1.0, -1.0)
-    cols = np.concatenate([p, h.vars, np.full((N, 1), diff)], axis=1)
-    coefs = np.concatenate([2 * sigma[:, None] * np.ones((N, H)), -sigma[:, None] * np.ones((N, H)),
-                            sigma[:, None]], axis=1)
-    sense = GE if query.margin > 0 else GT
-    prog.add(LinearBlock.from_dense_rows("classify", cols, coefs, sense, query.margin))
+    nonzero_flat = np.zeros(0, np.int64)
+    three_valued = False
     if query.nonzero_fraction:
-        n_out = out.size * hid.size
-        total = sum(w.size for w in weights) + n_out
+        total = sum(w.size for w in weights) + out.size * hid.size
         pos = nonzero_choice(total, query.nonzero_fraction, query.nonzero_seed)
         flat = np.concatenate([w.reshape(-1) for w in weights])
-        keep = pos[pos < len(flat)]
-        if len(keep):
-            prog.add(NonzeroBlock("nonzero", flat[keep], nonzero_eps))
+        nonzero_flat = flat[pos[pos < len(flat)]]
+        hid_start = len(flat) - weights[-1].size
+        three_valued = bool(np.any((pos >= hid_start) & (pos < len(flat))))
+    diff = prog.add_vars(f"{out.name}.bias_diff", (), REAL, bl - bu, bu - bl)
+    a = h.vars
+    sigma = np.where(np.asarray(data.y) == 0, 1.0, -1.0)[:, None]
+    if not three_valued:
+        # contribution of unit j: s_j a_j - (1 - s_j) a_j = 2 p_j - a_j with p_j = s_j a_j
+        sign = prog.add_vars(f"{out.name}.sign", (H,), BOOL)
+        p = prog.add_vars(f"{out.name}.signed", (N, H), REAL, 0.0, h.hi)
+        prog.add(BoolProductBlock(f"{out.name}.sign_product", p.reshape(-1),
+                                  np.broadcast_to(sign[None, :], (N, H)).reshape(-1).copy(),
+                                  a.reshape(-1)))
+        cols = np.concatenate([p, a, np.full((N, 1), diff)], axis=1)
+        coefs = np.concatenate([np.broadcast_to(2 * sigma, (N, H)), np.broadcast_to(-sigma, (N, H)),
+                                sigma], axis=1)
+        sign_groups = [f"{out.name}.sign"]
+    else:
+        # a unit whose weights must be non-zero may contribute nothing: sign in {-1, 0, +1}
+        # as two Booleans, at most one true; contribution p+_j - p-_j
+        plus = prog.add_vars(f"{out.name}.positive", (H,), BOOL)
+        minus = prog.add_vars(f"{out.name}.negative", (H,), BOOL)
+        pp = prog.add_vars(f"{out.name}.positive_part", (N, H), REAL, 0.0, h.hi)
+        pn = prog.add_vars(f"{out.name}.negative_part", (N, H), REAL, 0.0, h.hi)
+        for part, flag in ((pp, plus), (pn, minus)):
+            prog.add(BoolProductBlock(f"{out.name}.{'positive' if flag is plus else 'negative'}_product",
+                                      part.reshape(-1),
+                                      np.broadcast_to(flag[None, :], (N, H)).reshape(-1).copy(),
+                                      a.reshape(-1)))
+        prog.add(LinearBlock.from_dense_rows(f"{out.name}.one_sign", np.stack([plus, minus], 1),
+                                             [1.0, 1.0], LE, 1.0))
+        cols = np.concatenate([pp, pn, np.full((N, 1), diff)], axis=1)
+        coefs = np.concatenate([np.broadcast_to(sigma, (N, H)), np.broadcast_to(-sigma, (N, H)),
+                                sigma], axis=1)
+        sign_groups = [f"{out.name}.positive", f"{out.name}.negative"]
+    # sigma_n (sum of contributions + d) >= margin, sigma = +1 for class 0, -1 for class 1
+    sense = GE if query.margin > 0 else GT
+    prog.add(LinearBlock.from_dense_rows("classify", cols, coefs, sense, query.margin))
+    if len(nonzero_flat):
+        prog.add(NonzeroBlock("nonzero", nonzero_flat, nonzero_eps))
     if not query.nonzero_fraction and H > 1:
         # Hidden units are interchangeable (with their incoming rows): order the
         # signs, positive units first. Exact, and it spares the solver 2^H mirror
         # images; chosen non-zero weights tie units to positions, so not then.
         prog.add(LinearBlock.from_dense_rows("sign_order", np.stack([sign[:-1], sign[1:]], 1),
                                              [1.0, -1.0], GE, 0.0))
-    params += [f"{out.name}.sign", f"{out.name}.bias_diff"]
+    n_params = len(params)
+    params += sign_groups + [f"{out.name}.bias_diff"]
     prog.answer_groups = params
-    inverse = {"kind": "normalised", "params": params[:-2], "hidden": hid.name, "output": out.name,
+    inverse = {"kind": "normalised", "params": params[:n_params], "hidden": hid.name,
+               "output": out.name, "three_valued": three_valued,
                "C": C, "w_lo": out.weight_domain.lo, "w_hi": out.weight_domain.hi,
                "b_lo": bl, "b_hi": bu}
+    kind = ("a sign in {-1, 0, +1} per unit (two Booleans: units with required non-zero "
+            "weights may contribute nothing)" if three_valued else "one Boolean sign per unit")
     return Encoded(prog, inverse,
                    f"normalised: each unit of '{hid.name}' scaled so its outgoing weight "
-                   f"difference is +-{C:g}; one Boolean sign per unit, no products")
+                   f"difference is +-{C:g}; {kind}, no products")
 
 
 def params_from_normalised(inv: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -144,9 +172,16 @@ def params_from_normalised(inv: dict, groups: dict[str, np.ndarray]) -> dict[str
     hid, out, C = inv["hidden"], inv["output"], inv["C"]
     params[f"{hid}.weight"] = params[f"{hid}.weight"] / C
     params[f"{hid}.bias"] = params[f"{hid}.bias"] / C
-    s = np.asarray(groups[f"{out}.sign"], dtype=np.float64) > 0.5
     lo, hi = inv["w_lo"], inv["w_hi"]
-    params[f"{out}.weight"] = np.stack([np.where(s, hi, lo), np.where(s, lo, hi)])
+    if inv.get("three_valued"):
+        sign = ((np.asarray(groups[f"{out}.positive"], float) > 0.5).astype(float)
+                - (np.asarray(groups[f"{out}.negative"], float) > 0.5))
+    else:
+        sign = np.where(np.asarray(groups[f"{out}.sign"], float) > 0.5, 1.0, -1.0)
+    # a silent unit gets equal outgoing weights, non-zero in case they were chosen
+    same = hi if hi != 0 else lo
+    params[f"{out}.weight"] = np.stack([np.select([sign > 0, sign < 0], [hi, lo], same),
+                                        np.select([sign > 0, sign < 0], [lo, hi], same)])
     d = float(np.asarray(groups[f"{out}.bias_diff"]))
     m = (inv["b_lo"] + inv["b_hi"]) / 2
     params[f"{out}.bias"] = np.array([m + d / 2, m - d / 2])
