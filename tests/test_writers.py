@@ -5,6 +5,7 @@ binary); highs and cbc as binaries on MPS and LP files.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -15,12 +16,13 @@ import numpy as np
 import pytest
 
 from nncc.errors import TargetError
-from nncc.ir.program import (BOOL, EQ, GE, GT, INT, LE, LT, REAL, BoolProductBlock, LinearBlock,
-                             NonzeroBlock, Objective, Program, QuadraticBlock, ReluBlock)
+from nncc.ir.program import (BOOL, EQ, GE, GT, INT, KINDS, LE, LT, REAL, BoolProductBlock,
+                             LinearBlock, NonzeroBlock, Objective, Program, QuadraticBlock, ReluBlock)
 from nncc.writers.lp_writer import write_lp
+from nncc.writers import mps_writer
 from nncc.writers.mps_writer import write_mps
 from nncc.writers.smtlib_writer import write_smtlib
-from nncc.writers.text_columns import name_table, shortest_decimals
+from nncc.writers.text_columns import name_table, shortest_decimals, shortest_repr
 
 # -- solver drivers -------------------------------------------------------------------------------
 
@@ -445,6 +447,98 @@ def test_milp_unused_variables_and_long_rows(tmp_path):
     objs = {k: v[1] for k, v in res.items()}
     assert all(v[0] == "optimal" for v in res.values()), res
     assert max(objs.values()) - min(objs.values()) < 1e-6
+
+
+def _mixed_program(n_extra=0):
+    """Real, integer and Boolean columns, an unused run, repeated entries, several blocks."""
+    p = Program()
+    a = p.add_vars("a", (4,), REAL, -1, 1)
+    k = p.add_vars("k", (3,), INT, -4, 4)
+    b = p.add_vars("b", (2,), BOOL)
+    c = p.add_vars("c", (3,), REAL, -2, 2)
+    p.add_vars("u", (2,), INT, 0, 3)  # unused integers: a run of "obj 0" entries
+    e = p.add_vars("e", (n_extra,), REAL, 0, 1) if n_extra else np.zeros(0, np.int64)
+    rng = np.random.default_rng(3)
+    for blk in range(3):
+        indptr, cols, coefs = [0], [], []
+        for _ in range(4):
+            row = rng.choice(np.r_[a, k, b, c], size=5, replace=True)  # may repeat a column
+            cols += row.tolist()
+            coefs += rng.choice([-2.5, -1, 0.5, 1, 3, 1e-7], size=5).tolist()
+            indptr.append(len(cols))
+        p.add(LinearBlock(f"blk{blk}", np.array(indptr), np.array(cols, np.int64), np.array(coefs),
+                          np.array([LE, GE, EQ, LE], np.int8), np.array([1.0, -2.0, 0.5, 4.0])))
+    if len(e):
+        p.add(rows("e", e[::1000], np.ones(len(e[::1000])), LE, 3))
+    p.objective = Objective("min", np.array([a[1], k[0], k[0], c[2]]), np.array([1.0, 2.0, -0.5, 0.25]))
+    return p
+
+
+def _expected_columns(p: Program) -> bytes:
+    """The COLUMNS section written the slow, obvious way: column by column, objective first."""
+    n = p.n_vars
+    entries = [dict() for _ in range(n)]  # column -> {row name: summed value}, in insertion order
+    for v, w in zip(p.objective.idx.tolist(), p.objective.coef.tolist()):
+        entries[v]["obj"] = entries[v].get("obj", 0.0) + w
+    r = 0
+    for blk in p.blocks:
+        for i in range(blk.n_rows):
+            for t in range(blk.indptr[i], blk.indptr[i + 1]):
+                e = entries[blk.indices[t]]
+                e[f"r{r}"] = e.get(f"r{r}", 0.0) + blk.data[t]
+            r += 1
+    names = p.var_names()
+    intlike = np.isin(p.kinds, (KINDS.index(INT), KINDS.index(BOOL))).tolist()
+    out, in_run = ["COLUMNS"], False
+    for v in range(n):
+        if intlike[v] != in_run:
+            out.append(" MARKER 'MARKER' " + ("'INTORG'" if intlike[v] else "'INTEND'"))
+            in_run = intlike[v]
+        for row, val in (entries[v] or {"obj": 0.0}).items():
+            out.append(f" {names[v]} {row} {shortest_repr([val])[0]}")
+    if in_run:
+        out.append(" MARKER 'MARKER' 'INTEND'")
+    return ("\n".join(out) + "\n").encode()
+
+
+def _columns_section(p: Program) -> bytes:
+    buf = io.BytesIO()
+    write_mps(p, buf)
+    text = buf.getvalue()
+    return text[text.index(b"COLUMNS\n"):text.index(b"RHS\n")]
+
+
+@pytest.mark.parametrize("range_entries", [1, 2, 3, 7, 1 << 17])
+def test_mps_columns_in_any_range_size(monkeypatch, range_entries):
+    # The section is regrouped by column one range at a time; where the ranges are cut
+    # (inside an integer run, at a marker, at an unused column) must not show.
+    monkeypatch.setattr(mps_writer, "RANGE_ENTRIES", range_entries)
+    p = _mixed_program()
+    assert _columns_section(p) == _expected_columns(p)
+
+
+def test_mps_columns_beyond_two_to_the_sixteen_columns():
+    p = _mixed_program(n_extra=70_000)  # ranges are also cut every 2**16 - 1 columns
+    assert _columns_section(p) == _expected_columns(p)
+
+
+@pytest.mark.parametrize("writer", [write_mps, write_lp])
+def test_milp_file_does_not_depend_on_blocks(writer):
+    # The writers walk the blocks without concatenating them; the same rows in one block
+    # or in several (with different coefficient tables) give the same file.
+    p = _mixed_program()
+    blocks = p.blocks
+    counts = np.concatenate([np.diff(b.indptr) for b in blocks])
+    one = dataclasses.replace(p, blocks=[])
+    one.add(LinearBlock("all", np.concatenate([[0], np.cumsum(counts)]),
+                        np.concatenate([b.indices for b in blocks]),
+                        np.concatenate([b.data for b in blocks]),
+                        np.concatenate([b.sense for b in blocks]),
+                        np.concatenate([b.rhs for b in blocks])))
+    a, b = io.BytesIO(), io.BytesIO()
+    writer(p, a)
+    writer(one, b)
+    assert a.getvalue() == b.getvalue()
 
 
 @pytest.mark.parametrize("writer", [write_mps, write_lp])

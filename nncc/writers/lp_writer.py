@@ -15,7 +15,7 @@ from typing import BinaryIO
 import numpy as np
 
 from ..ir.program import BOOL, EQ, GE, KINDS, LE, Program
-from .mps_writer import MilpForm, milp_form
+from .mps_writer import MilpForm, RowGroup, milp_form
 from .text_columns import (Table, emit, fill_empty_rows, int_table, render_table, shortest_repr,
                            unique_values)
 
@@ -35,14 +35,13 @@ def write_lp(program: Program, out: BinaryIO, *, logic: str | None = None) -> No
     _LpWriter(program, milp_form(program, "lp"), out).write()
 
 
-def _coefficient_table(values: np.ndarray) -> tuple[Table, np.ndarray]:
-    """`` + 3 `` / `` - 0.5 `` / `` + `` (for 1) per distinct value, and the index of each value."""
-    uniq, inv = unique_values(values)
+def _coefficient_texts(uniq: np.ndarray) -> list[str]:
+    """`` + 3 `` / `` - 0.5 `` / `` + `` (for 1) for each value."""
     texts = []
     for v, s in zip(uniq.tolist(), shortest_repr(np.abs(uniq))):
         sign = " - " if v < 0 else " + "
         texts.append(sign if s == "1" else f"{sign}{s} ")
-    return Table.of(texts), inv
+    return texts
 
 
 class _LpWriter:
@@ -73,43 +72,57 @@ class _LpWriter:
             coef = np.concatenate([coef, [f.obj_constant]])
         if len(idx) == 0:  # an empty objective is not read by both: say 0
             idx, coef = np.zeros(1, np.int64), np.zeros(1)
-        self.terms(Table.of([" obj:"]), np.array([0, len(idx)]), idx, coef, Table.of([" \n"]))
+        row = RowGroup(0, np.array([0, len(idx)]), idx, coef)
+        self.terms(Table.of([" obj:"]), [row], Table.of([" \n"]))
 
     def constraints(self) -> None:
         f = self.f
         m = len(f.sense)
         if m == 0:
             return
-        indptr, cols, coefs, _ = fill_empty_rows(f.indptr, f.cols, f.coefs)
         uniq, inv = unique_values(f.rhs)
         ops = Table.of([" <= ", " >= ", " = "])
         code = np.select([f.sense == LE, f.sense == GE, f.sense == EQ], [0, 1, 2])
         rhs = Table.of([s + "\n" for s in shortest_repr(uniq)])
         tails = Table(np.hstack([ops.take(code), rhs.take(inv)]))
         heads = render_table(m, [(int_table(m, b" r"), np.arange(m)), b":"])
-        self.terms(heads, indptr, cols, coefs, tails)
+        groups = [RowGroup(g.first, *fill_empty_rows(g.indptr, g.cols, g.coefs)[:3])
+                  for g in f.groups]
+        self.terms(heads, groups, tails)
 
-    def terms(self, heads: Table, indptr, cols, coefs, tails: Table) -> None:
-        """Rows ``head + c x + ... tail`` (one head and tail per row), wrapped to keep lines short."""
-        ctab, cinv = _coefficient_table(coefs)
+    def terms(self, heads: Table, groups: list[RowGroup], tails: Table) -> None:
+        """Rows ``head + c x + ... tail`` (one head and tail per row), wrapped to keep lines short.
+
+        The rows come in groups (one per IR block) and each group gets its own
+        coefficient table, so that only one group's value codes exist at a time.
+        """
+        # Terms per line: as if one table held every coefficient, i.e. from the widest text.
+        texts = [_coefficient_texts(unique_values(g.coefs)[0]) for g in groups]
+        cwidth = max((len(t) for ts in texts for t in ts), default=0) or 1
+        per_line = max(1, LINE_WIDTH // (cwidth + self.names.width))
         heads = heads + Table.of([""])
         no_head = len(heads) - 1
         tails = tails + Table.of([""])
         no_tail = len(tails) - 1
-        per_line = max(1, LINE_WIDTH // (ctab.width + self.names.width))
         breaks = Table.of(["", "\n "])
-        starts = indptr[:-1]
+        for g, gtexts in zip(groups, texts):
+            indptr, cols = g.indptr, g.cols
+            # Computed again rather than kept from above: the same distinct values, in the
+            # same order, as gtexts.
+            ctab, cinv = Table.of(gtexts), unique_values(g.coefs)[1]
 
-        def parts(lo, hi):
-            t = np.arange(lo, hi)
-            r = np.searchsorted(indptr, t, side="right") - 1
-            pos = t - starts[r]
-            first = pos == 0
-            last = indptr[r + 1] - 1 == t
-            brk = ((pos % per_line == 0) & ~first).astype(np.int64)
-            return [(heads, np.where(first, r, no_head)), (breaks, brk), (ctab, cinv[lo:hi]),
-                    (self.names, cols[lo:hi]), (tails, np.where(last, r, no_tail))]
-        emit(self.out, len(cols), parts)
+            def parts(lo, hi):
+                t = np.arange(lo, hi)
+                r = np.searchsorted(indptr, t, side="right") - 1
+                pos = t - indptr[r]
+                first = pos == 0
+                last = indptr[r + 1] - 1 == t
+                brk = ((pos % per_line == 0) & ~first).astype(np.int64)
+                r += g.first
+                return [(heads, np.where(first, r, no_head)), (breaks, brk), (ctab, cinv[lo:hi]),
+                        (self.names, cols[lo:hi]), (tails, np.where(last, r, no_tail))]
+            emit(self.out, len(cols), parts)
+            del cinv
 
     def bounds(self) -> None:
         """``x free``, ``-inf <= x <= u``, ``l <= x <= u``, ``x = v``, ``x >= l``."""

@@ -30,15 +30,33 @@ MAX_NAME_LENGTH = 100
 
 _INTLIKE = (KINDS.index(INT), KINDS.index(BOOL))
 
+#: Entries the COLUMNS section regroups at a time (a few megabytes of temporaries).
+RANGE_ENTRIES = 1 << 17
+
+
+@dataclass
+class RowGroup:
+    """Consecutive rows in CSR form; row ``first + i`` of the file is row ``i`` here.
+
+    One group per IR block, holding the block's own arrays (int64 columns,
+    float64 coefficients) unless rows had to be dropped or repeated columns
+    merged. The writers walk the groups instead of concatenating them: a
+    concatenation copies every nonzero (12 bytes each even with int32
+    columns), the largest allocation of a write.
+    """
+
+    first: int
+    indptr: np.ndarray  # int64
+    cols: np.ndarray
+    coefs: np.ndarray
+
 
 @dataclass
 class MilpForm:
-    """A program's linear rows, concatenated, and its objective as a minimisation."""
+    """A program's linear rows, by block, and its objective as a minimisation."""
 
-    indptr: np.ndarray
-    cols: np.ndarray  # int32
-    coefs: np.ndarray
-    sense: np.ndarray
+    groups: list[RowGroup]
+    sense: np.ndarray  # per row, all groups
     rhs: np.ndarray
     obj_idx: np.ndarray  # distinct variables with their summed coefficients
     obj_coef: np.ndarray
@@ -86,15 +104,17 @@ def milp_form(program: Program, target: str) -> MilpForm:
                 "(--epsilon), or use --target smtlib to keep them strict")
         blocks.append(b)
 
-    parts = [drop_trivial_rows(b.indptr, b.indices, b.data, None, b.sense, b.rhs) for b in blocks]
-    counts = [np.diff(p[0]) for p in parts]
-    indptr = np.concatenate([[0]] + [c for c in counts]).cumsum() if parts else np.zeros(1, np.int64)
-    cols = np.concatenate([np.asarray(p[1], np.int32) for p in parts]) if parts else np.zeros(0, np.int32)
-    coefs = np.concatenate([np.asarray(p[2], np.float64) for p in parts]) if parts else np.zeros(0)
-    sense = np.concatenate([p[4] for p in parts]) if parts else np.zeros(0, np.int64)
-    rhs = np.concatenate([p[5] for p in parts]) if parts else np.zeros(0)
-
-    indptr, cols, coefs = _merge_duplicates(indptr.astype(np.int64), cols, coefs)
+    groups, senses, rhss, first = [], [np.zeros(0, np.int64)], [np.zeros(0)], 0
+    for b in blocks:
+        indptr, cols, coefs, _, sense, rhs = drop_trivial_rows(
+            b.indptr, np.asarray(b.indices, np.int64), np.asarray(b.data, np.float64), None,
+            b.sense, b.rhs)
+        indptr, cols, coefs = _merge_duplicates(indptr, cols, coefs)
+        groups.append(RowGroup(first, indptr, cols, coefs))
+        senses.append(sense)
+        rhss.append(rhs)
+        first += len(indptr) - 1
+    sense, rhs = np.concatenate(senses), np.concatenate(rhss)
 
     o = program.objective
     negated = o is not None and o.sense == "max"
@@ -118,15 +138,16 @@ def milp_form(program: Program, target: str) -> MilpForm:
         raise TargetError(
             f"a variable name has {longest} characters; cbc mangles or crashes on names over "
             f"{MAX_NAME_LENGTH}: give the layer or variable a shorter name")
-    return MilpForm(indptr.astype(np.int64), cols, coefs, sense, rhs, idx, coef + 0.0,
-                    constant + 0.0, negated, lb, ub, intlike, names)
+    return MilpForm(groups, sense, rhs, idx, coef + 0.0, constant + 0.0, negated, lb, ub,
+                    intlike, names)
 
 
 def _merge_duplicates(indptr, cols, coefs):
     """Sum repeated (row, column) entries: cbc rejects them, highs keeps only one of them."""
     m = len(indptr) - 1
-    # Only rows whose columns are not strictly increasing can repeat a column.
-    down = np.flatnonzero(np.diff(cols) <= 0)  # pair (k, k+1)
+    # Only rows whose columns are not strictly increasing can repeat a column
+    # (a comparison of neighbours: a bool per term, not an np.diff copy of the columns).
+    down = np.flatnonzero(cols[1:] <= cols[:-1])  # pair (k, k+1)
     if len(down):
         rows_of = np.searchsorted(indptr, down, side="right") - 1
         down = down[indptr[rows_of + 1] > down + 1]  # both terms in the same row
@@ -134,8 +155,11 @@ def _merge_duplicates(indptr, cols, coefs):
         return indptr, cols, coefs
     suspect = np.unique(np.searchsorted(indptr, down, side="right") - 1)
     counts = np.diff(indptr)
-    take = np.concatenate([np.arange(indptr[r], indptr[r + 1]) for r in suspect.tolist()])
-    srow = np.repeat(suspect, counts[suspect])
+    # positions of the suspect rows' terms, without a Python loop over rows
+    sc_counts = counts[suspect]
+    starts = np.repeat(indptr[suspect] - np.concatenate([[0], np.cumsum(sc_counts)[:-1]]), sc_counts)
+    take = starts + np.arange(int(sc_counts.sum()))
+    srow = np.repeat(suspect, sc_counts)
     order = np.lexsort((cols[take], srow))
     sc, sr = cols[take][order], srow[order]
     if not np.any((sc[1:] == sc[:-1]) & (sr[1:] == sr[:-1])):
@@ -149,6 +173,21 @@ def _merge_duplicates(indptr, cols, coefs):
     coefs = np.add.reduceat(coefs, at) if len(at) else coefs
     cols, rows = cols[at], rows[at]
     return np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=m))]), cols, coefs
+
+
+def _column_ranges(colptr: np.ndarray, entries: int) -> list[int]:
+    """Cut columns ``0 .. n-1`` into ranges ``[b[k], b[k+1])`` of about ``entries`` entries each.
+
+    ``colptr[c]`` is the position of column ``c``'s first entry. A range holds at
+    least one column (however many entries it has) and fewer than 2**16 columns.
+    """
+    n = len(colptr) - 1
+    bounds = [0]
+    while bounds[-1] < n:
+        c0 = bounds[-1]
+        c1 = int(np.searchsorted(colptr, colptr[c0] + entries, side="right")) - 1
+        bounds.append(min(max(c1, c0 + 1), c0 + (1 << 16) - 1, n))
+    return bounds
 
 
 def write_mps(program: Program, out: BinaryIO, *, logic: str | None = None) -> None:
@@ -185,49 +224,92 @@ class _MpsWriter:
             (kinds, code[lo:hi]), (self.row_names, np.arange(lo + 1, hi + 1)), b"\n"])
 
     def columns(self) -> None:
-        """Entries column by column; every variable appears (an unused one with ``obj 0``)."""
+        """Entries column by column; every variable appears (an unused one with ``obj 0``).
+
+        Within a column the objective entry (or the ``obj 0`` placeholder) comes
+        first, then the rows in order. The rows are stored row by row, so the
+        entries are regrouped by column one column range at a time (see
+        :func:`_column_ranges`): only one range's entries are ever gathered,
+        instead of a sort order, a column and a value code for every nonzero.
+        """
         f, n = self.f, self.p.n_vars
-        used = np.zeros(n, bool)
-        used[f.cols] = True
-        used[f.obj_idx] = True
-        unused = np.flatnonzero(~used)
-        # Entry k < head: objective (or a placeholder for an unused column); entry head + t is
-        # term t of the rows. Objective entries come first so that a stable sort by column
-        # keeps them first within their column.
-        head = len(f.obj_idx) + len(unused)
-        col = np.concatenate([f.obj_idx.astype(np.int32), unused.astype(np.int32), f.cols])
-        uniq, vinv = unique_values(f.coefs)
-        vinv = vinv.astype(np.int32)
-        ouniq, oinv = unique_values(np.concatenate([f.obj_coef, np.zeros(len(unused))]))
-        num = Table.of([" " + s + "\n" for s in shortest_repr(np.concatenate([uniq, ouniq]))])
-        oinv = (oinv + len(uniq)).astype(np.int32)
-        order = np.argsort(col, kind="stable")
-        colptr = np.concatenate([[0], np.cumsum(np.bincount(col, minlength=n))])
+        count = np.zeros(n, np.int64)
+        for g in f.groups:
+            count += np.bincount(g.cols, minlength=n)
+        # Heads: at most one per column, the objective entry or the placeholder of an unused column.
+        in_obj = np.zeros(n, bool)
+        in_obj[f.obj_idx] = True
+        unused = np.flatnonzero((count == 0) & ~in_obj)
+        hcol = np.concatenate([f.obj_idx, unused])
+        hval = np.concatenate([f.obj_coef, np.zeros(len(unused))])
+        by_col = np.argsort(hcol)
+        hcol, hval = hcol[by_col], hval[by_col]
+        count[hcol] += 1
+        colptr = np.concatenate([[0], np.cumsum(count)])  # entry positions in the section
+        del count, in_obj, unused
+
         # Integer runs: INTORG before the first entry of a run, INTEND after its last.
+        # Marker lines go between stretches of entries rather than into a column of every entry.
         intlike = f.intlike
         prev_int = np.concatenate([[False], intlike[:-1]])
         next_int = np.concatenate([intlike[1:], [False]])
-        markers = Table.of(["", " MARKER 'MARKER' 'INTORG'\n", " MARKER 'MARKER' 'INTEND'\n"])
-        pre_at = colptr[np.flatnonzero(intlike & ~prev_int)]
-        post_at = colptr[np.flatnonzero(intlike & ~next_int) + 1] - 1
-        names, indptr = self.f.names, f.indptr
-        self.out.write(b"COLUMNS\n")
-        sp = b" "
+        starts = colptr[np.flatnonzero(intlike & ~prev_int)]
+        ends = colptr[np.flatnonzero(intlike & ~next_int) + 1]
+        cuts = sorted([(int(a), b" MARKER 'MARKER' 'INTORG'\n") for a in starts]
+                      + [(int(e), b" MARKER 'MARKER' 'INTEND'\n") for e in ends],
+                      key=lambda c: (c[0], c[1].endswith(b"'INTORG'\n")))
+        next_cut = 0
 
-        def parts(lo, hi):
-            o = order[lo:hi]
-            t = o - head
-            term = t >= 0
-            tt = np.where(term, t, 0)
-            row = np.where(term, np.searchsorted(indptr, tt, side="right"), 0)
-            val = np.where(term, vinv[tt], oinv[np.minimum(o, max(head - 1, 0))] if head else 0)
-            pre = np.zeros(hi - lo, np.int64)
-            pre[pre_at[(pre_at >= lo) & (pre_at < hi)] - lo] = 1
-            post = np.zeros(hi - lo, np.int64)
-            post[post_at[(post_at >= lo) & (post_at < hi)] - lo] = 2
-            return [(markers, pre), sp, (names, col[o]), sp, (self.row_names, row), (num, val),
-                    (markers, post)]
-        emit(self.out, len(col), parts)
+        bounds = _column_ranges(colptr, RANGE_ENTRIES)
+        # The range of every term (1 or 2 bytes each), so that a range finds its terms with one
+        # cheap comparison per term instead of two on the 8-byte columns.
+        range_of = np.repeat(np.arange(len(bounds) - 1).astype(np.min_scalar_type(len(bounds))),
+                             np.diff(bounds))
+        term_range = [range_of[g.cols] for g in f.groups]
+        del range_of
+        names, row_names, sp = f.names, self.row_names, b" "
+        self.out.write(b"COLUMNS\n")
+        for k in range(len(bounds) - 1):
+            c0, c1 = bounds[k], bounds[k + 1]
+            # The range's entries: heads first, then each group's terms in row order ...
+            h0, h1 = np.searchsorted(hcol, [c0, c1])
+            cols, rows, vals = [hcol[h0:h1]], [np.zeros(h1 - h0, np.int64)], [hval[h0:h1]]
+            for g, tr in zip(f.groups, term_range):
+                t = np.flatnonzero(tr == k)
+                cols.append(g.cols[t])
+                rows.append(np.searchsorted(g.indptr, t, side="right") + g.first)  # obj is row 0
+                vals.append(g.coefs[t])
+            col, row, val = np.concatenate(cols), np.concatenate(rows), np.concatenate(vals)
+            del cols, rows, vals
+            # ... so a stable sort by column gives the section's order. The range spans fewer
+            # than 2**16 columns: a uint16 key, which numpy sorts by radix (linear time).
+            order = np.argsort((col - c0).astype(np.uint16), kind="stable")
+            uniq, code = unique_values(val)
+            del val
+            num = Table.of([" " + s + "\n" for s in shortest_repr(uniq)])
+
+            def stretch(base):
+                """The lines of the range's entries ``base``, ``base + 1``, ..."""
+                def parts(lo, hi):
+                    o = order[base + lo:base + hi]
+                    return [sp, (names, col[o]), sp, (row_names, row[o]), (num, code[o])]
+                return parts
+
+            # Entries up to each marker of the range, the marker, and so on; a marker at the
+            # range's end is written here, before the next range's entries.
+            first, end = int(colptr[c0]), int(colptr[c1])
+            pos = first
+            while True:
+                at, marker = (cuts[next_cut] if next_cut < len(cuts) and cuts[next_cut][0] <= end
+                              else (end, None))
+                if at > pos:
+                    emit(self.out, at - pos, stretch(pos - first))
+                    pos = at
+                if marker is None:
+                    break
+                self.out.write(marker)
+                next_cut += 1
+            del col, row, code, order
 
     def rhs(self) -> None:
         f = self.f

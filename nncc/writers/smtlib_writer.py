@@ -276,16 +276,16 @@ class _SmtWriter:
             first = starts[r] == t
             last = indptr[r + 1] - 1 == t
             tk = remap[cinv[lo:hi] + nu * term_combo[lo:hi]] * 2
-            if cols2 is None:
-                name2 = np.full(hi - lo, empty2)
-            else:
-                c2 = cols2[lo:hi]
-                tk = tk + (c2 >= 0)
-                name2 = np.where(c2 >= 0, c2 + name_off[r], empty2)
-            return [(head_tab, np.where(first, row_code[r], len(head_tab) - 1)),
-                    (open_tab, tk), (self.terms, cols[lo:hi] + name_off[r]),
-                    (self.terms2, name2), (close_tab, tk),
-                    (tail_tab, np.where(last, r, m))]
+            head = (head_tab, np.where(first, row_code[r], len(head_tab) - 1))
+            tail = (tail_tab, np.where(last, r, m))
+            if cols2 is None:  # no second-factor column: it would be padding on every term
+                return [head, (open_tab, tk), (self.terms, cols[lo:hi] + name_off[r]),
+                        (close_tab, tk), tail]
+            c2 = cols2[lo:hi]
+            tk = tk + (c2 >= 0)
+            name2 = np.where(c2 >= 0, c2 + name_off[r], empty2)
+            return [head, (open_tab, tk), (self.terms, cols[lo:hi] + name_off[r]),
+                    (self.terms2, name2), (close_tab, tk), tail]
 
         emit(self.out, nnz, parts)
 

@@ -125,27 +125,31 @@ def emit(out: BinaryIO, n: int, make_parts: Callable[[int, int], Sequence[Part]]
         out.write(squeeze(render(hi - lo, make_parts(lo, hi))))
 
 
-def write_table(out: BinaryIO, table: Table) -> None:
-    """Write every entry of ``table`` back to back."""
-    for lo in range(0, len(table), CHUNK):
-        out.write(squeeze(table.mat[lo:lo + CHUNK]))
-
-
 # -- integers and names ---------------------------------------------------------------------------
 
 def int_table(n: int, prefix: bytes = b"") -> Table:
-    """``prefix`` followed by the decimal digits of 0 .. n-1, built without a Python loop."""
+    """``prefix`` followed by the decimal digits of 0 .. n-1, built without a Python loop over numbers.
+
+    Digit column by digit column: the digit of place value ``p`` in 0, 1, 2, ... runs
+    through ``0`` .. ``9`` each repeated ``p`` times, so a column is a tiled uint8
+    pattern (no int64 quotients: the row names of a large program are a table of a
+    few megabytes, and dividing would need several arrays of 8 bytes per digit).
+    """
     n = max(int(n), 0)
     w = len(str(max(n - 1, 0)))
-    i = np.arange(n, dtype=np.int64)[:, None]
-    pows = 10 ** np.arange(w - 1, -1, -1, dtype=np.int64)
-    digits = ((i // pows) % 10 + ord("0")).astype(np.uint8)
-    # Leading zeros become FILL (they sit on the left; squeeze drops them anyway).
-    digits[(i < pows) & (np.arange(w) < w - 1)] = FILL
-    if prefix:
-        pre = np.broadcast_to(np.frombuffer(prefix, np.uint8), (n, len(prefix)))
-        digits = np.hstack([pre, digits])
-    return Table(digits)
+    k = len(prefix)
+    mat = np.empty((n, k + w), np.uint8)
+    mat[:, :k] = np.frombuffer(prefix, np.uint8)
+    ten = np.arange(ord("0"), ord("9") + 1, dtype=np.uint8)
+    for j in range(w):
+        p = 10 ** (w - 1 - j)
+        # (the leading digit of a small table runs through only part of 0..9)
+        col = np.tile(np.repeat(ten[:-(-n // p)], p), -(-n // (10 * p)))[:n]
+        if j < w - 1:
+            # Leading zeros become FILL (they sit on the left; squeeze drops them anyway).
+            col[:p] = FILL
+        mat[:, k + j] = col
+    return Table(mat)
 
 
 def group_name_table(prefix: str, shape: tuple[int, ...]) -> Table:
@@ -190,7 +194,7 @@ def unique_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not np.isfinite(v.min() + v.max()):
         bad = v[~np.isfinite(v)][0]
         raise ValueError(f"non-finite number {bad} in a constraint")
-    step = 1 << 20
+    step = 1 << 18  # temporaries of a few megabytes
     small = np.empty(n, bool)
     seen = np.zeros(2 * _SMALL + 1, bool)
     for a in range(0, n, step):
