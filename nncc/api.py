@@ -264,10 +264,14 @@ def answer_from_result(query: TrainQuery | None, comp: Compilation, result: Solv
     if result.approximate:
         notes.append(f"{len(result.approximate)} values were irrational (algebraic numbers) and "
                      "were approximated in float64")
-    if query is None:
-        return Answer(result.status, None, params, None, result, comp, notes)
     check = check_training(query, params)
     status = result.status if check.ok else "check_failed"
+    if status == UNKNOWN and comp.program.objective is None:
+        # a training query has no objective: a feasible incumbent that passes the
+        # check is an answer, whatever stopped the solver
+        status = SOLUTION
+        notes.append(f"the solver stopped ({result.message}) with a feasible point; it passed "
+                     "the check")
     return Answer(status, query, params, check, result, comp, notes)
 
 
@@ -288,11 +292,12 @@ def params_from_values(smap, result: SolverResult) -> dict[str, np.ndarray]:
     return params_from_groups(smap.extra["encoding"], groups)
 
 
-def decode(map_path: str, output_path: str, *, recheck: bool = True) -> Answer:
+def decode(map_path: str, output_path: str, *, source: str | None = None) -> Answer:
     """Read the output of a solver run by hand (z3 / cvc5 text, cbc or highs
     solution file) back into parameters, using the symbol map written by
-    :func:`compile`. The answer is re-checked when the ``.nn`` source named in
-    the map can still be read."""
+    :func:`compile`, and re-check them against the ``.nn`` source named in
+    the map (or ``source``). Without a readable source nothing can be
+    re-checked, and that is an error: an unchecked answer is never returned."""
     from .solvers.output_detect import parse_any_output
     from .writers.symbol_map import SymbolMap
 
@@ -300,21 +305,20 @@ def decode(map_path: str, output_path: str, *, recheck: bool = True) -> Answer:
         smap = SymbolMap.load(map_path)
     except FileNotFoundError:
         raise InputError(f"{map_path}: no such symbol map") from None
+    except (ValueError, KeyError) as e:
+        raise InputError(f"{map_path}: not a symbol map written by nncc ({e})") from None
     try:
-        text = open(output_path, encoding="utf-8", errors="replace").read()
+        with open(output_path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
     except OSError as e:
         raise InputError(f"{output_path}: {e.strerror}") from None
     result = parse_any_output(text, output_path)
-    query = None
-    notes = []
-    src = smap.extra.get("source")
-    if recheck and src and os.path.exists(src):
-        query = load(src).query(smap.extra.get("query"))
-    elif recheck:
-        notes.append(f"not re-checked: the source {src} is gone")
+    src = source or smap.extra.get("source")
+    if not src or not os.path.exists(src):
+        raise InputError(f"{map_path}: the source {src or '(none named)'} cannot be read, so the "
+                         "answer cannot be re-checked: pass --source FILE.nn")
+    query = load(src).query(smap.extra.get("query"))
     enc = Encoded(Program(), smap.extra["encoding"], "", [])
     comp = Compilation(query, smap.target, enc, Program(), smap.extra.get("passes", []), smap,
                        Logic(True, False, False, smap.extra.get("logic", ""), True))
-    ans = answer_from_result(query, comp, result)
-    ans.notes += notes
-    return ans
+    return answer_from_result(query, comp, result)

@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("solver_output", help="z3/cvc5 output, or a cbc / highs solution file")
     c.add_argument("-o", "--output", required=True, help="weights .npz")
     c.add_argument("--onnx", help="also write ONNX")
+    c.add_argument("--source", help="the .nn file to re-check against (default: the one named "
+                   "in the map)")
     c.add_argument("--json", action="store_true")
 
     c = sub.add_parser("solvers", help="list the solvers found, where from, and their versions")
@@ -190,7 +192,7 @@ def cmd_solve(args) -> int:
 
 def cmd_decode(args) -> int:
     from .api import decode
-    ans = decode(args.map, args.solver_output)
+    ans = decode(args.map, args.solver_output, source=args.source)
     return _finish(ans, args)
 
 

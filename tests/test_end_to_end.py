@@ -225,3 +225,21 @@ def test_ctrl_c_kills_the_solver_and_writes_nothing(tmp_path):
     for k in kids:
         assert not os.path.exists(f"/proc/{k}") or open(f"/proc/{k}/stat").read().split()[2] == "Z"
     assert not (tmp_path / "w.npz").exists()
+
+
+def test_decode_needs_a_source_to_recheck(tmp_path):
+    import shutil
+    src = tmp_path / "xor.nn"
+    shutil.copy(XOR, src)
+    out = tmp_path / "xor.smt2"
+    assert run_nncc("compile", src, "--target", "smtlib", "-o", out).returncode == 0
+    p = subprocess.run(["z3", str(out)], capture_output=True, text=True, timeout=120)
+    sol = tmp_path / "z3.txt"
+    sol.write_text(p.stdout)
+    src.unlink()
+    d = run_nncc("decode", f"{out}.map.json", sol, "-o", tmp_path / "w.npz")
+    assert d.returncode == 2 and "--source" in d.stderr and "Traceback" not in d.stderr
+    assert not (tmp_path / "w.npz").exists()
+    d = run_nncc("decode", f"{out}.map.json", sol, "-o", tmp_path / "w.npz", "--source", XOR)
+    assert d.returncode == 0, d.stdout + d.stderr
+    assert_classifies(dict(np.load(tmp_path / "w.npz")), XOR_X, XOR_Y, 0.5, 4.0)
