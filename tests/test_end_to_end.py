@@ -243,3 +243,27 @@ def test_decode_needs_a_source_to_recheck(tmp_path):
     d = run_nncc("decode", f"{out}.map.json", sol, "-o", tmp_path / "w.npz", "--source", XOR)
     assert d.returncode == 0, d.stdout + d.stderr
     assert_classifies(dict(np.load(tmp_path / "w.npz")), XOR_X, XOR_Y, 0.5, 4.0)
+
+
+def test_progress_only_when_asked_or_on_a_terminal(tmp_path):
+    quiet = run_nncc("solve", XOR, "--solver", "cbc")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    loud = run_nncc("solve", XOR, "--solver", "cbc", env={"NNCC_PROGRESS": "1"})
+    assert loud.returncode == 0
+    assert "encoded" in loud.stderr and "wrote mps for cbc" in loud.stderr
+    # on a terminal (a pty), without the variable, progress is shown too
+    import os
+    import pty
+    import sys
+    from conftest import ROOT
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("CI", None)
+    env.pop("NNCC_PROGRESS", None)
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "nncc", "solve", str(XOR), "--solver", "cbc"],
+                         stdout=subprocess.PIPE, stderr=slave, env=env)
+    p.wait(timeout=120)
+    os.close(slave)
+    shown = os.read(master, 65536).decode()
+    os.close(master)
+    assert p.returncode == 0 and "encoded" in shown
