@@ -76,3 +76,16 @@ def test_many_names_are_fast():
     x = smap.vector(dict(zip(names, np.arange(len(names), dtype=float))))
     assert time.perf_counter() - t < 2.0
     assert np.array_equal(x, np.arange(len(names)))
+
+
+def test_group_prefixes_never_produce_the_same_name():
+    from nncc.ir.program import Program
+    from nncc.writers.symbol_map import SymbolMap
+    p = Program()
+    p.add_vars("h", (4, 5))
+    p.add_vars("h.2", (5,))  # "h_2_3" would also be h[2, 3]
+    p.add_vars("h_2", (3,))
+    names = p.var_names()
+    assert len(set(names)) == len(names) == 28
+    smap = SymbolMap.from_program(p, target="smtlib")
+    assert [smap.index_of(n) for n in names] == list(range(28))

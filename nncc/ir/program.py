@@ -49,6 +49,17 @@ def sanitize(name: str) -> str:
     return s
 
 
+_INDEX_TAIL = re.compile(r"(_[0-9]+)+")
+
+
+def _names_clash(p: str, q: str) -> bool:
+    """Whether ``p_i_j`` style names of two prefixes can coincide."""
+    if p == q:
+        return True
+    short, long_ = sorted((p, q), key=len)
+    return long_.startswith(short) and _INDEX_TAIL.fullmatch(long_[len(short):]) is not None
+
+
 @dataclass
 class VarGroup:
     """A named, shaped block of variables with consecutive global indices."""
@@ -286,11 +297,12 @@ class Program:
             raise ValueError(f"variable group {name!r} exists already")
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
         prefix = sanitize(name)
-        taken = {g.prefix for g in self.groups}
         base, k = prefix, 1
-        while prefix in taken:
+        # a prefix must not equal another, nor read as another's prefix plus indices
+        # ("h_2" and "h" of rank 2 would both name "h_2_3")
+        while any(_names_clash(prefix, g.prefix) for g in self.groups):
             k += 1
-            prefix = f"{base}{k}"
+            prefix = f"{base}v{k}"
         g = VarGroup(name, shape, kind, self.n_vars, prefix)
         n = g.size
         if kind == BOOL:
