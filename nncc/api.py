@@ -71,6 +71,30 @@ class Compilation:
                 "passes": self.passes}
 
 
+def encode_query(query, epsilon: float = DEFAULT_EPSILON) -> Encoded:
+    """The IR of any query, by its kind."""
+    if query.kind == "train":
+        return encode_train(query, nonzero_eps=epsilon)
+    from .encodings.network_queries import encode_evaluate, encode_maximize
+    return {"evaluate": encode_evaluate, "maximize": encode_maximize}[query.kind](query)
+
+
+def arrays_from_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The answer's arrays (parameters, or inputs and outputs) from the answer groups."""
+    if inverse["kind"] in ("direct", "normalised"):
+        return params_from_groups(inverse, groups)
+    from .encodings.network_queries import arrays_from_network_groups
+    return arrays_from_network_groups(inverse, groups)
+
+
+def check_answer(query, arrays: dict[str, np.ndarray]):
+    """The forward-pass check for the query's kind."""
+    if query.kind == "train":
+        return check_training(query, arrays)
+    from .roundtrip.check_network import check_network_answer
+    return check_network_answer(query, arrays)
+
+
 def _milp_passes(epsilon: float):
     return [StrictEpsilon(epsilon), ReluBigM(), BoolProductLinearisation(), NonzeroBigM()]
 
@@ -81,7 +105,7 @@ def lower(query: TrainQuery, target: str, *, epsilon: float = DEFAULT_EPSILON,
     if target not in TARGETS:
         raise InputError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
     t0 = time.perf_counter()
-    enc = encoded or encode_train(query, nonzero_eps=epsilon)
+    enc = encoded or encode_query(query, epsilon)
     t1 = time.perf_counter()
     logic = enc.program.logic()
     prog, invs = enc.program, []
@@ -94,12 +118,15 @@ def lower(query: TrainQuery, target: str, *, epsilon: float = DEFAULT_EPSILON,
         prog, invs = apply_chain(prog, _milp_passes(epsilon))
     t2 = time.perf_counter()
     from .writers.symbol_map import SymbolMap
-    extra = {"source": os.path.abspath(query.network.pos.file) if query.network.pos else None,
+    npos = getattr(query.network, "pos", None) or query.pos
+    extra = {"source": os.path.abspath(npos.file) if npos else None,
              "query": query.name, "encoding": enc.inverse, "passes": invs,
              "original_n_vars": enc.program.n_vars,
              "original_groups": [g.to_json() for g in enc.program.groups
                                  if g.name in enc.program.answer_groups],
              "logic": logic.smt}
+    if enc.program.objective is not None:
+        extra["objective"] = enc.program.objective.sense
     smap = SymbolMap.from_program(prog, target=target, extra=extra)
     return Compilation(query, target, enc, prog, invs, smap, logic,
                        seconds={"encode": t1 - t0, "passes": time.perf_counter() - t1})
@@ -111,7 +138,8 @@ def write_target(comp: Compilation, stream, *, relu_encoding: str | None = None,
     if comp.target == "smtlib":
         from .writers.smtlib_writer import write_smtlib
         write_smtlib(comp.program, stream, logic=comp.logic.smt,
-                     relu_encoding=relu_encoding or comp.query.relu_encoding, objective=objective)
+                     relu_encoding=relu_encoding or getattr(comp.query, "relu_encoding", "ite"),
+                     objective=objective)
     elif comp.target == "mps":
         from .writers.mps_writer import write_mps
         write_mps(comp.program, stream)
@@ -155,17 +183,22 @@ class Answer:
 
     ``status`` is one of ``solution``, ``no_solution``, ``unknown``, ``error``,
     or ``check_failed`` when the solver's values broke the query in the
-    forward pass (then ``params`` must not be used as a result).
+    forward pass (then ``arrays`` must not be used as a result).
     """
 
     status: str
     query: TrainQuery | None
-    params: dict[str, np.ndarray] | None = None
+    arrays: dict[str, np.ndarray] | None = None  # parameters (train) or inputs / outputs
     check: TrainingCheck | None = None
     result: SolverResult | None = None
     compilation: Compilation | None = None
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def params(self) -> dict[str, np.ndarray] | None:
+        """The trained parameters of a training query (npz keys)."""
+        return self.arrays
 
     def report(self) -> dict:
         """A JSON-able report (``nncc solve --json``)."""
@@ -196,20 +229,25 @@ class Answer:
         write_onnx(path, self.query.network, self.params)
 
     def _require_checked(self) -> None:
-        if self.status != SOLUTION or self.params is None:
+        if self.status != SOLUTION or self.arrays is None:
             raise CheckFailed(f"no checked answer to write (status: {self.status})")
 
 
-def pick_solver(registry, solver: str, logic: Logic):
+def pick_solver(registry, solver: str, logic: Logic, optimise: bool = False):
     """The solver spec to use: the named one, or for ``auto`` the first available
-    that takes the query's logic."""
+    that takes the query's logic (and optimises, when the query has an objective)."""
     if solver != "auto":
         spec = registry.get(solver)
         if not logic.milp and "smtlib" not in spec.formats:
             raise TargetError(f"solver {solver} reads {'/'.join(spec.formats)} only, but the query "
                               f"needs {logic.smt} ({logic.why_not_milp}): use --solver z3 or cvc5")
+        if optimise and not spec.optimises:
+            raise TargetError(f"solver {solver} does not optimise, and the query has an objective: "
+                              "use highs, cbc or z3")
         return spec
     prefer = AUTO_ORDER_MILP if logic.milp else AUTO_ORDER_SMT
+    if optimise:
+        prefer = [n for n in prefer if n in registry.names() and registry.get(n).optimises]
     return registry.auto(["smtlib", "mps", "lp"], logic.smt, logic.milp, prefer=prefer)
 
 
@@ -227,8 +265,9 @@ def solve(query: TrainQuery, solver: str = "auto", *, time_limit: float | None =
     progress = progress or Progress(False)
     t0 = time.perf_counter()
     registry = registry or load_registry()
-    enc = encode_train(query, nonzero_eps=epsilon)
-    spec = pick_solver(registry, solver, enc.program.logic())
+    enc = encode_query(query, epsilon)
+    optimise = enc.program.objective is not None
+    spec = pick_solver(registry, solver, enc.program.logic(), optimise)
     target = "smtlib" if "smtlib" in spec.formats else ("mps" if "mps" in spec.formats else "lp")
     comp = lower(query, target, epsilon=epsilon, encoded=enc)
     progress.stage(f"encoded ({comp.encoded.description}); {comp.logic.smt}, "
@@ -237,7 +276,7 @@ def solve(query: TrainQuery, solver: str = "auto", *, time_limit: float | None =
         path = keep_file or os.path.join(tmp, "query" + FORMAT_SUFFIX[target])
         t1 = time.perf_counter()
         with open(path, "wb") as f:
-            write_target(comp, f, relu_encoding=relu_encoding, objective=False)
+            write_target(comp, f, relu_encoding=relu_encoding, objective=optimise)
         comp.path = path
         t2 = time.perf_counter()
         progress.stage(f"wrote {target} for {spec.name}")
@@ -247,7 +286,8 @@ def solve(query: TrainQuery, solver: str = "auto", *, time_limit: float | None =
     ans = answer_from_result(query, comp, result)
     ans.seconds = {"compile": t1 - t0, "write": t2 - t1, "solve": result.seconds,
                    "total": time.perf_counter() - t0}
-    progress.stage(f"{ans.status}" + (f", accuracy {ans.check.accuracy:.1%}" if ans.check else ""))
+    progress.stage(f"{ans.status}" + (f", accuracy {ans.check.accuracy:.1%}"
+                                      if getattr(ans.check, "accuracy", None) is not None else ""))
     return ans
 
 
@@ -260,23 +300,29 @@ def answer_from_result(query: TrainQuery | None, comp: Compilation, result: Solv
         raise SolverError(f"{result.solver}: {result.message or 'solver failed'}")
     if result.status == UNKNOWN and not result.has_incumbent:
         return Answer(UNKNOWN, query, result=result, compilation=comp, notes=notes)
-    params = params_from_values(comp.symbol_map, result)
+    arrays = arrays_from_values(comp.symbol_map, result)
+    if result.objective is not None and getattr(comp.symbol_map, "objective_negated", False):
+        result.objective = -result.objective  # MPS / LP always minimise: undo the writer's sign
     if result.approximate:
         notes.append(f"{len(result.approximate)} values were irrational (algebraic numbers) and "
                      "were approximated in float64")
-    check = check_training(query, params)
+    check = check_answer(query, arrays)
     status = result.status if check.ok else "check_failed"
-    if status == UNKNOWN and comp.program.objective is None:
+    objective = comp.program.objective is not None or "objective" in comp.symbol_map.extra
+    if status == UNKNOWN and not objective:
         # a training query has no objective: a feasible incumbent that passes the
         # check is an answer, whatever stopped the solver
         status = SOLUTION
         notes.append(f"the solver stopped ({result.message}) with a feasible point; it passed "
                      "the check")
-    return Answer(status, query, params, check, result, comp, notes)
+    elif status == UNKNOWN:
+        notes.append(f"the solver stopped ({result.message}); its best point passed the check "
+                     "but is not proven optimal")
+    return Answer(status, query, arrays, check, result, comp, notes)
 
 
-def params_from_values(smap, result: SolverResult) -> dict[str, np.ndarray]:
-    """Network parameters from a solver's values, through the symbol map's inverse data."""
+def arrays_from_values(smap, result: SolverResult) -> dict[str, np.ndarray]:
+    """The answer's arrays from a solver's values, through the symbol map's inverse data."""
     default = 0.0 if getattr(result, "missing_means_zero", False) else np.nan
     vec = smap.vector(result.values, default=default)
     x = invert_chain(vec, smap.extra.get("passes", []))
@@ -289,7 +335,7 @@ def params_from_values(smap, result: SolverResult) -> dict[str, np.ndarray]:
     if missing:
         raise SolverError(f"{result.solver or 'solver'}: the answer gives no value for "
                           + ", ".join(missing))
-    return params_from_groups(smap.extra["encoding"], groups)
+    return arrays_from_groups(smap.extra["encoding"], groups)
 
 
 def decode(map_path: str, output_path: str, *, source: str | None = None) -> Answer:

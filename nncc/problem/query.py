@@ -52,3 +52,30 @@ class Document:
         from ..errors import InputError
         raise InputError(f"{self.path}: no query named {name!r}; queries: "
                          + ", ".join(q.name for q in self.queries))
+
+
+@dataclass
+class EvaluateQuery:
+    """The outputs of a trained network at given inputs (rows of ``inputs``)."""
+
+    name: str
+    network: object  # FixedNetwork
+    inputs: object  # (N, n_inputs) array
+    pos: SourcePos | None = None
+
+    kind = "evaluate"
+
+
+@dataclass
+class MaximizeQuery:
+    """The input in a box that maximises (or minimises) one output of a trained network."""
+
+    name: str
+    network: object  # FixedNetwork
+    output: int
+    input_lo: object  # (n_inputs,) array
+    input_hi: object
+    minimize: bool = False
+    pos: SourcePos | None = None
+
+    kind = "maximize"

@@ -1,0 +1,59 @@
+"""Questions about a trained network: its outputs at given inputs, and the input
+in a box that maximises (or minimises) one output."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from ..ir.program import REAL, Objective, Program
+from ..problem.query import EvaluateQuery, MaximizeQuery
+from .fixed_network import encode_fixed_network
+from .train_relu import Encoded
+
+
+def encode_evaluate(query: EvaluateQuery) -> Encoded:
+    """One copy of the network per input, its inputs fixed: with interval bounds
+    every ReLU is stable, so the MILP has no binary at all."""
+    net = query.network
+    X = np.asarray(query.inputs, dtype=np.float64).reshape(-1, net.n_inputs)
+    prog = Program(name=f"evaluate_{net.name}")
+    x = prog.add_vars("input", X.shape, REAL, X, X)
+    outs = []
+    for n in range(X.shape[0]):
+        y = encode_fixed_network(prog, net, x[n], prefix=f"net{n}")
+        outs.append(prog.groups[-1].name)
+        assert prog.groups[-1].size == len(y)
+    prog.answer_groups = outs
+    return Encoded(prog, {"kind": "evaluate", "outputs": outs},
+                   f"evaluate: {X.shape[0]} copies of '{net.name}' with fixed inputs")
+
+
+def encode_maximize(query: MaximizeQuery) -> Encoded:
+    """The network over an input box with the chosen output as the objective."""
+    net = query.network
+    if not 0 <= query.output < net.n_outputs:
+        raise InputError(f"network '{net.name}' has {net.n_outputs} outputs; there is no output "
+                         f"{query.output}", query.pos)
+    lo = np.broadcast_to(np.asarray(query.input_lo, float), (net.n_inputs,))
+    hi = np.broadcast_to(np.asarray(query.input_hi, float), (net.n_inputs,))
+    if np.any(lo > hi) or not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise InputError("the input box must be finite with lo <= hi", query.pos)
+    prog = Program(name=f"maximize_{net.name}")
+    x = prog.add_vars("input", (net.n_inputs,), REAL, lo, hi)
+    y = encode_fixed_network(prog, net, x)
+    out_group = prog.groups[-1].name
+    prog.objective = Objective("min" if query.minimize else "max", np.array([y[query.output]]),
+                               np.array([1.0]))
+    prog.answer_groups = ["input", out_group]
+    word = "minimise" if query.minimize else "maximise"
+    return Encoded(prog, {"kind": "maximize", "input": "input", "output": out_group,
+                          "index": int(query.output), "minimize": bool(query.minimize)},
+                   f"{word} output {query.output} of '{net.name}' over an input box")
+
+
+def arrays_from_network_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``{"output": ...}`` (evaluate) or ``{"input": ..., "output": ...}`` (maximize)."""
+    if inverse["kind"] == "evaluate":
+        return {"output": np.stack([np.asarray(groups[g], float) for g in inverse["outputs"]])}
+    return {"input": np.asarray(groups[inverse["input"]], float),
+            "output": np.asarray(groups[inverse["output"]], float)}

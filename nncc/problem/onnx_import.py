@@ -1,0 +1,942 @@
+"""Import a trained ONNX network as a :class:`FixedNetwork`.
+
+The graph is evaluated *symbolically*: every tensor that depends on the
+network input is held as an affine expression ``A v + c`` of the current
+"base" vector ``v`` -- the network input at first, then the output of the
+last non-linear layer emitted. Linear operators (Gemm, MatMul, Add, Sub, Mul
+and Div by constants, Conv, BatchNormalization, AveragePool, Reshape,
+Flatten, Transpose, Pad, ...) only update ``A`` and ``c``, so a whole chain of
+them folds into one :class:`Affine` layer. A non-linear operator (Relu,
+MaxPool, and the piecewise-linear ops written with Relu: LeakyRelu, PRelu,
+Clip, Abs) emits the Affine that computes its input from the base, then the
+non-linear layer, whose output becomes the new base.
+
+Tensors that are still needed *after* a non-linear layer (a skip connection,
+or MIPVerify's masked ReLU ``Relu(z) * M0 + z * M1``) are carried through it
+exactly: a Relu layer carries ``z`` as the unit pair ``relu(z), relu(-z)``
+(``z = relu(z) - relu(-z)``), a MaxPool layer as one-element groups. Units no
+later layer reads are removed at the end.
+
+Tensors are tracked with their ONNX shape and a batch size of 1 (a symbolic
+leading dimension is taken as 1): with one sample, every operator's ONNX
+semantics is exact, and the flat C-order vector of the batch-1 tensor is the
+flat vector of the sample. ``FixedNetwork.input_shape`` drops that leading
+batch dimension.
+
+Constant sub-graphs (shape arithmetic such as Shape -> Gather -> Concat ->
+Reshape) are folded with the ONNX reference implementation.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from nncc.errors import InputError
+from nncc.problem.fixed_network import (Affine, FixedNetwork, MaxPool, Relu,
+                                        _as_dense_if_full, merge_consecutive_affine,
+                                        prune_dead_relu_units)
+
+# Operators accepted on tensors that depend on the network input.
+_LINEAR_OPS = {"Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Neg", "Sum", "Conv",
+               "BatchNormalization", "AveragePool", "GlobalAveragePool"}
+_MOVE_OPS = {"Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Slice",
+             "Gather", "Expand", "Tile", "Split", "Pad", "DepthToSpace", "SpaceToDepth"}
+_PASS_OPS = {"Identity", "Dropout"}
+_NONLINEAR_OPS = {"Relu", "MaxPool", "GlobalMaxPool", "LeakyRelu", "PRelu", "Clip", "Abs"}
+_STRUCTURAL_OPS = {"Shape", "Size", "Constant"}
+SUPPORTED_OPS = _LINEAR_OPS | _MOVE_OPS | _PASS_OPS | _NONLINEAR_OPS | _STRUCTURAL_OPS
+_SOFTMAX_OPS = {"Softmax", "LogSoftmax"}
+
+_PWL_HINT = "nncc encodes piecewise-linear networks (Gemm, MatMul, Conv, Relu, MaxPool, ...)"
+
+
+class _Expr:
+    """A tensor of shape ``shape`` whose flat C-order values are ``A @ v + c``
+    for the current base ``v``; ``A`` is a numpy array or a CSR matrix."""
+
+    __slots__ = ("A", "c", "shape")
+
+    def __init__(self, A, c, shape):
+        self.A = A
+        self.c = np.asarray(c, dtype=np.float64).ravel()
+        self.shape = tuple(int(d) for d in shape)
+        assert self.A.shape[0] == self.c.size == int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def size(self) -> int:
+        return self.c.size
+
+    def rows(self, idx: np.ndarray, shape) -> "_Expr":
+        """The entries ``idx`` (flat) of this tensor, as a tensor of ``shape``."""
+        idx = np.asarray(idx, dtype=np.int64).ravel()
+        return _Expr(self.A[idx], self.c[idx], shape)
+
+    def scaled(self, k: np.ndarray) -> "_Expr":
+        """Every entry multiplied by the matching entry of flat ``k``."""
+        k = np.asarray(k, dtype=np.float64).ravel()
+        if sp.issparse(self.A):
+            A = sp.diags(k) @ self.A
+        else:
+            A = self.A * k[:, None]
+        return _Expr(_tidy(A), self.c * k, self.shape)
+
+    def mapped(self, L, shape, d=None) -> "_Expr":
+        """The tensor ``L @ self + d`` (``L`` dense or sparse) of ``shape``."""
+        A = _matmul(L, self.A)
+        c = np.asarray(L @ self.c).ravel()
+        if d is not None:
+            c = c + np.asarray(d, dtype=np.float64).ravel()
+        return _Expr(_tidy(A), c, shape)
+
+
+def _matmul(L, A):
+    """``L @ A`` for any mix of dense and sparse operands."""
+    if sp.issparse(L) and sp.issparse(A):
+        return (L @ A).tocsr()
+    if sp.issparse(A):  # dense @ sparse: go through the transposes to stay in numpy
+        return np.asarray((A.T @ np.asarray(L).T).T)
+    return np.asarray(L @ A)
+
+
+def _tidy(A):
+    """Sparse matrices as CSR, dense ones as float64 arrays."""
+    if sp.issparse(A):
+        return A.tocsr()
+    return np.asarray(A, dtype=np.float64)
+
+
+def _const_expr(value: np.ndarray, n: int) -> _Expr:
+    value = np.asarray(value, dtype=np.float64)
+    return _Expr(sp.csr_matrix((value.size, n)), value.ravel(), value.shape)
+
+
+def _broadcast(e: _Expr, shape) -> _Expr:
+    shape = tuple(shape)
+    if e.shape == shape:
+        return e
+    idx = np.broadcast_to(np.arange(e.size).reshape(e.shape), shape)
+    return e.rows(idx, shape)
+
+
+def _node_label(node, i: int) -> str:
+    if node.name:
+        return f"'{node.name}'"
+    return f"#{i} (output '{node.output[0]}')" if node.output else f"#{i}"
+
+
+def _attrs(node) -> dict:
+    import onnx
+
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _first_line(msg: str) -> str:
+    lines = [ln.strip() for ln in str(msg).splitlines() if ln.strip()]
+    return lines[0] if lines else str(msg)
+
+
+def _read_model(path: str):
+    """Load and check the model; every failure is an InputError with one message."""
+    import onnx
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"cannot read ONNX file '{path}': no such file")
+    try:
+        model = onnx.load(str(p))
+    except Exception as e:  # protobuf decode errors, truncated files, bad external data
+        raise InputError(f"not an ONNX model: '{path}' ({_first_line(e) or type(e).__name__})") from None
+    # Random bytes sometimes decode as a protobuf message: require a real graph.
+    if model.ir_version <= 0 or not model.HasField("graph") or len(model.graph.node) == 0:
+        raise InputError(f"not an ONNX model: '{path}' (no graph with nodes in it)")
+    try:
+        # full_check also runs strict shape inference, which catches inconsistent
+        # attributes (e.g. a 3-entry kernel_shape on a 2-D pool) that onnxruntime
+        # would refuse too.
+        onnx.checker.check_model(model, full_check=True)
+    except Exception as e:
+        raise InputError(f"invalid ONNX model '{path}': onnx.checker rejects it: "
+                         f"{_checker_reason(str(e))}") from None
+    return model
+
+
+def _checker_reason(text: str) -> str:
+    """The first specific reason in an onnx.checker message, e.g.
+    "MaxPool node 'node1': Attribute kernel_shape has incorrect size"."""
+    import re
+
+    m = re.search(r"\(op_type:(\w+), node name: ([^)]*)\): (?:\[\w+\] )?([^\n]*)", text)
+    if not m:
+        return _first_line(text)
+    op, node, why = m.group(1), m.group(2), m.group(3).strip()
+    if "kernel_shape" in why:
+        why += " (kernel_shape needs one entry per spatial dimension of the input)"
+    return f"{op} node '{node}': {why}"
+
+
+def _to_numpy(tensor) -> np.ndarray:
+    from onnx import numpy_helper
+
+    return np.array(numpy_helper.to_array(tensor))
+
+
+def load_onnx(path: str, name: str | None = None, drop_final_softmax: bool = True) -> FixedNetwork:
+    """Read an ONNX file into a :class:`FixedNetwork` (Affine / Relu / MaxPool layers).
+
+    ``name`` defaults to the file stem. With ``drop_final_softmax`` (the
+    default), a Softmax or LogSoftmax whose output is the graph output is left
+    out -- it is monotone, so the arg-max and every comparison between outputs
+    are unchanged -- and a sentence saying so is added to ``net.notes``; the
+    network's outputs are then the logits. Raises :class:`InputError` for a file
+    that is not ONNX, a model ``onnx.checker`` rejects, or operators nncc cannot
+    encode (all of them listed in one message).
+    """
+    model = _read_model(path)
+    importer = _Importer(model, str(path), drop_final_softmax)
+    net = importer.run(name or Path(path).stem)
+    return net
+
+
+class _Importer:
+    def __init__(self, model, path: str, drop_final_softmax: bool):
+        self.model = model
+        self.graph = model.graph
+        self.path = path
+        self.drop_final_softmax = drop_final_softmax
+        self.opset = 1
+        for o in model.opset_import:
+            if o.domain in ("", "ai.onnx"):
+                self.opset = int(o.version)
+        self.values: dict = {}      # tensor name -> np.ndarray (constant) or _Expr
+        self.layers: list = []
+        self.n = 0                  # length of the current base vector
+        self.notes: list[str] = []
+        self.pending_names: list[str] = []  # names of linear nodes folded since the last layer
+        self.index = 0                      # the node being imported (for messages)
+
+    # ----------------------------------------------------------------- setup
+    def _input(self):
+        inits = {t.name for t in self.graph.initializer}
+        inputs = [i for i in self.graph.input if i.name not in inits]
+        if len(inputs) != 1:
+            names = ", ".join(f"'{i.name}'" for i in inputs) or "none"
+            raise InputError(f"'{self.path}': nncc needs exactly one graph input, found {names}")
+        inp = inputs[0]
+        dims = []
+        tt = inp.type.tensor_type
+        if not tt.HasField("shape"):
+            raise InputError(f"'{self.path}': the input '{inp.name}' has no shape")
+        for k, d in enumerate(tt.shape.dim):
+            if d.HasField("dim_value") and d.dim_value > 0:
+                dims.append(int(d.dim_value))
+            elif k == 0:
+                dims.append(1)  # a symbolic batch dimension: one sample at a time
+            else:
+                raise InputError(f"'{self.path}': dimension {k} of the input '{inp.name}' is not a "
+                                 f"fixed number ('{d.dim_param}'); nncc needs a fixed input shape")
+        sym0 = len(tt.shape.dim) > 0 and not (tt.shape.dim[0].HasField("dim_value")
+                                                and tt.shape.dim[0].dim_value > 0)
+        # A leading dimension that is symbolic or 1 is the batch (rank >= 2 only:
+        # a rank-1 input such as the NNet-converted [5] is a single sample).
+        has_batch = len(dims) >= 2 and (sym0 or dims[0] == 1)
+        return inp.name, tuple(dims), has_batch
+
+    def _prepass(self):
+        """Mark constant tensors, find last uses, and list every unsupported op."""
+        g = self.graph
+        const = {t.name for t in g.initializer}
+        const.add("")  # an omitted optional input
+        self.last_use: dict[str, int] = {}
+        outputs = {o.name for o in g.output}
+        consumers: dict[str, int] = {}
+        for i, node in enumerate(g.node):
+            for x in node.input:
+                if x:
+                    self.last_use[x] = i
+                    consumers[x] = consumers.get(x, 0) + 1
+        for o in outputs:
+            self.last_use[o] = len(g.node) + 1
+        bad = []
+        self.const_nodes = set()
+        self.dropped_softmax = set()
+        for i, node in enumerate(g.node):
+            is_const = node.op_type in ("Constant", "Shape", "Size") or (
+                len(node.input) > 0 and all(x in const for x in node.input))
+            if node.domain not in ("", "ai.onnx"):
+                bad.append(f"{node.domain}.{node.op_type} (node {_node_label(node, i)})")
+                continue
+            if is_const:
+                self.const_nodes.add(i)
+                const.update(node.output)
+                continue
+            if node.op_type in _SOFTMAX_OPS and self.drop_final_softmax and \
+                    len(node.output) == 1 and node.output[0] in outputs and \
+                    consumers.get(node.output[0], 0) == 0:
+                self.dropped_softmax.add(i)
+                continue
+            if node.op_type not in SUPPORTED_OPS:
+                bad.append(f"{node.op_type} (node {_node_label(node, i)})")
+        if bad:
+            raise InputError(f"'{self.path}': unsupported ONNX ops: {', '.join(bad)}: {_PWL_HINT}")
+
+    # ------------------------------------------------------------ the walk
+    def run(self, name: str) -> FixedNetwork:
+        in_name, in_dims, has_batch = self._input()
+        self._prepass()
+        if len(self.graph.output) != 1:
+            raise InputError(f"'{self.path}': nncc needs exactly one graph output, found "
+                             f"{len(self.graph.output)}")
+        for t in self.graph.initializer:
+            self.values[t.name] = _to_numpy(t)
+        size = int(np.prod(in_dims))
+        self.n = size
+        self.values[in_name] = _Expr(sp.identity(size, format="csr"), np.zeros(size), in_dims)
+        for i, node in enumerate(self.graph.node):
+            self.index = i
+            try:
+                if i in self.const_nodes:
+                    self._fold(node)
+                else:
+                    self._node(i, node)
+            except InputError:
+                raise
+            except Exception as e:  # a shape or value the ops cannot take: a bad model
+                raise InputError(f"'{self.path}': cannot import node {_node_label(node, i)} "
+                                 f"({node.op_type}): {_first_line(e)}") from None
+            self.pending_names.append(node.name or (node.output[0] if node.output else node.op_type))
+        out_name = self.graph.output[0].name
+        if out_name not in self.values:
+            raise InputError(f"'{self.path}': the graph output '{out_name}' is never computed")
+        out = self.values[out_name]
+        if not isinstance(out, _Expr):
+            out = _const_expr(out, self.n)
+        if not self._is_base(out):
+            self._emit_affine(out, self.pending_names[-1] if self.pending_names else "output")
+        layers = merge_consecutive_affine(self.layers)
+        layers = prune_dead_relu_units(layers)
+        out_shape = out.shape
+        if has_batch and len(out_shape) >= 2 and out_shape[0] == 1:
+            out_shape = out_shape[1:]
+        net = FixedNetwork(name=name, input_shape=in_dims[1:] if has_batch else in_dims,
+                           output_shape=tuple(out_shape), layers=layers,
+                           source=f"onnx:{self.path}", input_name=in_name, output_name=out_name,
+                           notes=self.notes)
+        net.check_shapes()
+        return net
+
+    def _fold(self, node):
+        """Evaluate a node whose inputs are all constant (or only their shapes matter)."""
+        a = _attrs(node)
+        if node.op_type == "Constant":
+            from onnx.reference import ReferenceEvaluator
+
+            self.values[node.output[0]] = np.array(
+                ReferenceEvaluator(node, opsets={"": self.opset}).run(None, {})[0])
+            return
+        if node.op_type in ("Shape", "Size"):
+            v = self.values[node.input[0]]
+            shape = v.shape if isinstance(v, (_Expr, np.ndarray)) else np.shape(v)
+            if node.op_type == "Size":
+                self.values[node.output[0]] = np.array(int(np.prod(shape)), dtype=np.int64)
+            else:
+                s = np.array(shape, dtype=np.int64)
+                start, end = a.get("start", 0), a.get("end", None)
+                self.values[node.output[0]] = s[start:end]
+            return
+        from onnx.reference import ReferenceEvaluator
+
+        feeds = {x: self.values[x] for x in node.input if x}
+        res = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
+        for o, r in zip(node.output, res):
+            if o:
+                self.values[o] = np.array(r)
+
+    def _const(self, node, k: int, what: str) -> np.ndarray | None:
+        """Input ``k`` of ``node`` as a constant (None if omitted)."""
+        if k >= len(node.input) or not node.input[k]:
+            return None
+        v = self.values[node.input[k]]
+        if isinstance(v, _Expr):
+            raise InputError(f"'{self.path}': node {_node_label(node, self.index)} ({node.op_type}): its "
+                             f"{what} depends on the network input; nncc needs it constant")
+        return v
+
+    def _expr(self, name: str) -> _Expr:
+        v = self.values[name]
+        return v if isinstance(v, _Expr) else _const_expr(v, self.n)
+
+    def _set(self, node, value):
+        self.values[node.output[0]] = value
+
+    def _node(self, i: int, node):
+        op = node.op_type
+        a = _attrs(node)
+        label = _node_label(node, i)
+        if i in self.dropped_softmax:
+            x = self._expr(node.input[0])
+            axis = a.get("axis", 1 if self.opset < 13 else -1)
+            axis = axis + len(x.shape) if axis < 0 else axis
+            # Dropping keeps the arg-max only if one softmax spans every output.
+            span = x.shape[axis:] if self.opset < 13 else x.shape[axis:axis + 1]
+            if int(np.prod(span)) != x.size:
+                raise InputError(f"'{self.path}': the final {op} (node {label}) acts on axis {axis} "
+                                 f"of shape {list(x.shape)}, not on the whole output; nncc can drop "
+                                 f"only a softmax over all outputs")
+            self._set(node, x)
+            self.notes.append(f"the final {op} (node {label}) was dropped: the outputs are the "
+                              f"logits before it (it is monotone, so the arg-max is unchanged)")
+            return
+        if op in _PASS_OPS:
+            for k, o in enumerate(node.output):
+                if k == 0:
+                    self.values[o] = self.values[node.input[0]]
+                elif o and self.last_use.get(o) is not None:
+                    raise InputError(f"'{self.path}': the mask output of Dropout {label} is used; "
+                                     f"nncc imports inference graphs only")
+            return
+        if op in ("Add", "Sub", "Sum"):
+            terms = [self._expr(x) for x in node.input]
+            shape = np.broadcast_shapes(*[t.shape for t in terms])
+            terms = [_broadcast(t, shape) for t in terms]
+            if op == "Sub":
+                terms[1] = terms[1].scaled(-np.ones(terms[1].size))
+            A, c = terms[0].A, terms[0].c.copy()
+            for t in terms[1:]:
+                A = _add_mats(A, t.A)
+                c = c + t.c
+            self._set(node, _Expr(A, c, shape))
+            return
+        if op in ("Mul", "Div"):
+            x, y = self.values[node.input[0]], self.values[node.input[1]]
+            if op == "Div":
+                if isinstance(y, _Expr):
+                    raise InputError(f"'{self.path}': Div node {label} divides by a tensor that "
+                                     f"depends on the input: not linear; {_PWL_HINT}")
+                y = np.asarray(y, dtype=np.float64)
+                if np.any(y == 0):
+                    raise InputError(f"'{self.path}': Div node {label} divides by zero")
+                y = 1.0 / y
+            if isinstance(x, _Expr) and isinstance(y, _Expr):
+                raise InputError(f"'{self.path}': Mul node {label} multiplies two tensors that "
+                                 f"depend on the input: not linear; {_PWL_HINT}")
+            e, k = (x, y) if isinstance(x, _Expr) else (y, x)
+            k = np.asarray(k, dtype=np.float64)
+            shape = np.broadcast_shapes(e.shape, k.shape)
+            self._set(node, _broadcast(e, shape).scaled(np.broadcast_to(k, shape)))
+            return
+        if op == "Neg":
+            x = self._expr(node.input[0])
+            self._set(node, x.scaled(-np.ones(x.size)))
+            return
+        if op == "MatMul":
+            self._set(node, self._matmul_node(node, self.values[node.input[0]],
+                                              self.values[node.input[1]]))
+            return
+        if op == "Gemm":
+            A, B = self.values[node.input[0]], self.values[node.input[1]]
+            if a.get("transA", 0):
+                A = _transpose(A)
+            if a.get("transB", 0):
+                B = _transpose(B)
+            y = self._matmul_node(node, A, B)
+            alpha = float(a.get("alpha", 1.0))
+            if alpha != 1.0:
+                y = y.scaled(np.full(y.size, alpha))
+            C = self.values[node.input[2]] if len(node.input) > 2 and node.input[2] else None
+            if C is not None:
+                C = self._expr(node.input[2])
+                beta = float(a.get("beta", 1.0))
+                C = C.scaled(np.full(C.size, beta))
+                shape = np.broadcast_shapes(y.shape, C.shape)
+                y, C = _broadcast(y, shape), _broadcast(C, shape)
+                y = _Expr(_add_mats(y.A, C.A), y.c + C.c, shape)
+            self._set(node, y)
+            return
+        if op == "BatchNormalization":
+            if a.get("training_mode", 0):
+                raise InputError(f"'{self.path}': BatchNormalization {label} is in training mode; "
+                                 f"nncc imports inference graphs only")
+            x = self._expr(node.input[0])
+            scale, bias, mean, var = (np.asarray(self._const(node, k, w), dtype=np.float64)
+                                      for k, w in ((1, "scale"), (2, "bias"), (3, "mean"),
+                                                   (4, "variance")))
+            k = scale / np.sqrt(var + float(a.get("epsilon", 1e-5)))
+            shift = bias - mean * k
+            # Channels are axis 1 (axis 0 for a rank-1 tensor).
+            cshape = [1] * len(x.shape)
+            cshape[1 if len(x.shape) > 1 else 0] = -1
+            kf = np.broadcast_to(k.reshape(cshape), x.shape)
+            sf = np.broadcast_to(shift.reshape(cshape), x.shape)
+            y = x.scaled(kf)
+            self._set(node, _Expr(y.A, y.c + sf.ravel(), x.shape))
+            return
+        if op == "Conv":
+            self._set(node, self._conv(node, a, label))
+            return
+        if op in ("AveragePool", "GlobalAveragePool"):
+            self._set(node, self._avgpool(node, a, label))
+            return
+        if op in _MOVE_OPS:
+            self._move(node, a)
+            return
+        if op in _NONLINEAR_OPS:
+            self._nonlinear(i, node, a, label)
+            return
+        raise InputError(f"'{self.path}': unsupported ONNX op {op} (node {label}): {_PWL_HINT}")
+
+    # ------------------------------------------------------------- linear ops
+    def _matmul_node(self, node, X, W) -> _Expr:
+        """``X @ W`` where exactly one side depends on the input (numpy matmul rules)."""
+        if isinstance(X, _Expr) and isinstance(W, _Expr):
+            raise InputError(f"'{self.path}': {node.op_type} node {_node_label(node, self.index)} multiplies "
+                             f"two tensors that depend on the input: not linear; {_PWL_HINT}")
+        if isinstance(X, _Expr):
+            W = np.asarray(W, dtype=np.float64)
+            if W.ndim == 1:
+                W2, squeeze = W[:, None], True
+            elif W.ndim == 2:
+                W2, squeeze = W, False
+            else:
+                raise InputError(f"'{self.path}': {node.op_type} node {_node_label(node, self.index)}: a "
+                                 f"constant of rank {W.ndim} is not supported (rank 1 or 2 only)")
+            k, m = W2.shape
+            if X.shape[-1] != k:
+                raise ValueError(f"shapes {list(X.shape)} and {list(W.shape)} do not match")
+            P = X.size // k
+            # Every row of X (length k) is multiplied by W: the flat map is kron(I_P, W^T).
+            L = W2.T if P == 1 else sp.kron(sp.identity(P), sp.csr_matrix(W2.T), format="csr")
+            shape = X.shape[:-1] + (() if squeeze else (m,))
+            return X.mapped(L, shape)
+        # W @ X with W constant
+        Wc = np.asarray(X, dtype=np.float64)
+        E = W
+        if Wc.ndim == 1:
+            Wc2, squeeze = Wc[None, :], True
+        elif Wc.ndim == 2:
+            Wc2, squeeze = Wc, False
+        else:
+            raise InputError(f"'{self.path}': {node.op_type} node {_node_label(node, self.index)}: a "
+                             f"constant of rank {Wc.ndim} is not supported (rank 1 or 2 only)")
+        m, k = Wc2.shape
+        if len(E.shape) == 1:
+            if E.shape[0] != k:
+                raise ValueError(f"shapes {list(Wc.shape)} and {list(E.shape)} do not match")
+            return E.mapped(Wc2, (m,) if not squeeze else ())
+        if E.shape[-2] != k:
+            raise ValueError(f"shapes {list(Wc.shape)} and {list(E.shape)} do not match")
+        p = E.shape[-1]
+        B = E.size // (k * p)
+        # Each (k, p) matrix of E is left-multiplied: kron(I_B, kron(W, I_p)).
+        L = Wc2 if p == 1 and B == 1 else sp.kron(
+            sp.identity(B), sp.kron(sp.csr_matrix(Wc2), sp.identity(p)), format="csr")
+        shape = E.shape[:-2] + (() if squeeze else (m,)) + (p,)
+        return E.mapped(L, shape)
+
+    def _spatial(self, node, a, x: _Expr, label: str, kernel=None):
+        """Pads, strides, dilations of a 1-D / 2-D Conv or pool; 1-D is made 2-D."""
+        rank = len(x.shape) - 2
+        if rank not in (1, 2) or x.shape[0] != 1:
+            raise InputError(f"'{self.path}': {node.op_type} node {label}: input of shape "
+                             f"{list(x.shape)}; nncc supports 1-D and 2-D {node.op_type} on one "
+                             f"sample [N, C, H, W]")
+        ks = list(kernel if kernel is not None else a.get("kernel_shape", []))
+        if len(ks) != rank:
+            raise InputError(f"'{self.path}': {node.op_type} node {label}: kernel_shape {ks} has "
+                             f"{len(ks)} entries for an input with {rank} spatial dimension(s) "
+                             f"({list(x.shape)}): not a valid ONNX model")
+        strides = list(a.get("strides", [1] * rank))
+        dil = list(a.get("dilations", [1] * rank))
+        pads = list(a.get("pads", [0] * (2 * rank)))
+        sizes = list(x.shape[2:])
+        auto = a.get("auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else auto
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            pads = [0] * (2 * rank)
+            for d in range(rank):
+                out = -(-sizes[d] // strides[d])
+                total = max(0, (out - 1) * strides[d] + (ks[d] - 1) * dil[d] + 1 - sizes[d])
+                small, big = total // 2, total - total // 2
+                pads[d], pads[d + rank] = (small, big) if auto == "SAME_UPPER" else (big, small)
+        elif auto == "VALID":
+            pads = [0] * (2 * rank)
+        if rank == 1:
+            sizes, ks, strides, dil = [1] + sizes, [1] + ks, [1] + strides, [1] + dil
+            pads = [0, pads[0], 0, pads[1]]
+        return sizes, ks, strides, dil, pads
+
+    def _conv(self, node, a, label) -> _Expr:
+        x = self._expr(node.input[0])
+        W = np.asarray(self._const(node, 1, "weight"), dtype=np.float64)
+        b = self._const(node, 2, "bias")
+        kernel = a.get("kernel_shape", list(W.shape[2:]))
+        (H, Wd), ks, strides, dil, pads = self._spatial(node, a, x, label, kernel)
+        C = x.shape[1]
+        group = int(a.get("group", 1))
+        W4 = W.reshape(W.shape[0], W.shape[1], ks[0], ks[1])
+        if C != W4.shape[1] * group:
+            raise ValueError(f"{C} input channels, weight {list(W.shape)} with group {group}")
+        L, (M, OH, OW) = conv_matrix((C, H, Wd), W4, strides, pads, dil, group)
+        d = None
+        if b is not None:
+            d = np.repeat(np.asarray(b, dtype=np.float64), OH * OW)
+        out_shape = (1, M, OH, OW) if len(x.shape) == 4 else (1, M, OW)
+        return x.mapped(L, out_shape, d)
+
+    def _avgpool(self, node, a, label) -> _Expr:
+        x = self._expr(node.input[0])
+        glob = node.op_type == "GlobalAveragePool"
+        kernel = list(x.shape[2:]) if glob else None
+        (H, W), ks, strides, dil, pads = self._spatial(node, {} if glob else a, x, label, kernel)
+        C = x.shape[1]
+        idx, inpad, (OH, OW) = pool_windows((C, H, W), ks, strides, pads, dil,
+                                            bool(a.get("ceil_mode", 0)) and not glob)
+        valid = idx >= 0
+        count = (inpad if a.get("count_include_pad", 0) else valid).sum(axis=1)
+        rows = np.broadcast_to(np.arange(idx.shape[0])[:, None], idx.shape)[valid]
+        vals = np.broadcast_to((1.0 / np.maximum(count, 1))[:, None], idx.shape)[valid]
+        L = sp.csr_matrix((vals, (rows, idx[valid])), shape=(idx.shape[0], x.size))
+        out_shape = (1, C, OH, OW) if len(x.shape) == 4 else (1, C, OW)
+        return x.mapped(L, out_shape)
+
+    def _move(self, node, a):
+        """A data-movement op: run it on tensors of row indices with the ONNX
+        reference implementation, then gather the rows of the expression."""
+        from onnx.reference import ReferenceEvaluator
+
+        data_pos = range(len(node.input)) if node.op_type == "Concat" else [0]
+        pieces, feeds, offset = [], {}, 0
+        for k, x in enumerate(node.input):
+            if not x:
+                continue
+            v = self.values[x]
+            if k in data_pos:
+                e = v if isinstance(v, _Expr) else _const_expr(v, self.n)
+                base = 1 if node.op_type == "Pad" else 0  # 0 marks padding positions
+                feeds[x] = (np.arange(e.size, dtype=np.int64) + offset + base).reshape(e.shape)
+                pieces.append(e)
+                offset += e.size
+            else:
+                feeds[x] = self._const(node, k, f"input {k}")
+        if node.op_type == "Pad":
+            mode = a.get("mode", b"constant")
+            mode = mode.decode() if isinstance(mode, bytes) else mode
+            fill = 0.0
+            if mode == "constant":
+                cv = a.get("value", None) if self.opset < 11 else (
+                    self._const(node, 2, "constant value") if len(node.input) > 2 else None)
+                fill = float(np.asarray(cv).ravel()[0]) if cv is not None and np.size(cv) else 0.0
+                if self.opset >= 11 and len(node.input) > 2 and node.input[2]:
+                    feeds[node.input[2]] = np.zeros_like(np.asarray(feeds[node.input[2]]),
+                                                         dtype=np.int64)
+        res = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
+        allA = pieces[0].A if len(pieces) == 1 else _vstack([p.A for p in pieces])
+        allc = np.concatenate([p.c for p in pieces])
+        for o, r in zip(node.output, res):
+            if not o:
+                continue
+            r = np.asarray(r).astype(np.int64)
+            if node.op_type == "Pad":
+                pad = r.ravel() == 0
+                idx = np.where(pad, 0, r.ravel() - 1)
+                A = allA[idx]
+                if pad.any():
+                    A = _zero_rows(A, pad)
+                c = np.where(pad, fill, allc[idx])
+                self.values[o] = _Expr(_tidy(A), c, r.shape)
+            else:
+                self.values[o] = _Expr(_tidy(allA[r.ravel()]), allc[r.ravel()], r.shape)
+
+    # --------------------------------------------------------- non-linear ops
+    def _is_base(self, e: _Expr) -> bool:
+        """Is ``e`` exactly the current base vector (identity, no offset)?"""
+        if e.size != self.n or np.any(e.c != 0):
+            return False
+        if sp.issparse(e.A):
+            return (e.A != sp.identity(self.n, format="csr")).nnz == 0
+        # without allocating an n x n identity
+        return np.count_nonzero(e.A) == self.n and bool(np.all(np.diagonal(e.A) == 1))
+
+    def _emit_affine(self, e: _Expr, name: str):
+        self.layers.append(Affine(name, _as_dense_if_full(e.A), e.c.copy()))
+
+    def _live(self, i: int, exclude=()):
+        """Names of input-dependent tensors read by a node after node ``i``."""
+        return [nm for nm, v in self.values.items()
+                if isinstance(v, _Expr) and self.last_use.get(nm, -1) > i and nm not in exclude]
+
+    def _relu_layer(self, i: int, pres: list, keeps: list, name: str):
+        """Emit Affine + Relu computing relu of every tensor in ``pres``.
+
+        Returns (relu outputs, ``keeps`` carried through) as expressions of the new
+        base. Every other live tensor is carried through too, and replaced."""
+        live = self._live(i)
+        carry = keeps + [self.values[nm] for nm in live]
+        blocks = [p for p in pres]
+        for e in carry:
+            blocks.append(e)
+            blocks.append(e.scaled(-np.ones(e.size)))
+        A = _vstack([b.A for b in blocks])
+        c = np.concatenate([b.c for b in blocks])
+        # Carried tensors often duplicate a relu input (masked ReLU: relu(z) and
+        # the carried z share a unit): merge identical rows.
+        unit = np.arange(c.size)
+        if carry:
+            A, c, unit = _dedup_rows(A, c)
+        pre = _Expr(A, c, (c.size,))
+        if not self._is_base(pre) or carry:
+            self._emit_affine(pre, self._pending_name())
+        self.layers.append(Relu(name, pre.size))
+        self.n = pre.size
+        self.pending_names = []
+
+        def sel(rows_pos, rows_neg=None, shape=None):
+            m = len(rows_pos)
+            S = sp.csr_matrix((np.ones(m), (np.arange(m), unit[rows_pos])), shape=(m, self.n))
+            if rows_neg is not None:
+                S = S - sp.csr_matrix((np.ones(m), (np.arange(m), unit[rows_neg])),
+                                      shape=(m, self.n))
+            return _Expr(S.tocsr(), np.zeros(m), shape)
+
+        pos = 0
+        outs = []
+        for p in pres:
+            outs.append(sel(np.arange(pos, pos + p.size), shape=p.shape))
+            pos += p.size
+        carried = []
+        for e in carry:
+            r = np.arange(pos, pos + e.size)
+            carried.append(sel(r, r + e.size, e.shape))
+            pos += 2 * e.size
+        for nm, e in zip(live, carried[len(keeps):]):
+            self.values[nm] = e
+        return outs, carried[:len(keeps)]
+
+    def _pending_name(self) -> str:
+        return self.pending_names[-1] if self.pending_names else "affine"
+
+    def _nonlinear(self, i: int, node, a, label):
+        op = node.op_type
+        name = node.name or node.output[0]
+        x = self._expr(node.input[0])
+        if op == "Relu":
+            (y,), _ = self._relu_layer(i, [x], [], name)
+            self._set(node, y)
+        elif op == "Abs":  # |x| = relu(x) + relu(-x)
+            (p, q), _ = self._relu_layer(i, [x, x.scaled(-np.ones(x.size))], [], name)
+            self._set(node, _Expr(_add_mats(p.A, q.A), p.c + q.c, x.shape))
+        elif op in ("LeakyRelu", "PRelu"):
+            # y = alpha x + (1 - alpha) relu(x), exact for any alpha; x is carried.
+            if op == "LeakyRelu":
+                alpha = np.full(x.shape, float(a.get("alpha", 0.01)))
+            else:
+                alpha = np.asarray(self._const(node, 1, "slope"), dtype=np.float64)
+            alpha = np.broadcast_to(alpha, np.broadcast_shapes(alpha.shape, x.shape))
+            x = _broadcast(x, alpha.shape)
+            (r,), (xc,) = self._relu_layer(i, [x], [x], name)
+            u, v = xc.scaled(alpha), r.scaled(1.0 - alpha)
+            self._set(node, _Expr(_add_mats(u.A, v.A), u.c + v.c, x.shape))
+        elif op == "Clip":
+            if self.opset < 11:
+                lo, hi = a.get("min", None), a.get("max", None)
+            else:
+                lo, hi = self._const(node, 1, "min"), self._const(node, 2, "max")
+            lo = None if lo is None or not np.isfinite(lo) else float(lo)
+            hi = None if hi is None or not np.isfinite(hi) else float(hi)
+            if lo is None and hi is None:
+                self._set(node, x)
+                return
+            ones = np.ones(x.size)
+            if hi is None:  # lo + relu(x - lo)
+                (r,), _ = self._relu_layer(i, [_Expr(x.A, x.c - lo, x.shape)], [], name)
+                self._set(node, _Expr(r.A, r.c + lo, x.shape))
+            elif lo is None:  # hi - relu(hi - x)
+                (r,), _ = self._relu_layer(i, [_Expr(-x.A, hi - x.c, x.shape)], [], name)
+                self._set(node, _Expr(-r.A, hi - r.c, x.shape))
+            else:  # lo + relu(x - lo) - relu(x - hi), for lo <= hi
+                if lo > hi:
+                    raise InputError(f"'{self.path}': Clip node {label} has min {lo} > max {hi}")
+                (p, q), _ = self._relu_layer(i, [_Expr(x.A, x.c - lo, x.shape),
+                                                 _Expr(x.A, x.c - hi, x.shape)], [], name)
+                self._set(node, _Expr(_add_mats(p.A, -q.A), p.c - q.c + lo * ones, x.shape))
+        elif op in ("MaxPool", "GlobalMaxPool"):
+            if len(node.output) > 1 and node.output[1] and node.output[1] in self.last_use:
+                raise InputError(f"'{self.path}': MaxPool node {label}: its Indices output is "
+                                 f"used; nncc supports the values output only")
+            glob = op == "GlobalMaxPool"
+            kernel = list(x.shape[2:]) if glob else None
+            (H, W), ks, strides, dil, pads = self._spatial(node, {} if glob else a, x, label, kernel)
+            C = x.shape[1]
+            idx, _, (OH, OW) = pool_windows((C, H, W), ks, strides, pads, dil,
+                                            bool(a.get("ceil_mode", 0)) and not glob)
+            if np.any((idx < 0).all(axis=1)):
+                raise InputError(f"'{self.path}': MaxPool node {label} has a window made only of "
+                                 f"padding")
+            out_shape = (1, C, OH, OW) if len(x.shape) == 4 else (1, C, OW)
+            self._maxpool_layer(i, x, idx, out_shape, name)
+        else:  # pragma: no cover - the prepass lists the op names
+            raise InputError(f"'{self.path}': unsupported ONNX op {op} (node {label})")
+
+    def _maxpool_layer(self, i, x: _Expr, idx: np.ndarray, out_shape, name):
+        """Emit Affine + MaxPool; live tensors pass through as one-element groups."""
+        live = self._live(i)
+        carry = [self.values[nm] for nm in live]
+        blocks = [x] + carry
+        pre = _Expr(_vstack([b.A for b in blocks]), np.concatenate([b.c for b in blocks]),
+                    (sum(b.size for b in blocks),))
+        k = idx.shape[1]
+        groups = [idx]
+        pos = x.size
+        for e in carry:
+            g = np.full((e.size, k), -1, dtype=np.int64)
+            g[:, 0] = np.arange(pos, pos + e.size)
+            groups.append(g)
+            pos += e.size
+        groups = np.vstack(groups).astype(np.int64)
+        if not self._is_base(pre):
+            self._emit_affine(pre, self._pending_name())
+        self.layers.append(MaxPool(name, pre.size, groups))
+        self.n = groups.shape[0]
+        self.pending_names = []
+        m = idx.shape[0]
+        y = _Expr(sp.csr_matrix((np.ones(m), (np.arange(m), np.arange(m))), shape=(m, self.n)),
+                  np.zeros(m), out_shape)
+        pos = m
+        for nm, e in zip(live, carry):
+            r = np.arange(e.size)
+            self.values[nm] = _Expr(sp.csr_matrix((np.ones(e.size), (r, r + pos)),
+                                                  shape=(e.size, self.n)),
+                                    np.zeros(e.size), e.shape)
+            pos += e.size
+        self.values[self.graph.node[i].output[0]] = y
+
+
+# ------------------------------------------------------------------ helpers
+def _vstack(mats):
+    if all(not sp.issparse(m) for m in mats):
+        return np.vstack(mats)
+    return sp.vstack([sp.csr_matrix(m) for m in mats], format="csr")
+
+
+def _add_mats(A, B):
+    if sp.issparse(A) and sp.issparse(B):
+        return (A + B).tocsr()
+    return np.asarray(A.toarray() if sp.issparse(A) else A) + \
+        np.asarray(B.toarray() if sp.issparse(B) else B)
+
+
+def _zero_rows(A, mask: np.ndarray):
+    keep = (~mask).astype(np.float64)
+    if sp.issparse(A):
+        return (sp.diags(keep) @ A).tocsr()
+    return A * keep[:, None]
+
+
+def _transpose(v):
+    """A 2-D constant or expression transposed (an expression's rows permuted)."""
+    if isinstance(v, _Expr):
+        if len(v.shape) != 2:
+            raise ValueError(f"Gemm input of shape {list(v.shape)} is not 2-D")
+        idx = np.arange(v.size).reshape(v.shape).T
+        return v.rows(idx, idx.shape)
+    return np.asarray(v).T
+
+
+def _dedup_rows(A, c):
+    """Identical rows of ``[A | c]`` merged, first occurrences kept in order.
+
+    Returns (A', c', unit) with ``unit[j]`` the row of ``A'`` standing for row j."""
+    if sp.issparse(A):
+        if A.shape[0] * (A.shape[1] + 1) > 20_000_000:
+            return A, c, np.arange(c.size)  # too big to compare cheaply: keep duplicates
+        M = np.hstack([A.toarray(), c[:, None]])
+    else:
+        M = np.hstack([A, c[:, None]])
+    _, first, inverse = np.unique(M, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first)              # unique rows in order of first occurrence
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    keep = first[order]
+    unit = rank[np.asarray(inverse).ravel()]
+    A2 = A[keep]
+    return _tidy(A2), c[keep], unit
+
+
+def conv_matrix(in_shape, W: np.ndarray, strides, pads, dilations, group: int = 1):
+    """The sparse (CSR) matrix of a 2-D convolution without bias.
+
+    ``in_shape`` is (C, H, W); ``W`` has shape (M, C/group, kH, kW); ``pads`` is
+    ONNX's [top, left, bottom, right]. Returns (matrix of shape
+    (M*OH*OW, C*H*W), (M, OH, OW)); rows and columns are C-order flat indices.
+    The index arrays are built with numpy broadcasting, one pass per kernel
+    offset (kh, kw)."""
+    C, H, Wd = in_shape
+    M, Cg, kH, kW = W.shape
+    sh, sw = strides
+    dh, dw = dilations
+    pt, pl, pb, pr = pads
+    OH = (H + pt + pb - ((kH - 1) * dh + 1)) // sh + 1
+    OW = (Wd + pl + pr - ((kW - 1) * dw + 1)) // sw + 1
+    if OH <= 0 or OW <= 0:
+        raise ValueError(f"kernel {kH}x{kW} does not fit the input {H}x{Wd}")
+    m = np.arange(M)
+    oh, ow = np.arange(OH), np.arange(OW)
+    chan = (m // (M // group))[:, None] * Cg + np.arange(Cg)[None, :]          # (M, Cg)
+    out_row = ((m[:, None, None] * OH + oh[None, :, None]) * OW + ow[None, None, :])  # (M,OH,OW)
+    R, Cc, V = [], [], []
+    for kh in range(kH):
+        ih = oh * sh - pt + kh * dh
+        for kw in range(kW):
+            iw = ow * sw - pl + kw * dw
+            ok = ((ih >= 0) & (ih < H))[:, None] & ((iw >= 0) & (iw < Wd))[None, :]  # (OH,OW)
+            w = W[:, :, kh, kw]                                                    # (M, Cg)
+            shape = (M, Cg, OH, OW)
+            mask = np.broadcast_to(ok[None, None], shape) & (w != 0)[:, :, None, None]
+            rows = np.broadcast_to(out_row[:, None], shape)
+            cols = (chan[:, :, None, None] * H + ih[None, None, :, None]) * Wd + iw[None, None, None, :]
+            vals = np.broadcast_to(w[:, :, None, None], shape)
+            R.append(rows[mask])
+            Cc.append(np.broadcast_to(cols, shape)[mask])
+            V.append(vals[mask])
+    L = sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(Cc))),
+                      shape=(M * OH * OW, C * H * Wd))
+    return L, (M, OH, OW)
+
+
+def pool_windows(in_shape, kernel, strides, pads, dilations, ceil_mode: bool = False):
+    """Windows of a 2-D pool over (C, H, W).
+
+    Returns (idx, inpad, (OH, OW)): ``idx`` of shape (C*OH*OW, kH*kW) holds the
+    flat input index of every window position, -1 where the position is
+    outside the input; ``inpad`` marks the positions inside the padded input
+    (for AveragePool's count_include_pad)."""
+    C, H, W = in_shape
+    kH, kW = kernel
+    sh, sw = strides
+    dh, dw = dilations
+    pt, pl, pb, pr = pads
+
+    def out_len(n, k, s, d, p0, p1):
+        span = n + p0 + p1 - ((k - 1) * d + 1)
+        o = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (o - 1) * s >= n + p0:  # the last window must start inside
+            o -= 1
+        return o
+
+    OH = out_len(H, kH, sh, dh, pt, pb)
+    OW = out_len(W, kW, sw, dw, pl, pr)
+    if OH <= 0 or OW <= 0:
+        raise ValueError(f"pool kernel {kH}x{kW} does not fit the input {H}x{W}")
+    ih = (np.arange(OH) * sh - pt)[:, None] + (np.arange(kH) * dh)[None, :]   # (OH, kH)
+    iw = (np.arange(OW) * sw - pl)[:, None] + (np.arange(kW) * dw)[None, :]   # (OW, kW)
+    IH = ih[:, None, :, None]
+    IW = iw[None, :, None, :]                                                  # -> (OH,OW,kH,kW)
+    inside = ((IH >= 0) & (IH < H)) & ((IW >= 0) & (IW < W))
+    inpad = ((IH >= -pt) & (IH < H + pb)) & ((IW >= -pl) & (IW < W + pr))
+    flat = IH * W + IW
+    c = np.arange(C)[:, None, None, None, None]
+    idx = np.where(inside[None], c * H * W + flat[None], -1)                    # (C,OH,OW,kH,kW)
+    idx = idx.reshape(C * OH * OW, kH * kW).astype(np.int64)
+    inpad = np.broadcast_to(inpad[None], (C, OH, OW, kH, kW)).reshape(C * OH * OW, kH * kW)
+    return idx, inpad, (OH, OW)

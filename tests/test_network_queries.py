@@ -1,0 +1,83 @@
+"""Evaluate and maximize on trained networks, with the real solvers, checked by the forward pass."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import nncc
+from nncc.problem.fixed_network import Affine, FixedNetwork, Relu
+from nncc.problem.query import EvaluateQuery, MaximizeQuery
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+needs_fixtures = pytest.mark.skipif(not FIXTURES.exists(),
+                                    reason="../shared/fixtures is absent (fresh clone)")
+
+
+def omlt_code_network():
+    """OMLT's network defined in code: h = [relu(x0), relu(-x0)], y = [h0 + 5 h1, h1]."""
+    return FixedNetwork("omlt_code", (1,), (2,), [
+        Affine("a0", np.array([[1.0], [-1.0]]), np.zeros(2)), Relu("r0", 2),
+        Affine("a1", sp.csr_matrix(np.array([[1.0, 5.0], [0.0, 1.0]])), np.zeros(2))])
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc", "z3"])
+def test_evaluate_reproduces_omlt_reference_points(solver):
+    ans = nncc.solve(EvaluateQuery("e", omlt_code_network(), np.array([[-2.0], [1.0]])), solver)
+    assert ans.status == "solution" and ans.check.ok
+    assert np.allclose(ans.arrays["output"], [[10, 2], [1, 0]], atol=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc", "z3"])
+def test_maximize_over_a_box(solver):
+    net = omlt_code_network()
+    ans = nncc.solve(MaximizeQuery("m", net, 0, [-10.0], [10.0]), solver)
+    assert ans.status == "solution" and ans.check.ok
+    assert ans.check.value == pytest.approx(50.0, abs=1e-6)
+    assert ans.arrays["input"][0] == pytest.approx(-10.0, abs=1e-6)
+    ans = nncc.solve(MaximizeQuery("m", net, 1, [-10.0], [10.0], minimize=True), solver)
+    assert ans.check.value == pytest.approx(0.0, abs=1e-6)
+
+
+def test_cvc5_is_refused_for_an_objective():
+    from nncc.errors import TargetError
+    with pytest.raises(TargetError, match="does not optimise"):
+        nncc.solve(MaximizeQuery("m", omlt_code_network(), 0, [-1.0], [1.0]), "cvc5")
+
+
+@needs_fixtures
+@pytest.mark.parametrize("lo,hi,minimize,expected", [
+    (-4, 5, False, 4.869003439085208), (-4, 5, True, -0.6553645730018616),
+    (-1, 1, False, 0.9412422840198253), (-1, 1, True, -0.6553645730018616)])
+@pytest.mark.parametrize("solver", ["highs", "cbc", "z3"])
+def test_omlt_keras_relu_extrema(solver, lo, hi, minimize, expected):
+    """The exact extrema OMLT's tests establish for keras_linear_131_relu.onnx."""
+    from nncc.problem.onnx_import import load_onnx
+    net = load_onnx(str(FIXTURES / "omlt" / "keras_linear_131_relu.onnx"))
+    ans = nncc.solve(MaximizeQuery("m", net, 0, [lo], [hi], minimize=minimize), solver)
+    assert ans.status == "solution" and ans.check.ok
+    assert ans.check.value == pytest.approx(expected, rel=1e-7, abs=1e-7)
+    if ans.result.objective is not None:  # the MILP's own objective, sign restored
+        assert ans.result.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+@needs_fixtures
+@pytest.mark.parametrize("name", ["test_nano.onnx", "test_tiny.onnx", "test_small.onnx",
+                                  "test_sat.onnx"])
+def test_evaluate_vnncomp_networks_against_onnxruntime(name):
+    import onnxruntime as ort
+    from nncc.problem.onnx_import import load_onnx
+    path = str(FIXTURES / "vnncomp2021_test" / name)
+    net = load_onnx(path)
+    X = np.random.default_rng(0).uniform(-1, 1, size=(3, net.n_inputs))
+    ans = nncc.solve(EvaluateQuery("e", net, X), "highs")
+    assert ans.status == "solution" and ans.check.ok
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0]
+    shape = [1] + list(net.input_shape) if len(inp.shape) > len(net.input_shape) else list(net.input_shape)
+    ref = np.stack([sess.run(None, {inp.name: x.astype(np.float32).reshape(shape)})[0].reshape(-1)
+                    for x in X])
+    assert np.allclose(ans.arrays["output"], ref, rtol=1e-4, atol=1e-4)
+    # the fixed inputs make every ReLU stable: no binary variable in the MILP
+    comp = nncc.lower(EvaluateQuery("e", net, X), "mps")
+    assert comp.program.var_counts()["bool"] == 0
