@@ -75,8 +75,10 @@ def encode_query(query, epsilon: float = DEFAULT_EPSILON) -> Encoded:
     """The IR of any query, by its kind."""
     if query.kind == "train":
         return encode_train(query, nonzero_eps=epsilon)
+    from .encodings.adversarial import encode_adversarial
     from .encodings.network_queries import encode_evaluate, encode_maximize
-    return {"evaluate": encode_evaluate, "maximize": encode_maximize}[query.kind](query)
+    return {"evaluate": encode_evaluate, "maximize": encode_maximize,
+            "adversarial": encode_adversarial}[query.kind](query)
 
 
 def arrays_from_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from ..errors import SourcePos
 from .dataset import Dataset
+from .fixed_network import FixedNetwork
 from .network import Network
 
 
@@ -32,18 +33,26 @@ class TrainQuery:
 
 @dataclass
 class Document:
-    """Everything one ``.nn`` file declares, names resolved."""
+    """Everything one ``.nn`` file declares, names resolved.
+
+    ``networks`` holds ``Network``s (declared layer by layer in the file) and
+    ``FixedNetwork``s (``onnx`` / ``nnet``); ``queries`` every question in file
+    order: ``TrainQuery``, ``EvaluateQuery``, ``MaximizeQuery``, ``AdversarialQuery``
+    (tell them apart by ``kind``). A query about a ``.nn`` network with npz
+    weights carries that network as a ``FixedNetwork``.
+    """
 
     path: str
-    networks: dict[str, Network]
+    networks: dict[str, "Network | FixedNetwork"]
     datasets: dict[str, Dataset]
-    queries: list[TrainQuery]
+    queries: list["Query"]
 
     def query(self, name: str | None = None):
         """The query called ``name``, or the only / first one."""
         if not self.queries:
             from ..errors import InputError
-            raise InputError(f"{self.path}: the file asks no question (no train query)")
+            raise InputError(f"{self.path}: the file asks no question (no train query or "
+                             "question about a trained network)")
         if name is None:
             return self.queries[0]
         for q in self.queries:
@@ -79,3 +88,34 @@ class MaximizeQuery:
     pos: SourcePos | None = None
 
     kind = "maximize"
+
+
+@dataclass
+class AdversarialQuery:
+    """The input closest to ``x0`` (in ``norm``) that the network classifies as ``target``.
+
+    ``target`` None means any class other than ``label`` (``label`` None: the
+    class the network gives ``x0``). The winning class must beat every other
+    output by ``margin`` (output units), or be at least ``ratio`` times it when
+    ``ratio`` is given (the seed's 1.2). ``input_lo`` / ``input_hi`` bound the
+    input; ``epsilon`` adds an L-infinity ball around ``x0``. A minimal
+    correction is this query with ``target`` = the true label.
+    """
+
+    name: str
+    network: object  # FixedNetwork
+    x0: object  # (n_inputs,) array
+    input_lo: object
+    input_hi: object
+    target: int | None = None
+    label: int | None = None
+    margin: float = 1e-3
+    ratio: float | None = None
+    norm: str = "l1"  # "l1" | "linf" | "l0"
+    epsilon: float | None = None
+    pos: SourcePos | None = None
+
+    kind = "adversarial"
+
+
+Query = TrainQuery | EvaluateQuery | MaximizeQuery | AdversarialQuery

@@ -31,6 +31,8 @@ def check_network_answer(query, arrays: dict[str, np.ndarray],
     """Re-run the network on the answer's inputs and compare with what the solver claims."""
     net = query.network
     problems = []
+    if query.kind == "adversarial":
+        return _check_adversarial(query, arrays, tolerance)
     if query.kind == "evaluate":
         X = np.asarray(query.inputs, float).reshape(-1, net.n_inputs)
         claimed = arrays["output"]
@@ -50,3 +52,39 @@ def check_network_answer(query, arrays: dict[str, np.ndarray],
     value = float(y[0, query.output]) if query.kind == "maximize" else None
     return NetworkCheck(not problems, y, value, float(err.max()) if err.size else 0.0, tolerance,
                         problems)
+
+
+def _check_adversarial(query, arrays, tolerance) -> NetworkCheck:
+    """The new input lies in the box (and ball), the network's strict argmax is the
+    target (or not the label), by the margin / ratio asked; the distance is recomputed."""
+    from ..encodings.adversarial import adversarial_box
+    net = query.network
+    problems = []
+    x = np.asarray(arrays["input"], float).reshape(-1)
+    x0 = np.asarray(query.x0, float).reshape(-1)
+    lo, hi = adversarial_box(query)
+    outside = (x < lo - tolerance) | (x > hi + tolerance)
+    if outside.any():
+        problems.append(f"{int(outside.sum())} inputs outside the box")
+    y = net.forward(x[None])[0]
+    label = query.label if query.label is not None else int(np.argmax(net.forward(x0[None])[0]))
+    scale = tolerance * (1.0 + float(np.abs(y).max()))
+    win = int(np.argmax(y))
+    rivals = np.delete(y, win)
+    strict = rivals.size == 0 or y[win] > rivals.max()
+    if query.target is not None:
+        others = np.delete(y, query.target)
+        if win != query.target or not strict:
+            problems.append(f"the network gives class {win}, not {query.target} (strictly)")
+        elif others.size and y[query.target] - others.max() < query.margin - scale:
+            problems.append(f"class {query.target} wins by {y[query.target] - others.max():.3g}, "
+                            f"less than the margin {query.margin:g}")
+        if query.ratio is not None and np.any(y[query.target] < query.ratio * others - scale):
+            problems.append(f"class {query.target} is not {query.ratio:g} times every other output")
+    elif win == label or not strict:
+        problems.append(f"the network still gives class {label} (or a tie)")
+    d = x - x0
+    value = {"l1": float(np.abs(d).sum()), "linf": float(np.abs(d).max()) if d.size else 0.0,
+             "l0": float(np.sum(np.abs(d) > tolerance))}[query.norm]
+    err = float(np.abs(y - np.asarray(arrays["output"], float).reshape(-1)).max())
+    return NetworkCheck(not problems, y[None], value, err, tolerance, problems)

@@ -1,0 +1,120 @@
+"""The smallest change to an input that makes a trained network see another class.
+
+Variables: the input ``x`` in its box (intersected with the L-infinity ball
+of radius ``epsilon`` around ``x0`` when given), the network's layers over
+it (:mod:`nncc.encodings.fixed_network`), and the distance:
+
+* L1: ``t_i >= |x_i - x0_i|`` (two rows each), minimise ``sum t``;
+* L-infinity: ``s >= |x_i - x0_i|``, minimise ``s``;
+* L0: a binary ``b_i`` per input with ``|x_i - x0_i| <= (reach_i) b_i``,
+  minimise ``sum b`` (``reach_i`` the farthest the box lets ``x_i`` move).
+
+The class: for a target ``t``, ``y_t - y_k >= margin`` for every ``k != t``
+(and ``y_t >= ratio * y_k`` when a ratio is asked, as in the seed); a
+margin of 0 lets the solver stop at an exact tie, which is not a flip, so
+the default is a small positive margin and the check uses the strict
+argmax. For "any other class" than ``label``, one binary ``c_k`` per other
+class picks the winner: ``y_k - y_label >= margin - M_k (1 - c_k)``,
+``sum c_k >= 1``, with ``M_k`` from the output bounds.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from ..ir.program import BOOL, GE, LE, REAL, LinearBlock, Objective, Program
+from ..problem.query import AdversarialQuery
+from .fixed_network import encode_fixed_network, interval_layer_bounds
+from .train_relu import Encoded
+
+
+def adversarial_box(query: AdversarialQuery) -> tuple[np.ndarray, np.ndarray]:
+    """The input box of the query: its box, within the epsilon ball if given."""
+    n = query.network.n_inputs
+    x0 = np.asarray(query.x0, float).reshape(-1)
+    lo = np.broadcast_to(np.asarray(query.input_lo, float), (n,)).copy()
+    hi = np.broadcast_to(np.asarray(query.input_hi, float), (n,)).copy()
+    if query.epsilon is not None:
+        lo, hi = np.maximum(lo, x0 - query.epsilon), np.minimum(hi, x0 + query.epsilon)
+    return lo, hi
+
+
+def encode_adversarial(query: AdversarialQuery) -> Encoded:
+    """The program of an adversarial / minimal-correction query."""
+    net = query.network
+    n, K = net.n_inputs, net.n_outputs
+    x0 = np.asarray(query.x0, float).reshape(-1)
+    if len(x0) != n:
+        raise InputError(f"the input has {len(x0)} values; network '{net.name}' takes {n}", query.pos)
+    label = query.label
+    if label is None:
+        label = int(np.argmax(net.forward(x0[None])[0]))
+    target = query.target
+    for what, k in (("target", target), ("label", label)):
+        if k is not None and not 0 <= k < K:
+            raise InputError(f"{what} {k} is not an output of '{net.name}' (it has {K})", query.pos)
+    if target is None and query.ratio is not None:
+        raise InputError("a ratio needs a target class", query.pos)
+    lo, hi = adversarial_box(query)
+    if np.any(lo > hi):
+        raise InputError("the input box and the epsilon ball do not meet", query.pos)
+    prog = Program(name=f"adversarial_{net.name}")
+    x = prog.add_vars("input", (n,), REAL, lo, hi)
+    bounds = interval_layer_bounds(net, lo, hi)
+    y = encode_fixed_network(prog, net, x, bounds)
+    ylo, yhi = bounds[-1]
+    out_group = prog.groups[-1].name
+    margin = float(query.margin)
+    if target is not None:
+        others = np.array([k for k in range(K) if k != target])
+        prog.add(LinearBlock.from_dense_rows("target_wins", np.stack([np.full(len(others), y[target]),
+                                                                      y[others]], 1),
+                                             [1.0, -1.0], GE, margin))
+        if query.ratio is not None:
+            prog.add(LinearBlock.from_dense_rows(
+                "target_ratio", np.stack([np.full(len(others), y[target]), y[others]], 1),
+                np.stack([np.ones(len(others)), -np.full(len(others), query.ratio)], 1), GE, 0.0))
+    else:
+        others = np.array([k for k in range(K) if k != label])
+        c = prog.add_vars("winner", (len(others),), BOOL)
+        # y_k - y_label + M_k c_k >= margin - ... : y_k - y_label - margin >= -M_k (1 - c_k)
+        M = margin + yhi[label] - ylo[others]
+        prog.add(LinearBlock.from_dense_rows(
+            "other_wins", np.stack([y[others], np.full(len(others), y[label]), c], 1),
+            np.stack([np.ones(len(others)), -np.ones(len(others)), -M], 1), GE, margin - M))
+        prog.add(LinearBlock.from_dense_rows("some_winner", c[None, :], np.ones((1, len(others))),
+                                             GE, 1.0))
+    reach = np.maximum(hi - x0, x0 - lo).clip(min=0)
+    if query.norm == "l1":
+        t = prog.add_vars("distance", (n,), REAL, 0.0, reach)
+        _abs_rows(prog, x, t, x0)
+        prog.objective = Objective("min", t, np.ones(n))
+    elif query.norm == "linf":
+        s = prog.add_vars("distance", (), REAL, 0.0, float(reach.max()) if n else 0.0)
+        _abs_rows(prog, x, np.full(n, int(s)), x0)
+        prog.objective = Objective("min", np.array([int(s)]), np.ones(1))
+    elif query.norm == "l0":
+        b = prog.add_vars("changed", (n,), BOOL)
+        up, down = np.maximum(hi - x0, 0), np.maximum(x0 - lo, 0)
+        # x - x0 <= up * b ; x0 - x <= down * b
+        prog.add(LinearBlock.from_dense_rows("changed_up", np.stack([x, b], 1),
+                                             np.stack([np.ones(n), -up], 1), LE, x0))
+        prog.add(LinearBlock.from_dense_rows("changed_down", np.stack([x, b], 1),
+                                             np.stack([np.ones(n), down], 1), GE, x0))
+        prog.objective = Objective("min", b, np.ones(n))
+    else:
+        raise InputError(f"unknown norm {query.norm!r}: l1, linf or l0", query.pos)
+    prog.answer_groups = ["input", out_group]
+    goal = f"class {target}" if target is not None else f"any class but {label}"
+    return Encoded(prog, {"kind": "adversarial", "input": "input", "output": out_group,
+                          "label": int(label), "target": target},
+                   f"adversarial: {goal}, minimise the {query.norm} distance")
+
+
+def _abs_rows(prog: Program, x: np.ndarray, t: np.ndarray, x0: np.ndarray) -> None:
+    """``t >= x - x0`` and ``t >= x0 - x`` (t may repeat one variable, for L-infinity)."""
+    n = len(x)
+    prog.add(LinearBlock.from_dense_rows("distance_up", np.stack([t, x], 1),
+                                         np.stack([np.ones(n), -np.ones(n)], 1), GE, -x0))
+    prog.add(LinearBlock.from_dense_rows("distance_down", np.stack([t, x], 1),
+                                         np.stack([np.ones(n), np.ones(n)], 1), GE, x0))

@@ -1,0 +1,124 @@
+"""Adversarial and minimal-correction queries: known distances, brute force, both back ends."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import nncc
+from nncc.problem.fixed_network import Affine, FixedNetwork, Relu
+from nncc.problem.query import AdversarialQuery
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+needs_fixtures = pytest.mark.skipif(not FIXTURES.exists(),
+                                    reason="../shared/fixtures is absent (fresh clone)")
+
+
+def mipverify():
+    from nncc.problem.onnx_import import load_onnx
+    d = FIXTURES / "mipverify_mfc"
+    net = load_onnx(str(d / "mfc_net.onnx"))
+    x0 = np.array(json.loads((d / "mfc_net.json").read_text())["input_flattened_C_order"])
+    return net, x0
+
+
+@needs_fixtures
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("epsilon,expected", [(None, 0.08112308), (0.08, None), (0.085, 0.08112308)])
+def test_mipverify_minimal_linf_distances(solver, epsilon, expected):
+    """MIPVerify.jl's known answers (relative tolerance 5e-5, as MIPVerify checks them).
+    A margin of 1e-6 stands in for MIPVerify's margin 0 (ties are not flips)."""
+    net, x0 = mipverify()
+    q = AdversarialQuery("a", net, x0, 0.0, 1.0, target=0, margin=1e-6, norm="linf",
+                         epsilon=epsilon)
+    ans = nncc.solve(q, solver, time_limit=120)
+    if expected is None:
+        assert ans.status == "no_solution"
+        return
+    assert ans.status == "solution" and ans.check.ok, ans.check.problems
+    assert ans.check.value == pytest.approx(expected, rel=5e-5)
+    assert int(np.argmax(net.forward(ans.arrays["input"][None])[0])) == 0
+
+
+@needs_fixtures
+def test_mipverify_untargeted_l1_and_l0():
+    net, x0 = mipverify()
+    for norm in ("l1", "l0"):
+        ans = nncc.solve(AdversarialQuery("a", net, x0, 0.0, 1.0, norm=norm), "highs", time_limit=120)
+        assert ans.status == "solution" and ans.check.ok, ans.check.problems
+        assert int(np.argmax(net.forward(ans.arrays["input"][None])[0])) != 2
+    assert ans.check.value >= 1  # at least one pixel changed
+
+
+def small_net(rng, hidden=4, classes=3):
+    return FixedNetwork("small", (2,), (classes,), [
+        Affine("a0", rng.normal(size=(hidden, 2)), rng.normal(size=hidden)), Relu("r0", hidden),
+        Affine("a1", rng.normal(size=(classes, hidden)), rng.normal(size=classes))])
+
+
+@settings(max_examples=12, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.sampled_from(["linf", "l1"]))
+def test_brute_force_grid_agrees_with_milp_and_smt(seed, norm):
+    rng = np.random.default_rng(seed)
+    net = small_net(rng)
+    x0 = rng.uniform(-1, 1, size=2)
+    label = int(np.argmax(net.forward(x0[None])[0]))
+    margin = 1e-3
+    g = np.linspace(-3, 3, 601)
+    G = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
+    Y = net.forward(G)
+    # a target that wins somewhere in the box, so that most examples have an answer
+    seen = [k for k in np.unique(Y.argmax(axis=1)) if k != label]
+    target = int(seen[seed % len(seen)]) if seen else (label + 1) % 3
+    ok = Y[:, target] - np.delete(Y, target, axis=1).max(axis=1) >= margin
+    d = np.abs(G - x0).max(axis=1) if norm == "linf" else np.abs(G - x0).sum(axis=1)
+    q = AdversarialQuery("a", net, x0, -3.0, 3.0, target=target, margin=margin, norm=norm)
+    milp = nncc.solve(q, "highs", time_limit=60)
+    smt = nncc.solve(q, "z3", time_limit=60)
+    if not ok.any():
+        # no grid point flips: the region is empty or thinner than the grid
+        assert milp.status in ("no_solution", "solution")
+        if milp.status == "solution":
+            assert milp.check.ok
+        return
+    assert milp.status == "solution" and milp.check.ok, milp.check.problems
+    best = d[ok].min()
+    assert milp.check.value <= best + 1e-6  # a grid point is feasible: the optimum is no worse
+    if smt.status == "solution":
+        assert smt.check.ok
+        assert smt.check.value == pytest.approx(milp.check.value, abs=1e-5)
+
+
+def test_minimal_correction_is_a_target_equal_to_the_label():
+    rng = np.random.default_rng(5)
+    net = small_net(rng)
+    x0 = np.array([0.3, 0.7])
+    given_class = int(np.argmax(net.forward(x0[None])[0]))
+    true = (given_class + 2) % 3  # pretend the input is misclassified
+    q = AdversarialQuery("fix", net, x0, 0.0, 1.0, target=true, label=true, norm="l1")
+    ans = nncc.solve(q, "cbc", time_limit=60)
+    if ans.status == "solution":
+        assert ans.check.ok and int(np.argmax(net.forward(ans.arrays["input"][None])[0])) == true
+    else:
+        assert ans.status == "no_solution"
+
+
+def test_ratio_and_bad_targets():
+    from nncc.errors import InputError
+    rng = np.random.default_rng(9)
+    net = small_net(rng)
+    x0 = np.array([0.5, 0.5])
+    with pytest.raises(InputError, match="not an output"):
+        nncc.lower(AdversarialQuery("a", net, x0, 0.0, 1.0, target=7), "mps")
+    with pytest.raises(InputError, match="ratio needs a target"):
+        nncc.lower(AdversarialQuery("a", net, x0, 0.0, 1.0, ratio=1.2), "mps")
+    label = int(np.argmax(net.forward(x0[None])[0]))
+    q = AdversarialQuery("a", net, x0, -5.0, 5.0, target=(label + 1) % 3, ratio=1.2, norm="linf")
+    ans = nncc.solve(q, "highs", time_limit=60)
+    if ans.status == "solution":
+        y = net.forward(ans.arrays["input"][None])[0]
+        t = (label + 1) % 3
+        assert ans.check.ok and np.all(y[t] >= 1.2 * np.delete(y, t) - 1e-6)
