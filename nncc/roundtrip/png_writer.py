@@ -1,0 +1,63 @@
+"""Image-shaped answers as PNG: the original, the new input and their difference, side by side.
+
+PNG is written with the standard library (zlib, struct): an 8-bit greyscale or
+RGB image needs nothing more, and no imaging package becomes a dependency.
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+
+from .atomic import atomic_output
+
+
+def image_layout(shape: tuple[int, ...]) -> tuple[int, int, int] | None:
+    """(height, width, channels) for an input shape that is an image, else None:
+    (H, W), (1, H, W), (3, H, W) (channels first, as ONNX), or (H, W, 1|3)."""
+    s = tuple(int(d) for d in shape)
+    if len(s) == 2 and min(s) > 1:
+        return s[0], s[1], 1
+    if len(s) == 3 and s[0] in (1, 3) and min(s[1:]) > 1:
+        return s[1], s[2], s[0]
+    if len(s) == 3 and s[2] in (1, 3) and min(s[:2]) > 1:
+        return s[0], s[1], s[2]
+    return None
+
+
+def _as_hwc(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    h, w, c = image_layout(shape)
+    a = np.asarray(x, float).reshape(shape)
+    if a.ndim == 3 and a.shape[0] == c and a.shape[0] in (1, 3) and a.shape[1:] == (h, w):
+        a = np.moveaxis(a, 0, -1)
+    return a.reshape(h, w, c)
+
+
+def comparison_image(x0: np.ndarray, x: np.ndarray, shape: tuple[int, ...],
+                     lo: float, hi: float, gap: int = 2) -> np.ndarray:
+    """uint8 (H, 3W + 2 gap, C): original and new scaled from [lo, hi], the difference
+    around mid-grey scaled by its largest magnitude."""
+    a, b = _as_hwc(x0, shape), _as_hwc(x, shape)
+    span = (hi - lo) or 1.0
+    to8 = lambda v: np.clip(np.round((v - lo) / span * 255), 0, 255)  # noqa: E731
+    d = b - a
+    m = float(np.abs(d).max()) or 1.0
+    diff = np.clip(np.round(127.5 + d / m * 127.5), 0, 255)
+    sep = np.full((a.shape[0], gap, a.shape[2]), 255.0)
+    return np.concatenate([to8(a), sep, to8(b), sep, diff], axis=1).astype(np.uint8)
+
+
+def write_png(path: str, img: np.ndarray, scale: int = 4) -> None:
+    """Write a uint8 (H, W, 1|3) image, each pixel drawn ``scale`` times larger, atomically."""
+    img = np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)
+    h, w, c = img.shape
+    raw = b"".join(b"\x00" + img[r].tobytes() for r in range(h))  # filter type 0 per row
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    head = struct.pack(">IIBBBBB", w, h, 8, 0 if c == 1 else 2, 0, 0, 0)
+    with atomic_output(path) as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", zlib.compress(raw, 9))
+                + chunk(b"IEND", b""))
