@@ -71,14 +71,18 @@ class Compilation:
                 "passes": self.passes}
 
 
-def encode_query(query, epsilon: float = DEFAULT_EPSILON) -> Encoded:
-    """The IR of any query, by its kind."""
+def encode_query(query, epsilon: float = DEFAULT_EPSILON, bounds: str = "interval",
+                 bounds_budget: float = 10.0) -> Encoded:
+    """The IR of any query, by its kind. ``bounds`` (interval, lp, milp) is how
+    neuron bounds of a trained network are found (``bounds_budget`` seconds)."""
     if query.kind == "train":
         return encode_train(query, nonzero_eps=epsilon)
     from .encodings.adversarial import encode_adversarial
     from .encodings.network_queries import encode_evaluate, encode_maximize
-    return {"evaluate": encode_evaluate, "maximize": encode_maximize,
-            "adversarial": encode_adversarial}[query.kind](query)
+    if query.kind == "evaluate":
+        return encode_evaluate(query)
+    encode = encode_maximize if query.kind == "maximize" else encode_adversarial
+    return encode(query, bounds, bounds_budget)
 
 
 def arrays_from_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -230,6 +234,20 @@ class Answer:
         self._require_checked()
         write_onnx(path, self.query.network, self.params)
 
+    def save_png(self, path: str) -> None:
+        """The original input, the answer's input and their difference as a PNG
+        (adversarial queries on image-shaped inputs)."""
+        from .roundtrip.png_writer import comparison_image, image_layout, write_png
+        self._require_checked()
+        q = self.query
+        shape = tuple(q.network.input_shape)
+        if q.kind != "adversarial" or image_layout(shape) is None:
+            raise InputError(f"--png needs an adversarial query on an image-shaped input "
+                             f"(this input is {shape})")
+        lo = float(np.min(q.input_lo))
+        hi = float(np.max(q.input_hi))
+        write_png(path, comparison_image(q.x0, self.arrays["input"], shape, lo, hi))
+
     def _require_checked(self) -> None:
         if self.status != SOLUTION or self.arrays is None:
             raise CheckFailed(f"no checked answer to write (status: {self.status})")
@@ -255,6 +273,7 @@ def pick_solver(registry, solver: str, logic: Logic, optimise: bool = False):
 
 def solve(query: TrainQuery, solver: str = "auto", *, time_limit: float | None = None,
           epsilon: float = DEFAULT_EPSILON, relu_encoding: str | None = None,
+          bounds: str = "interval", bounds_budget: float = 10.0,
           keep_file: str | None = None, registry=None, progress: Progress | None = None) -> Answer:
     """Compile ``query`` for ``solver``, run it, map the values back and re-check them.
 
@@ -267,7 +286,7 @@ def solve(query: TrainQuery, solver: str = "auto", *, time_limit: float | None =
     progress = progress or Progress(False)
     t0 = time.perf_counter()
     registry = registry or load_registry()
-    enc = encode_query(query, epsilon)
+    enc = encode_query(query, epsilon, bounds, bounds_budget)
     optimise = enc.program.objective is not None
     spec = pick_solver(registry, solver, enc.program.logic(), optimise)
     target = "smtlib" if "smtlib" in spec.formats else ("mps" if "mps" in spec.formats else "lp")

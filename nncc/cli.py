@@ -11,6 +11,8 @@ import os
 import signal
 import sys
 
+import numpy as np
+
 from . import errors
 from .errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, NnccError
 
@@ -53,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--query", help="the query to solve (default: the first)")
     c.add_argument("--epsilon", type=float, default=None)
     c.add_argument("--relu", choices=["ite", "disjunction"])
+    c.add_argument("--bounds", choices=["interval", "lp", "milp"], default="interval",
+                   help="neuron bounds of a trained network (big-M, stable ReLUs): interval "
+                   "(instant), or tightened with LP / MILP solves")
+    c.add_argument("--bounds-time", type=float, default=10.0,
+                   help="seconds for LP / MILP bound tightening (default 10)")
+    c.add_argument("--png", help="for an adversarial query on an image-shaped input: write "
+                   "the original, the new input and their difference side by side")
     c.add_argument("--keep", help="also keep the file given to the solver at this path")
     c.add_argument("--solvers-config", help="a solvers.toml overriding the defaults")
     c.add_argument("--json", action="store_true", help="print a machine-readable report")
@@ -115,6 +124,14 @@ def cmd_check(args) -> int:
     doc = load(args.file)
     out = {"file": args.file, "networks": [], "datasets": [], "queries": []}
     for net in doc.networks.values():
+        if not hasattr(net, "input_size"):  # a trained network (ONNX, NNet)
+            kinds = [type(l).__name__ for l in net.layers]
+            out["networks"].append({"name": net.name, "input": list(net.input_shape),
+                                    "output": list(net.output_shape), "source": net.source,
+                                    "layers": [f"{k} x{kinds.count(k)}" for k in dict.fromkeys(kinds)],
+                                    "relus": net.relu_count(), "notes": list(net.notes),
+                                    "weights": []})
+            continue
         out["networks"].append({"name": net.name, "input": net.input_size,
                                 "layers": [f"{l.name}[{l.size}] {l.activation}"
                                            + ("" if l.trainable else " (fixed)") for l in net.layers],
@@ -138,6 +155,12 @@ def cmd_check(args) -> int:
         print(json.dumps(out, indent=1, default=str))
         return 0
     for n in out["networks"]:
+        if "relus" in n:
+            print(f"network {n['name']}: {n['source']}, input {n['input']} -> output {n['output']}; "
+                  f"{', '.join(n['layers'])}; {n['relus']} ReLUs")
+            for note in n["notes"]:
+                print(f"  note: {note}")
+            continue
         print(f"network {n['name']}: input {n['input']} -> " + " -> ".join(n["layers"])
               + (f"; weights {', '.join(sorted(set(n['weights'])))}" if n["weights"] else ""))
     for d in out["datasets"]:
@@ -186,7 +209,8 @@ def cmd_solve(args) -> int:
     q = _query(args)
     reg = load_registry(args.solvers_config)
     ans = solve(q, args.solver, time_limit=args.time_limit, epsilon=args.epsilon or DEFAULT_EPSILON,
-                relu_encoding=args.relu, keep_file=args.keep, registry=reg, progress=Progress())
+                relu_encoding=args.relu, keep_file=args.keep, registry=reg, progress=Progress(),
+                bounds=args.bounds, bounds_budget=args.bounds_time)
     return _finish(ans, args)
 
 
@@ -203,8 +227,13 @@ def _finish(ans, args) -> int:
             ans.save_npz(args.output)
             written.append(args.output)
         if getattr(args, "onnx", None):
+            if ans.query.kind != "train":
+                raise errors.InputError("--onnx writes trained weights: it is for train queries")
             ans.save_onnx(args.onnx)
             written.append(args.onnx)
+        if getattr(args, "png", None):
+            ans.save_png(args.png)
+            written.append(args.png)
     report = ans.report()
     report["written"] = written
     if getattr(args, "json", False):
@@ -232,7 +261,9 @@ def _print_report(ans, report) -> None:
         logic = ir["logic"] if ir["target"] == "smtlib" else "MILP"
         print(f"IR:        {ir['target']} {logic}, {v['real']} real / {v['int']} int / "
               f"{v['bool']} bool variables, {ir['constraints']} constraints, {ir['nonzeros']} nonzeros")
-    if ans.check is not None:
+    if ans.check is not None and ans.query is not None and ans.query.kind != "train":
+        _print_network_check(ans)
+    elif ans.check is not None:
         c = ans.check
         print(f"training:  accuracy {c.accuracy:.2%}, smallest margin {c.min_margin:.6g} "
               f"(required {'> 0' if not c.required_margin else f'>= {c.required_margin:g}'})")
@@ -242,6 +273,28 @@ def _print_report(ans, report) -> None:
         print(f"note:      {n}")
     for w in report.get("written", []):
         print(f"wrote:     {w}")
+
+
+def _print_network_check(ans) -> None:
+    """Outputs, values and distances of an answer about a trained network."""
+    q, c = ans.query, ans.check
+    fmt = lambda v: np.array2string(np.asarray(v), precision=6, max_line_width=100,  # noqa: E731
+                                    threshold=20)
+    if q.kind == "evaluate":
+        print(f"outputs:   {fmt(c.outputs)} (forward pass; the solver's differ by at most "
+              f"{c.max_error:.2g})")
+    elif q.kind == "maximize":
+        word = "minimum" if q.minimize else "maximum"
+        print(f"{word}:   output {q.output} = {c.value:.10g} (forward pass at the answer)")
+        print(f"input:     {fmt(ans.arrays['input'])}")
+    else:
+        x0 = np.asarray(q.x0, float).reshape(1, -1)
+        before = q.network.forward(x0)[0]
+        print(f"distance:  {c.value:.10g} ({q.norm})")
+        print(f"before:    class {int(np.argmax(before))}, outputs {fmt(before)}")
+        print(f"after:     class {int(np.argmax(c.outputs[0]))}, outputs {fmt(c.outputs[0])}")
+    for p in c.problems:
+        print(f"problem:   {p}")
 
 
 def cmd_solvers(args) -> int:

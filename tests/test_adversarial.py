@@ -122,3 +122,17 @@ def test_ratio_and_bad_targets():
         y = net.forward(ans.arrays["input"][None])[0]
         t = (label + 1) % 3
         assert ans.check.ok and np.all(y[t] >= 1.2 * np.delete(y, t) - 1e-6)
+
+
+@needs_fixtures
+def test_lp_bounds_give_the_same_answer_with_fewer_unstable_relus():
+    net, x0 = mipverify()
+    q = AdversarialQuery("a", net, x0, 0.0, 1.0, target=0, margin=1e-6, norm="linf", epsilon=0.09)
+    plain = nncc.lower(q, "mps")
+    tight = nncc.lower(q, "mps", encoded=nncc.api.encode_query(q, bounds="lp"))
+    assert tight.program.var_counts()["bool"] < plain.program.var_counts()["bool"]
+    assert "lp bounds" in tight.encoded.notes[0]
+    a = nncc.solve(q, "highs", bounds="interval")
+    b = nncc.solve(q, "highs", bounds="lp")
+    assert a.status == b.status == "solution"
+    assert a.check.value == pytest.approx(b.check.value, rel=1e-6)

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import InputError
 from ..ir.program import BOOL, GE, LE, REAL, LinearBlock, Objective, Program
 from ..problem.query import AdversarialQuery
-from .fixed_network import encode_fixed_network, interval_layer_bounds
+from .fixed_network import bounds_note, encode_fixed_network, network_bounds
 from .train_relu import Encoded
 
 
@@ -39,7 +39,8 @@ def adversarial_box(query: AdversarialQuery) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def encode_adversarial(query: AdversarialQuery) -> Encoded:
+def encode_adversarial(query: AdversarialQuery, bounds: str = "interval",
+                       time_budget: float = 10.0) -> Encoded:
     """The program of an adversarial / minimal-correction query."""
     net = query.network
     n, K = net.n_inputs, net.n_outputs
@@ -60,9 +61,9 @@ def encode_adversarial(query: AdversarialQuery) -> Encoded:
         raise InputError("the input box and the epsilon ball do not meet", query.pos)
     prog = Program(name=f"adversarial_{net.name}")
     x = prog.add_vars("input", (n,), REAL, lo, hi)
-    bounds = interval_layer_bounds(net, lo, hi)
-    y = encode_fixed_network(prog, net, x, bounds)
-    ylo, yhi = bounds[-1]
+    nb = network_bounds(net, lo, hi, bounds, time_budget)
+    y = encode_fixed_network(prog, net, x, nb)
+    ylo, yhi = nb.lo[-1], nb.hi[-1]
     out_group = prog.groups[-1].name
     margin = float(query.margin)
     if target is not None:
@@ -108,7 +109,7 @@ def encode_adversarial(query: AdversarialQuery) -> Encoded:
     goal = f"class {target}" if target is not None else f"any class but {label}"
     return Encoded(prog, {"kind": "adversarial", "input": "input", "output": out_group,
                           "label": int(label), "target": target},
-                   f"adversarial: {goal}, minimise the {query.norm} distance")
+                   f"adversarial: {goal}, minimise the {query.norm} distance", [bounds_note(nb)])
 
 
 def _abs_rows(prog: Program, x: np.ndarray, t: np.ndarray, x0: np.ndarray) -> None:

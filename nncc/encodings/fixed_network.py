@@ -17,41 +17,39 @@ from ..ir.program import EQ, REAL, LinearBlock, Program, ReluBlock
 from ..problem.fixed_network import Affine, FixedNetwork, MaxPool, Relu
 
 
-def interval_layer_bounds(net: FixedNetwork, lo: np.ndarray, hi: np.ndarray):
-    """Interval bounds of every layer's output (a list of (lo, hi) pairs)."""
-    out = []
-    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
-    for layer in net.layers:
-        if isinstance(layer, Affine):
-            W = layer.W
-            if hasattr(W, "multiply"):  # scipy.sparse
-                Wp, Wn = W.maximum(0), W.minimum(0)
-                nlo = np.asarray(Wp @ lo + Wn @ hi).ravel() + layer.b
-                nhi = np.asarray(Wp @ hi + Wn @ lo).ravel() + layer.b
-            else:
-                Wp, Wn = np.maximum(W, 0), np.minimum(W, 0)
-                nlo, nhi = Wp @ lo + Wn @ hi + layer.b, Wp @ hi + Wn @ lo + layer.b
-            lo, hi = nlo, nhi
-        elif isinstance(layer, Relu):
-            lo, hi = np.maximum(lo, 0), np.maximum(hi, 0)
-        else:
-            g = layer.groups
-            lo = np.where(g >= 0, lo[np.maximum(g, 0)], -np.inf).max(axis=1)
-            hi = np.where(g >= 0, hi[np.maximum(g, 0)], -np.inf).max(axis=1)
-        out.append((lo, hi))
-    return out
+def network_bounds(net: FixedNetwork, lo: np.ndarray, hi: np.ndarray, method: str = "interval",
+                   time_budget: float = 10.0):
+    """Bounds of every layer's output over the input box: ``interval`` (instant),
+    ``lp`` or ``milp`` (tightened with in-process HiGHS solves within ``time_budget``
+    seconds); see :mod:`nncc.passes.interval_bounds` and :mod:`nncc.passes.lp_bounds`."""
+    from ..passes.interval_bounds import interval_bounds
+    if method == "interval":
+        return interval_bounds(net, lo, hi)
+    if method not in ("lp", "milp"):
+        raise InputError(f"unknown bounds method {method!r}: interval, lp or milp")
+    from ..passes.lp_bounds import lp_bounds
+    return lp_bounds(net, lo, hi, time_budget=time_budget, method=method)
+
+
+def bounds_note(bounds) -> str:
+    """One line for reports: how many ReLUs the bounds leave unstable."""
+    c = bounds.stable_counts()
+    total = c["active"] + c["inactive"] + c["unstable"]
+    return (f"{bounds.method} bounds: {c['unstable']} of {total} ReLUs unstable "
+            f"({c['active']} always active, {c['inactive']} always inactive: no binary)")
 
 
 def encode_fixed_network(prog: Program, net: FixedNetwork, x: np.ndarray,
-                         layer_bounds: list | None = None, prefix: str | None = None) -> np.ndarray:
+                         bounds=None, prefix: str | None = None) -> np.ndarray:
     """Add ``net`` applied to the variables ``x`` (flat indices); return the output variables.
 
-    ``layer_bounds[k]`` = (lo, hi) of layer ``k``'s output; computed by interval
-    arithmetic from ``x``'s bounds when not given.
+    ``bounds`` (a :class:`~nncc.passes.interval_bounds.NetworkBounds`) bound every
+    layer's output; interval bounds from ``x``'s box when not given.
     """
     prefix = prefix or "net"
-    if layer_bounds is None:
-        layer_bounds = interval_layer_bounds(net, prog.lb[x], prog.ub[x])
+    if bounds is None:
+        bounds = network_bounds(net, prog.lb[x], prog.ub[x])
+    layer_bounds = list(zip(bounds.lo, bounds.hi))
     h = np.asarray(x, dtype=np.int64).reshape(-1)
     for k, layer in enumerate(net.layers):
         lo, hi = layer_bounds[k]

@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import InputError
 from ..ir.program import REAL, Objective, Program
 from ..problem.query import EvaluateQuery, MaximizeQuery
-from .fixed_network import encode_fixed_network
+from .fixed_network import bounds_note, encode_fixed_network, network_bounds
 from .train_relu import Encoded
 
 
@@ -28,7 +28,8 @@ def encode_evaluate(query: EvaluateQuery) -> Encoded:
                    f"evaluate: {X.shape[0]} copies of '{net.name}' with fixed inputs")
 
 
-def encode_maximize(query: MaximizeQuery) -> Encoded:
+def encode_maximize(query: MaximizeQuery, bounds: str = "interval",
+                    time_budget: float = 10.0) -> Encoded:
     """The network over an input box with the chosen output as the objective."""
     net = query.network
     if not 0 <= query.output < net.n_outputs:
@@ -40,7 +41,8 @@ def encode_maximize(query: MaximizeQuery) -> Encoded:
         raise InputError("the input box must be finite with lo <= hi", query.pos)
     prog = Program(name=f"maximize_{net.name}")
     x = prog.add_vars("input", (net.n_inputs,), REAL, lo, hi)
-    y = encode_fixed_network(prog, net, x)
+    nb = network_bounds(net, lo, hi, bounds, time_budget)
+    y = encode_fixed_network(prog, net, x, nb)
     out_group = prog.groups[-1].name
     prog.objective = Objective("min" if query.minimize else "max", np.array([y[query.output]]),
                                np.array([1.0]))
@@ -48,7 +50,8 @@ def encode_maximize(query: MaximizeQuery) -> Encoded:
     word = "minimise" if query.minimize else "maximise"
     return Encoded(prog, {"kind": "maximize", "input": "input", "output": out_group,
                           "index": int(query.output), "minimize": bool(query.minimize)},
-                   f"{word} output {query.output} of '{net.name}' over an input box")
+                   f"{word} output {query.output} of '{net.name}' over an input box",
+                   [bounds_note(nb)])
 
 
 def arrays_from_network_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
