@@ -208,7 +208,8 @@ def test_unknown_statement_lists_statements(tmp_path):
 
 
 def test_planned_statement_not_supported_yet(tmp_path):
-    assert_error(tmp_path, "\nmaximize net.y[8]\n", "'maximize' statements are not supported", 2, 1)
+    assert_error(tmp_path, "\narchitecture down { }\n", "'architecture' statements are not supported",
+                 2, 1)
 
 
 def test_unexpected_character(tmp_path):

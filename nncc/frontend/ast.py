@@ -164,7 +164,87 @@ class TrainDecl:
     pos: SourcePos
 
 
-Statement = NetworkDecl | DataDecl | TrainDecl
+@dataclass
+class TrainedNetworkDecl:
+    """``network NAME = onnx|nnet "file"``."""
+
+    name: Ident
+    format: str  # "onnx" | "nnet"
+    path: Str
+    pos: SourcePos
+
+
+@dataclass
+class DataPoints:
+    """Rows of a dataset: ``NAME`` (all), ``NAME[i]`` or ``NAME[i..j]`` (inclusive)."""
+
+    data: Ident
+    first: Num | None
+    last: Num | None
+    pos: SourcePos
+
+
+@dataclass
+class InlinePoints:
+    """Inputs written out: one vector ``[a, b]`` (``single``) or rows ``[[a, b], ...]``."""
+
+    rows: list[list[Num]]
+    single: bool
+    pos: SourcePos
+
+
+Points = DataPoints | InlinePoints
+
+
+@dataclass
+class QueryClause:
+    """A clause of a maximize / adversarial block.
+
+    ``input`` -> Interval; ``target`` / ``label`` / ``margin`` / ``ratio`` /
+    ``epsilon`` -> Num; ``any`` -> None; ``minimize`` -> "l1" | "linf" | "l0".
+    """
+
+    key: str
+    value: object
+    pos: SourcePos
+
+
+@dataclass
+class EvaluateDecl:
+    """``evaluate NET at POINTS [as NAME]``."""
+
+    network: Ident
+    points: Points
+    name: Ident | None
+    pos: SourcePos
+
+
+@dataclass
+class MaximizeDecl:
+    """``maximize|minimize NET[.OUT][k] [as NAME] [{ input in [lo, hi] }]``."""
+
+    network: Ident
+    output_name: Ident | None
+    index: Num
+    minimize: bool
+    name: Ident | None
+    clauses: list[QueryClause]
+    pos: SourcePos
+
+
+@dataclass
+class AdversarialDecl:
+    """``adversarial NET near POINTS [as NAME] [{ clauses }]``."""
+
+    network: Ident
+    point: Points
+    name: Ident | None
+    clauses: list[QueryClause]
+    pos: SourcePos
+
+
+Statement = (NetworkDecl | TrainedNetworkDecl | DataDecl | TrainDecl
+             | EvaluateDecl | MaximizeDecl | AdversarialDecl)
 
 
 @dataclass

@@ -12,6 +12,10 @@ last one are the network's defaults, except that when the defaults come
 before the first layer, the clauses after the last layer belong to it.
 A network-level ``weights`` box also bounds the biases unless a network-level
 ``bias`` is given; without any, parameters lie in ``DEFAULT_WEIGHT_BOX``.
+
+Questions about trained networks (``evaluate``, ``maximize``/``minimize``,
+``adversarial``) are checked in ``trained_queries.py``; they take ONNX/NNet
+networks and ``.nn`` networks whose weights all come from an ``.npz``.
 """
 from __future__ import annotations
 
@@ -24,10 +28,13 @@ import numpy as np
 from ..errors import InputError, SourcePos
 from ..problem.datasets_load import DataSpec, load_dataset, read_npz_arrays, resolve_file
 from ..problem.dataset import Dataset
+from ..problem.fixed_network import FixedNetwork
 from ..problem.network import DEFAULT_WEIGHT_BOX, IDENTITY, DenseLayer, Network, ParamDomain
-from ..problem.query import Document, TrainQuery
+from ..problem.query import Document, Query, TrainQuery
 from . import ast
 from .parser import parse
+from .trained_networks import describe_source, fixed_from_dense, load_trained_network
+from .trained_queries import adversarial_query, evaluate_query, maximize_query, select_points
 
 DEFAULT_DOMAIN = ParamDomain("real", *DEFAULT_WEIGHT_BOX)
 
@@ -124,10 +131,12 @@ class Checker:
     def __init__(self, path: str):
         self.path = path
         self.base_dir = Path(path).parent
-        self.networks: dict[str, Network] = {}
+        self.networks: dict[str, Network | FixedNetwork] = {}
         self.datasets: dict[str, Dataset] = {}
-        self.queries: list[TrainQuery] = []
+        self.queries: list[Query] = []
         self._declared: dict[str, tuple[str, SourcePos]] = {}
+        self._fixed: dict[str, FixedNetwork] = {}  # .nn networks as FixedNetworks
+        self._npz_source: dict[str, str] = {}
 
     def check(self, source: ast.SourceFile) -> Document:
         """All statements, declarations first so that order does not matter."""
@@ -135,13 +144,68 @@ class Checker:
             if isinstance(stmt, ast.NetworkDecl):
                 self._declare(stmt.name, "network")
                 self.networks[stmt.name.name] = build_network(stmt, self.base_dir)
+                if stmt.npz_path is not None:
+                    self._npz_source[stmt.name.name] = stmt.npz_path.value
+            elif isinstance(stmt, ast.TrainedNetworkDecl):
+                self._declare(stmt.name, "network")
+                self.networks[stmt.name.name] = load_trained_network(stmt, self.base_dir)
             elif isinstance(stmt, ast.DataDecl):
                 self._declare(stmt.name, "dataset")
                 self.datasets[stmt.name.name] = load_dataset(data_spec(stmt, self.base_dir))
         for stmt in source.statements:
             if isinstance(stmt, ast.TrainDecl):
-                self.queries.append(self._train_query(stmt))
+                self._add_query(self._train_query(stmt), stmt.name or stmt.network)
+            elif isinstance(stmt, ast.EvaluateDecl):
+                net = self._trained(stmt.network)
+                points = select_points(stmt.points, self._data_of(stmt.points), net)
+                self._add_query(evaluate_query(stmt, net, points, _name(stmt)),
+                                stmt.name or stmt.network)
+            elif isinstance(stmt, ast.MaximizeDecl):
+                net = self._trained(stmt.network)
+                self._add_query(maximize_query(stmt, net, self._non_outputs(stmt.network),
+                                               _name(stmt)), stmt.name or stmt.network)
+            elif isinstance(stmt, ast.AdversarialDecl):
+                net = self._trained(stmt.network)
+                points = select_points(stmt.point, self._data_of(stmt.point), net)
+                self._add_query(adversarial_query(stmt, net, points, _name(stmt)),
+                                stmt.name or stmt.network)
         return Document(self.path, self.networks, self.datasets, self.queries)
+
+    def _add_query(self, query: Query, at: ast.Ident) -> None:
+        if any(q.name == query.name for q in self.queries):
+            raise InputError(f"a query named '{query.name}' already exists; "
+                             "name this one with 'as NAME'", at.pos)
+        self.queries.append(query)
+
+    def _trained(self, ref: ast.Ident) -> FixedNetwork:
+        """The trained network ``ref`` names; a ``.nn`` network needs all its weights."""
+        network = self._resolve(ref, "network", self.networks)
+        if isinstance(network, FixedNetwork):
+            return network
+        if ref.name not in self._fixed:
+            if any(layer.trainable for layer in network.layers):
+                raise InputError(f"network {network.name} has unknown weights: a question about "
+                                 "a trained network needs fixed ones (network "
+                                 f'{network.name} = npz "weights.npz" {{ ... }}, onnx or nnet)',
+                                 ref.pos)
+            source = self._npz_source.get(ref.name, "")
+            self._fixed[ref.name] = fixed_from_dense(network,
+                                                     f"npz:{source}" if source else "")
+        return self._fixed[ref.name]
+
+    def _non_outputs(self, ref: ast.Ident) -> dict[str, str]:
+        """Names in a ``.nn`` network that are not its output (for ``net.h[3]``)."""
+        network = self.networks[ref.name]
+        if not isinstance(network, Network):
+            return {}
+        names = {network.input_name: "the input"}
+        names.update({layer.name: "a hidden layer" for layer in network.layers[:-1]})
+        return names
+
+    def _data_of(self, points: ast.Points) -> Dataset | None:
+        if isinstance(points, ast.DataPoints):
+            return self._resolve(points.data, "dataset", self.datasets)
+        return None
 
     def _declare(self, name: ast.Ident, kind: str) -> None:
         if name.name in self._declared:
@@ -170,9 +234,10 @@ class Checker:
         network = self._resolve(decl.network, "network", self.networks)
         data = self._resolve(decl.data, "dataset", self.datasets)
         name = decl.name.name if decl.name else f"train {network.name} on {data.name}"
-        if any(q.name == name for q in self.queries):
-            raise InputError(f"a query named '{name}' already exists; "
-                             "name this one with 'as NAME'", (decl.name or decl.network).pos)
+        if isinstance(network, FixedNetwork):
+            raise InputError(f"network {network.name} is a trained network "
+                             f"({describe_source(network)}): there is nothing to train",
+                             decl.network.pos)
         if not any(layer.trainable for layer in network.layers):
             raise InputError(f"network {network.name} has fixed weights: "
                              "there is nothing to train", decl.network.pos)
@@ -180,6 +245,11 @@ class Checker:
         query = TrainQuery(name=name, network=network, data=data, pos=decl.pos)
         apply_train_clauses(query, decl)
         return query
+
+
+def _name(decl) -> str | None:
+    """The name given with ``as NAME``, if any."""
+    return decl.name.name if decl.name is not None else None
 
 
 def check_shapes(network: Network, data: Dataset, decl: ast.TrainDecl) -> None:

@@ -6,6 +6,7 @@ become ``InputError``s that say, in words, what was expected.
 """
 from __future__ import annotations
 
+import difflib
 import functools
 import os
 from pathlib import Path
@@ -20,9 +21,10 @@ GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "data" / "nn.lark"
 
 # Statement keywords, and the query kinds planned but not yet in the grammar:
 # an unknown word at statement level is explained with these.
-STATEMENT_KEYWORDS = ("network", "data", "train")
-PLANNED_STATEMENTS = ("evaluate", "adversarial", "maximize", "verify",
-                      "architecture", "enumerate", "count", "sample")
+DECLARATION_KEYWORDS = ("network", "data", "train")
+QUESTION_KEYWORDS = ("evaluate", "maximize", "minimize", "adversarial")
+STATEMENT_KEYWORDS = DECLARATION_KEYWORDS + QUESTION_KEYWORDS
+PLANNED_STATEMENTS = ("verify", "architecture", "enumerate", "count", "sample")
 
 # How terminals are named in "expected ..." messages.
 _TERMINAL_WORDS = {
@@ -108,7 +110,9 @@ def _expected_words(expected: set[str]) -> str:
     """``{'DENSE', 'PARAM_TARGET'...}`` -> "a layer ('dense'), 'bias' or 'weights'"."""
     stmt_terminals = {k.upper() for k in STATEMENT_KEYWORDS}
     if expected and expected - {"$END"} <= stmt_terminals:
-        return "a statement: " + _join_alternatives([repr(k) for k in STATEMENT_KEYWORDS])
+        return ("a statement: " + _join_alternatives([repr(k) for k in DECLARATION_KEYWORDS])
+                + ", or a question about a trained network: "
+                + _join_alternatives([repr(k) for k in QUESTION_KEYWORDS]))
     # Order: descriptions in words first, then keywords, then punctuation.
     words = sorted({_describe_terminal(t) for t in expected},
                    key=lambda w: (not w[0].isalpha(), not w[1:2].isalpha(), w))
@@ -144,8 +148,11 @@ def _syntax_error(exc: lark.UnexpectedInput, text: str, path: str,
             if word in PLANNED_STATEMENTS:
                 return InputError(f"'{word}' statements are not supported yet; expected "
                                   + _expected_words(expected), pos)
-            return InputError(f"unknown statement {word!r}, expected "
-                              + _expected_words(expected), pos)
+            message = f"unknown statement {word!r}, expected " + _expected_words(expected)
+            hint = difflib.get_close_matches(word, STATEMENT_KEYWORDS, n=1)
+            if hint:
+                message += f" (did you mean {hint[0]!r}?)"
+            return InputError(message, pos)
         message = f"unexpected {str(token)!r}, expected {_expected_words(expected)}"
         if "NAME" in expected and token.type != "NAME" and str(token).isidentifier():
             message += f" ({str(token)!r} is a reserved word)"
@@ -213,6 +220,11 @@ class _AstBuilder(Transformer):
 
     activation = param_target = domain_kind = data_format = _keyword
     relu_encoding = normalise_mode = _keyword
+    trained_format = optimize_sense = norm = _keyword
+
+    def trained_network_decl(self, meta, children):
+        name, fmt, path = children
+        return ast.TrainedNetworkDecl(name, fmt, path, self._pos(meta))
 
     def param_clause(self, meta, children):
         target, domain = children
@@ -293,3 +305,42 @@ class _AstBuilder(Transformer):
 
     def normalise_clause(self, meta, children):
         return ast.TrainClause("normalise", children[0], self._pos(meta))
+
+    # questions about trained networks
+    def evaluate_decl(self, meta, children):
+        network, points, name = children
+        return ast.EvaluateDecl(network, points, name, self._pos(meta))
+
+    def maximize_decl(self, meta, children):
+        sense, network, output_name, index, name, *clauses = children
+        return ast.MaximizeDecl(network, output_name, index, sense == "minimize", name,
+                                clauses, self._pos(meta))
+
+    def adversarial_decl(self, meta, children):
+        network, point, name, *clauses = children
+        return ast.AdversarialDecl(network, point, name, clauses, self._pos(meta))
+
+    def data_points(self, meta, children):
+        data, first, last = children
+        return ast.DataPoints(data, first, last, self._pos(meta))
+
+    def inline_rows(self, meta, children):
+        return ast.InlinePoints([row for row, _ in _drop_none(children)], False, self._pos(meta))
+
+    def inline_row(self, meta, children):
+        row, _ = children[0]
+        return ast.InlinePoints([row], True, self._pos(meta))
+
+    def _clause(key):
+        def build(self, meta, children):
+            return ast.QueryClause(key, children[0] if children else None, self._pos(meta))
+        return build
+
+    input_box_clause = _clause("input")
+    target_clause = _clause("target")
+    any_clause = _clause("any")
+    label_clause = _clause("label")
+    margin_clause = _clause("margin")
+    ratio_clause = _clause("ratio")
+    norm_clause = _clause("minimize")
+    epsilon_clause = _clause("epsilon")

@@ -13,6 +13,10 @@ def atomic_output(path: str) -> Iterator[BinaryIO]:
     without an exception (temp file in the same folder, then ``os.replace``)."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".part", dir=folder)
+    # mkstemp makes the file private (0600); a result file gets the usual mode
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         with os.fdopen(fd, "wb") as f:
             yield f

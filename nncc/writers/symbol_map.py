@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any
 
 import numpy as np
@@ -82,20 +81,9 @@ class SymbolMap:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the map as JSON atomically (a temporary file in the same folder, then rename)."""
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".nncc-map-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self.to_json(), f)
-                f.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        from ..roundtrip.atomic import atomic_output
+        with atomic_output(os.fspath(path)) as f:
+            f.write(json.dumps(self.to_json()).encode("utf-8") + b"\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "SymbolMap":
