@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,26 @@ def nncc_cli():
 def write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def nn_error(tmp_path: Path, text: str, name: str = "q.nn"):
+    """The InputError that loading ``text`` (written as ``name``) raises."""
+    from nncc.errors import InputError
+    from nncc.frontend.checker import load_document
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_document(str(path))
+    return info.value
+
+
+def assert_nn_error(tmp_path: Path, text: str, fragment: str, line: int, column: int):
+    """The error mentions ``fragment`` and points at ``q.nn:line:column`` with the line and a caret."""
+    err = nn_error(tmp_path, text)
+    assert fragment in err.message, err.render()
+    assert err.pos is not None, err.render()
+    assert (err.pos.line, err.pos.column) == (line, column), err.render()
+    rendered = err.render()
+    assert rendered.startswith(f"{tmp_path / 'q.nn'}:{line}:{column}: ")
+    assert rendered.splitlines()[-1] == "    " + " " * (column - 1) + "^"
+    return err

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import assert_nn_error, nn_error
 from nncc.errors import InputError
 from nncc.frontend.checker import load_document
 from nncc.frontend.parser import parse
@@ -49,21 +50,7 @@ def write(tmp_path: Path, text: str, name: str = "q.nn") -> str:
     return str(path)
 
 
-def error_of(tmp_path: Path, text: str) -> InputError:
-    path = write(tmp_path, text)
-    with pytest.raises(InputError) as info:
-        load_document(path)
-    return info.value
-
-
-def assert_error(tmp_path, text, fragment, line, column):
-    """The error mentions ``fragment`` and points at ``q.nn:line:column``."""
-    err = error_of(tmp_path, text)
-    assert fragment in err.message, err.render()
-    assert err.pos is not None, err.render()
-    assert (err.pos.line, err.pos.column) == (line, column), err.render()
-    assert str(err.pos).endswith(f"q.nn:{line}:{column}")
-    return err
+error_of, assert_error = nn_error, assert_nn_error
 
 
 # ------------------------------------------------------------------ examples

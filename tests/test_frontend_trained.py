@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import assert_nn_error, nn_error
 from nncc.errors import InputError
 from nncc.frontend.checker import load_document
 from nncc.frontend.parser import parse
@@ -77,22 +78,7 @@ def load(tmp_path: Path, text: str, name: str = "q.nn"):
     return load_document(str(path))
 
 
-def error_of(tmp_path: Path, text: str) -> InputError:
-    with pytest.raises(InputError) as info:
-        load(tmp_path, text)
-    return info.value
-
-
-def assert_error(tmp_path, text, fragment, line, column):
-    """The error mentions ``fragment`` and points at ``q.nn:line:column`` with a caret."""
-    err = error_of(tmp_path, text)
-    assert fragment in err.message, err.render()
-    assert err.pos is not None, err.render()
-    assert (err.pos.line, err.pos.column) == (line, column), err.render()
-    rendered = err.render()
-    assert rendered.startswith(f"{tmp_path / 'q.nn'}:{line}:{column}: ")
-    assert rendered.splitlines()[-1] == "    " + " " * (column - 1) + "^"
-    return err
+error_of, assert_error = nn_error, assert_nn_error
 
 
 # ------------------------------------------------------------------ networks
