@@ -81,3 +81,18 @@ def test_evaluate_vnncomp_networks_against_onnxruntime(name):
     # the fixed inputs make every ReLU stable: no binary variable in the MILP
     comp = nncc.lower(EvaluateQuery("e", net, X), "mps")
     assert comp.program.var_counts()["bool"] == 0
+
+
+def test_onnx_networks_are_rechecked_under_onnxruntime():
+    """The check runs the ONNX file itself: a network that differs from its file is caught."""
+    from conftest import EXAMPLES
+    from nncc.problem.onnx_import import load_onnx
+    from nncc.roundtrip.check_network import onnxruntime_problems
+    path = str(EXAMPLES / "xor_net.onnx")
+    net = load_onnx(path)
+    X = np.array([[0.0, 1.0], [0.3, 0.4]])
+    assert onnxruntime_problems(net, X, net.forward(X)) == []
+    net.layers[-1].b = net.layers[-1].b + 0.5  # no longer the function in the file
+    assert "onnxruntime" in onnxruntime_problems(net, X, net.forward(X))[0]
+    ans = nncc.solve(EvaluateQuery("e", net, X), "highs")
+    assert ans.status == "check_failed"

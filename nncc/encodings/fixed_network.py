@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ..ir.program import EQ, REAL, LinearBlock, Program, ReluBlock
+from ..ir.program import BOOL, EQ, GE, LE, REAL, LinearBlock, Program, ReluBlock
 from ..problem.fixed_network import Affine, FixedNetwork, MaxPool, Relu
 
 
@@ -64,9 +64,55 @@ def encode_fixed_network(prog: Program, net: FixedNetwork, x: np.ndarray,
             prog.add(ReluBlock(f"{name}.relu", y, h))
             h = y
         elif isinstance(layer, MaxPool):
-            raise InputError(f"network '{net.name}': MaxPool layer '{layer.name}' cannot be "
-                             "encoded yet")
+            y = prog.add_vars(f"{name}.out", (layer.n_out,), REAL, lo, hi)
+            _maxpool_rows(prog, name, layer, h, y, layer_bounds[k - 1] if k else
+                          (prog.lb[h], prog.ub[h]))
+            h = y
     return h
+
+
+def _maxpool_rows(prog: Program, name: str, layer: MaxPool, x: np.ndarray, y: np.ndarray,
+                  in_bounds) -> None:
+    """``y_k = max_j x[g_kj]``: ``y_k >= x_j`` for every member, and one binary per
+    member that may be the maximum picks it: ``y_k <= x_j + (U_k - L_j)(1 - d_j)``,
+    ``sum_j d_j = 1``, with ``U_k`` the largest upper bound of the group. A member
+    whose upper bound is below another's lower bound can never be the maximum and
+    gets no binary; a group with one candidate is ``y_k = x_j`` exactly."""
+    L, U = in_bounds
+    g = layer.groups
+    valid = g >= 0
+    gi = np.where(valid, g, 0)
+    lo_m = np.where(valid, L[gi], -np.inf)
+    hi_m = np.where(valid, U[gi], -np.inf)
+    cand = valid & (hi_m >= lo_m.max(axis=1, keepdims=True))
+    k_idx, j_idx = np.nonzero(valid)
+    # y_k - x_j >= 0 for every member
+    prog.add(LinearBlock.from_dense_rows(f"{name}.above", np.stack([y[k_idx], x[g[k_idx, j_idx]]], 1),
+                                         [1.0, -1.0], GE, 0.0))
+    single = cand.sum(axis=1) == 1
+    if single.any():
+        ks = np.flatnonzero(single)
+        js = cand[ks].argmax(axis=1)
+        prog.add(LinearBlock.from_dense_rows(f"{name}.only", np.stack([y[ks], x[g[ks, js]]], 1),
+                                             [1.0, -1.0], EQ, 0.0))
+    multi = cand & ~single[:, None]
+    if multi.any():
+        km, jm = np.nonzero(multi)
+        d = prog.add_vars(f"{name}.argmax", (len(km),), BOOL)
+        Ug = hi_m.max(axis=1)
+        M = Ug[km] - lo_m[km, jm]
+        # y - x_j + M d_j <= M
+        prog.add(LinearBlock.from_dense_rows(
+            f"{name}.below", np.stack([y[km], x[g[km, jm]], d], 1),
+            np.stack([np.ones(len(km)), -np.ones(len(km)), M], 1), LE, M))
+        # sum of the binaries of a group = 1
+        order = np.argsort(km, kind="stable")
+        counts = np.bincount(km, minlength=len(g))
+        rows = np.flatnonzero(counts)
+        indptr = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum(counts[rows], out=indptr[1:])
+        prog.add(LinearBlock(f"{name}.pick", indptr, d[order], np.ones(len(km)),
+                             np.full(len(rows), EQ, np.int8), np.ones(len(rows))))
 
 
 def _affine_rows(name: str, layer: Affine, x: np.ndarray, y: np.ndarray) -> LinearBlock:

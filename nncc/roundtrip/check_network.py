@@ -26,9 +26,37 @@ class NetworkCheck:
                 "outputs": np.asarray(self.outputs).tolist()}
 
 
+# onnxruntime computes in float32: its outputs differ from the float64 forward pass
+ORT_RTOL, ORT_ATOL = 1e-4, 1e-4
+
+
+def onnxruntime_problems(net, X: np.ndarray, y: np.ndarray, target: int | None = None) -> list[str]:
+    """For a network read from ONNX: run the file itself under onnxruntime on the inputs
+    ``X`` and compare with the forward pass ``y`` (values, or the argmax when a final
+    softmax was dropped); ``target`` must also be onnxruntime's strict argmax."""
+    if not str(getattr(net, "source", "")).startswith("onnx:"):
+        return []
+    from .onnx_export import run_onnx_samples
+    ref = run_onnx_samples(net.source[len("onnx:"):], X, tuple(net.input_shape))
+    dropped = any("oftmax" in n for n in getattr(net, "notes", []))
+    out = []
+    if dropped:
+        if np.any(ref.argmax(axis=1) != y.argmax(axis=1)):
+            out.append("onnxruntime's class differs from the forward pass")
+    elif not np.allclose(ref, y, rtol=ORT_RTOL, atol=ORT_ATOL):
+        out.append(f"onnxruntime's outputs differ from the forward pass by up to "
+                   f"{float(np.abs(ref - y).max()):.3g}")
+    if target is not None:
+        r = ref[0]
+        if int(np.argmax(r)) != target or np.sum(r == r.max()) > 1:
+            out.append(f"under onnxruntime the class is {int(np.argmax(r))}, not {target}")
+    return out
+
+
 def check_network_answer(query, arrays: dict[str, np.ndarray],
                          tolerance: float = DEFAULT_TOLERANCE) -> NetworkCheck:
-    """Re-run the network on the answer's inputs and compare with what the solver claims."""
+    """Re-run the network on the answer's inputs (in numpy, and under onnxruntime for a
+    network read from ONNX) and compare with what the solver claims."""
     net = query.network
     problems = []
     if query.kind == "adversarial":
@@ -49,6 +77,7 @@ def check_network_answer(query, arrays: dict[str, np.ndarray],
     if np.any(err > scale * 10):  # MILP solvers carry ~1e-6 relative error per layer
         problems.append(f"the solver's outputs differ from the forward pass by up to "
                         f"{float(err.max()):.3g}")
+    problems += onnxruntime_problems(net, X, y)
     value = float(y[0, query.output]) if query.kind == "maximize" else None
     return NetworkCheck(not problems, y, value, float(err.max()) if err.size else 0.0, tolerance,
                         problems)
@@ -83,6 +112,8 @@ def _check_adversarial(query, arrays, tolerance) -> NetworkCheck:
             problems.append(f"class {query.target} is not {query.ratio:g} times every other output")
     elif win == label or not strict:
         problems.append(f"the network still gives class {label} (or a tie)")
+    if not problems:
+        problems += onnxruntime_problems(net, x[None], y[None], query.target)
     d = x - x0
     value = {"l1": float(np.abs(d).sum()), "linf": float(np.abs(d).max()) if d.size else 0.0,
              "l0": float(np.sum(np.abs(d) > tolerance))}[query.norm]

@@ -57,3 +57,18 @@ def run_onnx(path_or_bytes, X: np.ndarray) -> np.ndarray:
     sess = ort.InferenceSession(path_or_bytes, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
     return sess.run(None, {name: np.asarray(X, np.float32)})[0]
+
+
+def run_onnx_samples(path: str, X: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
+    """Outputs (N, n_out) of an ONNX model under onnxruntime, one sample at a time, each
+    shaped ``input_shape`` with a batch dimension when the model's input has one."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0]
+    shape = list(input_shape)
+    if len(inp.shape) == len(shape) + 1:
+        shape = [1] + shape
+    rows = [np.asarray(sess.run(None, {inp.name: np.asarray(x, np.float32).reshape(shape)})[0],
+                       np.float64).reshape(-1) for x in np.asarray(X)]
+    return np.stack(rows) if rows else np.zeros((0, 0))
