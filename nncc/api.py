@@ -200,6 +200,7 @@ class Answer:
     compilation: Compilation | None = None
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    certificate: object | None = None  # nncc.roundtrip.certify.Certificate with --certify
 
     @property
     def params(self) -> dict[str, np.ndarray] | None:
@@ -220,6 +221,8 @@ class Answer:
                          "nonzeros": comp.program.nnz, "encoding": comp.encoded.description}
         if self.check is not None:
             out["check"] = self.check.to_json()
+        if self.certificate is not None:
+            out["certificate"] = self.certificate.to_json()
         if r is not None and r.approximate:
             out["approximated_values"] = len(r.approximate)
         return out
@@ -273,7 +276,7 @@ def pick_solver(registry, solver: str, logic: Logic, optimise: bool = False):
 
 def solve(query: TrainQuery, solver: str = "auto", *, time_limit: float | None = None,
           epsilon: float = DEFAULT_EPSILON, relu_encoding: str | None = None,
-          bounds: str = "interval", bounds_budget: float = 10.0,
+          bounds: str = "interval", bounds_budget: float = 10.0, certify: str | None = None,
           keep_file: str | None = None, registry=None, progress: Progress | None = None) -> Answer:
     """Compile ``query`` for ``solver``, run it, map the values back and re-check them.
 
@@ -305,6 +308,14 @@ def solve(query: TrainQuery, solver: str = "auto", *, time_limit: float | None =
                             on_progress=progress.solver(spec.name), workdir=tmp)
         progress.done()
     ans = answer_from_result(query, comp, result)
+    if certify and ans.status == SOLUTION and query.kind in ("maximize", "adversarial"):
+        from .roundtrip.certify import certify as certify_exactly
+        progress.stage(f"certifying the answer exactly with {certify}")
+        value = result.objective if result.objective is not None else ans.check.value
+        ans.certificate = certify_exactly(query, registry, certify, time_limit or 60.0,
+                                          ans.arrays, value)
+        if ans.certificate.problems and ans.certificate.input is not None:
+            ans.status = "check_failed"  # an exact point broke a claim: not a float artefact
     ans.seconds = {"compile": t1 - t0, "write": t2 - t1, "solve": result.seconds,
                    "total": time.perf_counter() - t0}
     progress.stage(f"{ans.status}" + (f", accuracy {ans.check.accuracy:.1%}"

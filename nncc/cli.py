@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(instant), or tightened with LP / MILP solves")
     c.add_argument("--bounds-time", type=float, default=10.0,
                    help="seconds for LP / MILP bound tightening (default 10)")
+    c.add_argument("--certify", nargs="?", const="cvc5", choices=["cvc5", "z3"],
+                   help="re-check a maximize / adversarial answer exactly: fix its activation "
+                   "pattern and solve the rest in rational arithmetic (default cvc5)")
     c.add_argument("--png", help="for an adversarial query on an image-shaped input: write "
                    "the original, the new input and their difference side by side")
     c.add_argument("--keep", help="also keep the file given to the solver at this path")
@@ -210,7 +213,7 @@ def cmd_solve(args) -> int:
     reg = load_registry(args.solvers_config)
     ans = solve(q, args.solver, time_limit=args.time_limit, epsilon=args.epsilon or DEFAULT_EPSILON,
                 relu_encoding=args.relu, keep_file=args.keep, registry=reg, progress=Progress(),
-                bounds=args.bounds, bounds_budget=args.bounds_time)
+                bounds=args.bounds, bounds_budget=args.bounds_time, certify=args.certify)
     return _finish(ans, args)
 
 
@@ -295,6 +298,13 @@ def _print_network_check(ans) -> None:
         print(f"after:     class {int(np.argmax(c.outputs[0]))}, outputs {fmt(c.outputs[0])}")
     for p in c.problems:
         print(f"problem:   {p}")
+    cert = ans.certificate
+    if cert is not None:
+        if cert.ok:
+            print(f"certified: exactly {cert.value} = {float(cert.value):.12g} ({cert.solver}, "
+                  "rational arithmetic, activation pattern of the answer)")
+        for p in cert.problems:
+            print(f"certify:   {p}")
 
 
 def cmd_solvers(args) -> int:

@@ -29,9 +29,10 @@ def mipverify():
 @pytest.mark.parametrize("epsilon,expected", [(None, 0.08112308), (0.08, None), (0.085, 0.08112308)])
 def test_mipverify_minimal_linf_distances(solver, epsilon, expected):
     """MIPVerify.jl's known answers (relative tolerance 5e-5, as MIPVerify checks them).
-    A margin of 1e-6 stands in for MIPVerify's margin 0 (ties are not flips)."""
+    A margin of 1e-5 stands in for MIPVerify's margin 0: ties are not flips, and a
+    smaller margin can tie under onnxruntime's float32 arithmetic."""
     net, x0 = mipverify()
-    q = AdversarialQuery("a", net, x0, 0.0, 1.0, target=0, margin=1e-6, norm="linf",
+    q = AdversarialQuery("a", net, x0, 0.0, 1.0, target=0, margin=1e-5, norm="linf",
                          epsilon=epsilon)
     ans = nncc.solve(q, solver, time_limit=120)
     if expected is None:
@@ -127,7 +128,7 @@ def test_ratio_and_bad_targets():
 @needs_fixtures
 def test_lp_bounds_give_the_same_answer_with_fewer_unstable_relus():
     net, x0 = mipverify()
-    q = AdversarialQuery("a", net, x0, 0.0, 1.0, target=0, margin=1e-6, norm="linf", epsilon=0.09)
+    q = AdversarialQuery("a", net, x0, 0.0, 1.0, target=0, margin=1e-5, norm="linf", epsilon=0.09)
     plain = nncc.lower(q, "mps")
     tight = nncc.lower(q, "mps", encoded=nncc.api.encode_query(q, bounds="lp"))
     assert tight.program.var_counts()["bool"] < plain.program.var_counts()["bool"]

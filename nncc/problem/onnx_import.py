@@ -177,9 +177,21 @@ def _checker_reason(text: str) -> str:
 
 
 def _to_numpy(tensor) -> np.ndarray:
+    """A constant tensor; float32 values become the shortest decimals that round to them.
+
+    A float32 weight such as 0.646 is stored as 0.64600002765655517578125; read
+    exactly, every solver file would carry 17-digit decimals, and exact
+    (rational) solvers slow down badly on them. The shortest decimal that
+    rounds to the same float32 is within half a float32 ulp (3e-8 relative) of
+    it, far below the error of onnxruntime's own float32 arithmetic, so the
+    network nncc encodes is that one, and its forward pass is the reference.
+    """
     from onnx import numpy_helper
 
-    return np.array(numpy_helper.to_array(tensor))
+    a = np.array(numpy_helper.to_array(tensor))
+    if a.dtype == np.float32:
+        a = a.astype(str).astype(np.float64)  # numpy prints float32 in shortest form
+    return a
 
 
 def load_onnx(path: str, name: str | None = None, drop_final_softmax: bool = True) -> FixedNetwork:
