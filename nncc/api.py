@@ -35,6 +35,9 @@ from .roundtrip.check_training import TrainingCheck, check_training
 from .solvers.result import ERROR, NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
 
 TARGETS = ("smtlib", "mps", "lp")
+# a big-M above this, times the solvers' integrality tolerance (~1e-6), moves a ReLU row by
+# more than 1e-2: worth a note in the report
+BIG_M_WARNING = 1e4
 FORMAT_SUFFIX = {"smtlib": ".smt2", "mps": ".mps", "lp": ".lp"}
 # auto: a MILP solver first where the query is MILP-expressible, else SMT
 AUTO_ORDER_MILP = ["highs", "cbc", "z3", "cvc5"]
@@ -122,6 +125,12 @@ def lower(query: TrainQuery, target: str, *, epsilon: float = DEFAULT_EPSILON,
                 f"query '{query.name}' needs {logic.smt}: {logic.why_not_milp}. "
                 f"Use --target smtlib (z3 or cvc5)" + (f" [{why}]" if why else ""), query.pos)
         prog, invs = apply_chain(prog, _milp_passes(epsilon))
+        big_m = max((inv.get("max_M", 0.0) for inv in invs), default=0.0)
+        if big_m > BIG_M_WARNING and not any("big-M" in n for n in enc.notes):
+            enc.notes.append(
+                f"the largest big-M is {big_m:.3g}: with a solver's integrality tolerance of about "
+                f"1e-6 a ReLU may be off by {big_m * 1e-6:.2g} in its row (tighter bounds, "
+                "--bounds lp, shrink it)")
     t2 = time.perf_counter()
     from .writers.symbol_map import SymbolMap
     npos = getattr(query.network, "pos", None) or query.pos

@@ -298,3 +298,51 @@ def test_xor_questions_answers_are_right(tmp_path):
     x = np.load(tmp_path / "a.npz")["input"]
     y = run(x[None])[0]
     assert y[1] - y[0] >= 0.1 - 1e-4 and np.abs(x).max() == pytest.approx(rep["check"]["value"])
+
+
+def test_network_question_compiled_solved_by_hand_and_decoded(tmp_path):
+    src = EXAMPLES / "xor_questions.nn"
+    out = tmp_path / "flip.mps"
+    r = run_nncc("compile", src, "--query", "flip_origin", "--target", "mps", "-o", out)
+    assert r.returncode == 0, r.stderr
+    from nncc.solvers.registry import load_registry
+    spec = load_registry().get("highs")
+    sol = tmp_path / "flip.sol"
+    subprocess.run(spec.executable() + ["--model_file", str(out), "--solution_file", str(sol)],
+                   capture_output=True, timeout=120, env=spec.child_env(), check=True)
+    d = run_nncc("decode", f"{out}.map.json", sol, "-o", tmp_path / "a.npz", "--json")
+    assert d.returncode == 0, d.stdout + d.stderr
+    rep = json.loads(d.stdout)
+    x = np.load(tmp_path / "a.npz")["input"]
+    assert rep["check"]["ok"] and np.abs(x).max() == pytest.approx(rep["check"]["value"])
+
+
+def test_png_of_an_image_shaped_adversarial(tmp_path):
+    """A 1x4x4 'image' network built with onnx.helper: --png writes the comparison."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(3, 16)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Flatten", ["x"], ["f"]),
+         helper.make_node("Gemm", ["f", "W", "b"], ["h"], transB=1),
+         helper.make_node("Relu", ["h"], ["y"])], "img",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])],
+        initializer=[numpy_helper.from_array(W, "W"),
+                     numpy_helper.from_array(np.zeros(3, np.float32), "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "img.onnx"))
+    x0 = rng.uniform(0.2, 0.8, size=16)
+    label = int(np.argmax(np.maximum(W.astype(float) @ x0, 0)))
+    target = (label + 1) % 3
+    write(tmp_path / "img.nn", f'network net = onnx "img.onnx"\n'
+          f'adversarial net near [{", ".join(f"{v:.4f}" for v in x0)}] '
+          f'{{ target {target}  minimize l1  input in [0, 1] }}\n')
+    png = tmp_path / "cmp.png"
+    r = run_nncc("solve", tmp_path / "img.nn", "--png", png, "-o", tmp_path / "a.npz")
+    if r.returncode == 1:
+        pytest.skip("this random network cannot reach the target in the box")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
