@@ -342,7 +342,5 @@ def test_png_of_an_image_shaped_adversarial(tmp_path):
           f'{{ target {target}  minimize l1  input in [0, 1] }}\n')
     png = tmp_path / "cmp.png"
     r = run_nncc("solve", tmp_path / "img.nn", "--png", png, "-o", tmp_path / "a.npz")
-    if r.returncode == 1:
-        pytest.skip("this random network cannot reach the target in the box")
-    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.returncode == 0, r.stdout + r.stderr  # seed 3: the target is reachable
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
