@@ -7,12 +7,13 @@
 >>> ans.status, ans.check.accuracy, ans.params["h.weight"].shape
 ('solution', 1.0, (4, 2))
 
+Queries are training queries (:class:`~nncc.problem.query.TrainQuery`) and
+questions about trained networks (``EvaluateQuery``, ``MaximizeQuery``,
+``AdversarialQuery``); every answer comes back checked by a forward pass.
 The command line (:mod:`nncc.cli`) is a thin layer over these functions.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import tempfile
 import time
@@ -29,9 +30,9 @@ from .passes.nonzero_big_m import NonzeroBigM
 from .passes.reduction import apply_chain, invert_chain
 from .passes.relu_big_m import ReluBigM
 from .passes.strict_epsilon import DEFAULT_EPSILON, StrictEpsilon
-from .problem.query import Document, TrainQuery
+from .problem.query import Document, Query
 from .progress import Progress
-from .roundtrip.check_training import TrainingCheck, check_training
+from .roundtrip.check_training import check_training
 from .solvers.result import ERROR, NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
 
 TARGETS = ("smtlib", "mps", "lp")
@@ -55,7 +56,7 @@ class Compilation:
     """A query lowered to one target: the encoding, the final IR, the symbol map
     and (when written) the path of the file."""
 
-    query: TrainQuery
+    query: Query
     target: str
     encoded: Encoded
     program: Program  # after the target's passes
@@ -108,7 +109,7 @@ def _milp_passes(epsilon: float):
     return [StrictEpsilon(epsilon), ReluBigM(), BoolProductLinearisation(), NonzeroBigM()]
 
 
-def lower(query: TrainQuery, target: str, *, epsilon: float = DEFAULT_EPSILON,
+def lower(query: Query, target: str, *, epsilon: float = DEFAULT_EPSILON,
           encoded: Encoded | None = None) -> Compilation:
     """Encode ``query`` and apply the passes ``target`` needs (no file is written)."""
     if target not in TARGETS:
@@ -131,7 +132,6 @@ def lower(query: TrainQuery, target: str, *, epsilon: float = DEFAULT_EPSILON,
                 f"the largest big-M is {big_m:.3g}: with a solver's integrality tolerance of about "
                 f"1e-6 a ReLU may be off by {big_m * 1e-6:.2g} in its row (tighter bounds, "
                 "--bounds lp, shrink it)")
-    t2 = time.perf_counter()
     from .writers.symbol_map import SymbolMap
     npos = getattr(query.network, "pos", None) or query.pos
     extra = {"source": os.path.abspath(npos.file) if npos else None,
@@ -163,7 +163,7 @@ def write_target(comp: Compilation, stream, *, relu_encoding: str | None = None,
         write_lp(comp.program, stream)
 
 
-def compile(query: TrainQuery, target: str, out: str | None = None, *,
+def compile(query: Query, target: str, out: str | None = None, *,
             epsilon: float = DEFAULT_EPSILON, relu_encoding: str | None = None,
             write_map: bool = True, progress: Progress | None = None) -> Compilation:
     """Lower ``query`` to ``target`` and write it to ``out`` (a path, ``"-"`` for
@@ -202,9 +202,9 @@ class Answer:
     """
 
     status: str
-    query: TrainQuery | None
+    query: Query | None
     arrays: dict[str, np.ndarray] | None = None  # parameters (train) or inputs / outputs
-    check: TrainingCheck | None = None
+    check: object | None = None  # TrainingCheck or NetworkCheck, by the query's kind
     result: SolverResult | None = None
     compilation: Compilation | None = None
     notes: list[str] = field(default_factory=list)
@@ -283,7 +283,7 @@ def pick_solver(registry, solver: str, logic: Logic, optimise: bool = False):
     return registry.auto(["smtlib", "mps", "lp"], logic.smt, logic.milp, prefer=prefer)
 
 
-def solve(query: TrainQuery, solver: str = "auto", *, time_limit: float | None = None,
+def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None,
           epsilon: float = DEFAULT_EPSILON, relu_encoding: str | None = None,
           bounds: str = "interval", bounds_budget: float = 10.0, certify: str | None = None,
           keep_file: str | None = None, registry=None, progress: Progress | None = None) -> Answer:
@@ -332,7 +332,7 @@ def solve(query: TrainQuery, solver: str = "auto", *, time_limit: float | None =
     return ans
 
 
-def answer_from_result(query: TrainQuery | None, comp: Compilation, result: SolverResult) -> Answer:
+def answer_from_result(query: Query | None, comp: Compilation, result: SolverResult) -> Answer:
     """Values by solver name -> parameters -> forward-pass check."""
     notes = list(comp.encoded.notes)
     if result.status == NO_SOLUTION:

@@ -71,7 +71,6 @@ def normalisation_check(query: TrainQuery) -> tuple[bool, bool, str]:
         sizes = [l.size * net.fan_in(k) for k, l in enumerate(net.layers) if l.trainable]
         pos = nonzero_choice(sum(sizes), query.nonzero_fraction, query.nonzero_seed)
         out_start = sum(sizes[:-1])
-        hid_start = out_start - sizes[-2]
         if np.any(pos >= out_start) and (out.weight_domain.lo == 0 or out.weight_domain.hi == 0):
             return True, False, ("non-zero output weights need both ends of the output box "
                                  "non-zero")

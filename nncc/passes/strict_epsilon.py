@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.program import GE, GT, LE, LT, LinearBlock, Program, QuadraticBlock
+from ..ir.program import GE, GT, LE, LT, LinearBlock, Program
 from .reduction import Reduction
 
 DEFAULT_EPSILON = 1e-3
