@@ -26,7 +26,10 @@ def network_to_onnx(net: Network, params: dict[str, np.ndarray]):
         last = k == len(net.layers) - 1
         z = "output" if last and layer.activation != RELU else f"{layer.name}.pre"
         nodes.append(helper.make_node("Gemm", [cur, f"{layer.name}.weight", f"{layer.name}.bias"], [z],
-                                      name=f"{layer.name}.gemm", transB=1))
+                                      name=f"{layer.name}.gemm", transB=1,
+                                      # written out although they are the defaults: some
+                                      # readers (OMLT 1.2) require them
+                                      alpha=1.0, beta=1.0))
         cur = z
         if layer.activation == RELU:
             a = "output" if last else f"{layer.name}.out"
