@@ -260,10 +260,14 @@ class _AstBuilder(Transformer):
     def vector(self, meta, children):
         return _drop_none(children), self._pos(meta)
 
-    def _option(key):
+    def _keyed(node_class, key):
+        """A rule that builds ``node_class(key, value or None, position)``."""
         def build(self, meta, children):
-            return ast.DataOption(key, children[0] if children else None, self._pos(meta))
+            return node_class(key, children[0] if children else None, self._pos(meta))
         return build
+
+    def _option(key, _keyed=_keyed):
+        return _keyed(ast.DataOption, key)
 
     label_option = _option("label")
     header_option = _option("header")
@@ -331,10 +335,8 @@ class _AstBuilder(Transformer):
         row, _ = children[0]
         return ast.InlinePoints([row], True, self._pos(meta))
 
-    def _clause(key):
-        def build(self, meta, children):
-            return ast.QueryClause(key, children[0] if children else None, self._pos(meta))
-        return build
+    def _clause(key, _keyed=_keyed):
+        return _keyed(ast.QueryClause, key)
 
     input_box_clause = _clause("input")
     target_clause = _clause("target")
