@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .encodings.fixed_network import DEFAULT_BOUNDS
 from .encodings.train import encode_train
 from .encodings.train_relu import Encoded, params_from_groups
 from .errors import CheckFailed, InputError, SolverError, TargetError
@@ -75,18 +76,20 @@ class Compilation:
                 "passes": self.passes}
 
 
-def encode_query(query, epsilon: float = DEFAULT_EPSILON, bounds: str = "interval",
-                 bounds_budget: float = 10.0) -> Encoded:
+def encode_query(query, epsilon: float = DEFAULT_EPSILON, bounds: str = DEFAULT_BOUNDS,
+                 bounds_budget: float = 10.0, start=None) -> Encoded:
     """The IR of any query, by its kind. ``bounds`` (interval, lp, milp) is how
-    neuron bounds of a trained network are found (``bounds_budget`` seconds)."""
+    neuron bounds of a trained network are found (``bounds_budget`` seconds);
+    ``start``: a checked answer of an adversarial query, whose distance cuts off the rest."""
     if query.kind == "train":
         return encode_train(query, nonzero_eps=epsilon)
     from .encodings.adversarial import encode_adversarial
     from .encodings.network_queries import encode_evaluate, encode_maximize
     if query.kind == "evaluate":
         return encode_evaluate(query)
-    encode = encode_maximize if query.kind == "maximize" else encode_adversarial
-    return encode(query, bounds, bounds_budget)
+    if query.kind == "maximize":
+        return encode_maximize(query, bounds, bounds_budget)
+    return encode_adversarial(query, bounds, bounds_budget, start=start)
 
 
 def arrays_from_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -285,9 +288,16 @@ def pick_solver(registry, solver: str, logic: Logic, optimise: bool = False):
 
 def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None,
           epsilon: float = DEFAULT_EPSILON, relu_encoding: str | None = None,
-          bounds: str = "interval", bounds_budget: float = 10.0, certify: str | None = None,
-          keep_file: str | None = None, registry=None, progress: Progress | None = None) -> Answer:
+          bounds: str = DEFAULT_BOUNDS, bounds_budget: float = 10.0, certify: str | None = None,
+          keep_file: str | None = None, registry=None, progress: Progress | None = None,
+          start: bool = True, start_budget: float = 2.0) -> Answer:
     """Compile ``query`` for ``solver``, run it, map the values back and re-check them.
+
+    For an adversarial query, ``start`` first looks for a checked answer by greedy
+    descent and LPs over activation regions (:mod:`nncc.passes.adversarial_start`,
+    at most ``start_budget`` seconds); the solver is then asked for anything
+    closer, and when it finds nothing closer within its time limit the start
+    is the answer (not proven optimal unless the solver proved its bound).
 
     Never raises for a solver's "no solution" / "unknown": see ``Answer.status``.
     Raises :class:`SolverError` when the solver is missing or its output is unreadable.
@@ -298,7 +308,26 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     progress = progress or Progress(False)
     t0 = time.perf_counter()
     registry = registry or load_registry()
-    enc = encode_query(query, epsilon, bounds, bounds_budget)
+    found = None
+    if start and query.kind == "adversarial":
+        # a proof from the bounds needs no start (and no solver): try it first
+        enc = encode_query(query, epsilon, bounds, bounds_budget)
+        if enc.proof is None:
+            found = _adversarial_start(query, start_budget, progress)
+            if found is not None:
+                enc = encode_query(query, epsilon, bounds, bounds_budget, start=found)
+    else:
+        enc = encode_query(query, epsilon, bounds, bounds_budget)
+    if enc.proof is not None:
+        progress.stage(enc.proof)
+        comp = lower(query, "mps" if not enc.program.logic().nonlinear else "smtlib", epsilon=epsilon,
+                     encoded=enc)
+        result = SolverResult(NO_SOLUTION, solver="bounds", message=enc.proof)
+        ans = Answer(NO_SOLUTION, query, result=result, compilation=comp,
+                     notes=list(enc.notes) + [enc.proof])
+        ans.seconds = {"compile": time.perf_counter() - t0, "write": 0.0, "solve": 0.0,
+                       "total": time.perf_counter() - t0}
+        return ans
     optimise = enc.program.objective is not None
     spec = pick_solver(registry, solver, enc.program.logic(), optimise)
     target = "smtlib" if "smtlib" in spec.formats else ("mps" if "mps" in spec.formats else "lp")
@@ -317,6 +346,9 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
                             on_progress=progress.solver(spec.name), workdir=tmp)
         progress.done()
     ans = answer_from_result(query, comp, result)
+    if found is not None and not (ans.arrays is not None and ans.check is not None
+                                  and ans.check.ok and ans.status in (SOLUTION, UNKNOWN)):
+        ans = _answer_from_start(query, comp, result, found, ans)
     if certify and ans.status == SOLUTION and query.kind in ("maximize", "adversarial"):
         from .roundtrip.certify import certify as certify_exactly
         progress.stage(f"certifying the answer exactly with {certify}")
@@ -330,6 +362,48 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     progress.stage(f"{ans.status}" + (f", accuracy {ans.check.accuracy:.1%}"
                                       if getattr(ans.check, "accuracy", None) is not None else ""))
     return ans
+
+
+def _adversarial_start(query, budget: float, progress: Progress):
+    """A checked start for an adversarial query, or None (also for a query the
+    encoding will refuse: it reports the error itself)."""
+    from .encodings.adversarial import adversarial_box, query_label
+    from .passes.adversarial_start import find_start
+    net = query.network
+    lo, hi = adversarial_box(query)
+    x0 = np.asarray(query.x0, float).reshape(-1)
+    bad = (x0.size != net.n_inputs or np.any(lo > hi)
+           or any(k is not None and not 0 <= k < net.n_outputs for k in (query.target, query.label))
+           or (query.target is None and query.ratio is not None))
+    if bad:
+        return None
+    progress.stage("looking for a start (greedy descent, LPs over activation regions)")
+    found = find_start(query, lo, hi, query_label(query), time_budget=budget)
+    if found is not None:
+        progress.stage(f"start: {query.norm} distance {found.distance:.6g}")
+    return found
+
+
+def _answer_from_start(query, comp: Compilation, result: SolverResult, start, ans: Answer) -> Answer:
+    """The start as the answer, when the solver found nothing closer (with the cutoff
+    every answer it could find is at least as close; none means none within its limit)."""
+    from .roundtrip.check_network import check_network_answer
+    arrays = {"input": np.asarray(start.x, float),
+              "output": query.network.forward(np.asarray(start.x, float)[None])[0]}
+    check = check_network_answer(query, arrays)
+    notes = list(comp.encoded.notes)
+    if result.status == NO_SOLUTION:
+        notes.append(f"{result.solver} found nothing within the cutoff {start.distance:.6g} "
+                     "(the start itself is within it: a tolerance effect); the start is the answer, "
+                     "not proven optimal")
+    else:
+        bound = f"; its proven lower bound: {result.bound:.6g}" if result.bound is not None else ""
+        notes.append(f"{result.solver} stopped ({result.message or result.status}) without anything "
+                     f"closer than the start, which is the answer, not proven optimal{bound}")
+    if ans.status == "check_failed":
+        notes.append("the solver's own point failed the check: " + "; ".join(ans.check.problems))
+    status = UNKNOWN if check.ok else "check_failed"
+    return Answer(status, query, arrays, check, result, comp, notes)
 
 
 def answer_from_result(query: Query | None, comp: Compilation, result: SolverResult) -> Answer:

@@ -55,11 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--query", help="the query to solve (default: the first)")
     c.add_argument("--epsilon", type=float, default=None)
     c.add_argument("--relu", choices=["ite", "disjunction"])
-    c.add_argument("--bounds", choices=["interval", "lp", "milp"], default="interval",
-                   help="neuron bounds of a trained network (big-M, stable ReLUs): interval "
-                   "(instant), or tightened with LP / MILP solves")
+    c.add_argument("--bounds", choices=["interval", "symbolic", "lp", "milp"], default="symbolic",
+                   help="neuron bounds of a trained network (big-M, stable ReLUs): interval or "
+                   "symbolic back-substitution (milliseconds; default symbolic), or tightened "
+                   "with LP / MILP solves")
     c.add_argument("--bounds-time", type=float, default=10.0,
                    help="seconds for LP / MILP bound tightening (default 10)")
+    c.add_argument("--no-start", action="store_true",
+                   help="adversarial queries: skip the search for a start (greedy descent and "
+                   "LPs over activation regions) that gives the solver a cutoff")
     c.add_argument("--certify", nargs="?", const="cvc5", choices=["cvc5", "z3"],
                    help="re-check a maximize / adversarial answer exactly: fix its activation "
                    "pattern and solve the rest in rational arithmetic (default cvc5)")
@@ -213,7 +217,8 @@ def cmd_solve(args) -> int:
     reg = load_registry(args.solvers_config)
     ans = solve(q, args.solver, time_limit=args.time_limit, epsilon=args.epsilon or DEFAULT_EPSILON,
                 relu_encoding=args.relu, keep_file=args.keep, registry=reg, progress=Progress(),
-                bounds=args.bounds, bounds_budget=args.bounds_time, certify=args.certify)
+                bounds=args.bounds, bounds_budget=args.bounds_time, certify=args.certify,
+                start=not getattr(args, "no_start", False))
     return _finish(ans, args)
 
 

@@ -250,10 +250,12 @@ def test_interval_arithmetic_by_hand():
     assert doc["stable"] == b.stable_counts()
 
 
-def test_no_budget_keeps_interval_bounds_and_says_so():
+def test_no_budget_keeps_the_starting_bounds_and_says_so():
+    """LP tightening starts from the back-substitution bounds: with no time it keeps them."""
+    from nncc.passes.symbolic_bounds import symbolic_bounds
     net = make_net(7, 4, [16, 16, 16])
     lo, hi = make_box(7, 4, 1.0)
-    ib = interval_bounds(net, lo, hi)
+    ib = symbolic_bounds(net, lo, hi)
     lb = lp_bounds(net, lo, hi, time_budget=0.0)
     assert lb.stats["budget_exhausted"] and lb.stats["neurons_left"] > 0
     assert lb.stats["neurons_solved"] == 0

@@ -16,6 +16,15 @@ the default is a small positive margin and the check uses the strict
 argmax. For "any other class" than ``label``, one binary ``c_k`` per other
 class picks the winner: ``y_k - y_label >= margin - M_k (1 - c_k)``,
 ``sum c_k >= 1``, with ``M_k`` from the output bounds.
+
+With a start (a checked answer at distance ``D`` from
+:mod:`nncc.passes.adversarial_start`) the optimum lies within ``D`` of
+``x0``: the program gets the cutoff ``distance <= D`` (for L-infinity, the
+input box shrinks to the ball of radius ``D``), and the neuron bounds are
+computed over those inputs only (for L1, the exact first-layer bounds over
+the L1 ball, and the ball's rows in the LP tightening), which stabilises
+ReLUs and shrinks big-M constants.  The solver then looks for anything
+closer than the start.
 """
 from __future__ import annotations
 
@@ -24,7 +33,7 @@ import numpy as np
 from ..errors import InputError
 from ..ir.program import BOOL, GE, LE, REAL, LinearBlock, Objective, Program
 from ..problem.query import AdversarialQuery
-from .fixed_network import bounds_note, encode_fixed_network, network_bounds
+from .fixed_network import DEFAULT_BOUNDS, bounds_note, encode_fixed_network, network_bounds
 from .train_relu import Encoded
 
 
@@ -39,17 +48,57 @@ def adversarial_box(query: AdversarialQuery) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def encode_adversarial(query: AdversarialQuery, bounds: str = "interval",
-                       time_budget: float = 10.0) -> Encoded:
-    """The program of an adversarial / minimal-correction query."""
+def query_label(query: AdversarialQuery) -> int:
+    """The class the query moves away from: its label, or the network's class of ``x0``."""
+    if query.label is not None:
+        return int(query.label)
+    x0 = np.asarray(query.x0, float).reshape(1, -1)
+    return int(np.argmax(query.network.forward(x0)[0]))
+
+
+def start_cutoff(start) -> float:
+    """The cutoff a start at distance ``D`` allows: ``D`` and a hair (it must stay feasible)."""
+    return float(start.distance) * (1.0 + 1e-7) + 1e-9
+
+
+def unreachable(query: AdversarialQuery, nb, label: int) -> str | None:
+    """A proof, from the neuron bounds ``nb`` alone, that no input of the box reaches
+    the query's class (a sentence for the report), or None.
+
+    Targeted: one row ``y_t - y_k >= margin`` (or ``y_t >= ratio y_k``) whose
+    largest value over the inputs is below its right-hand side; any other
+    class: every ``y_k - y_label >= margin`` so.  The largest values come from
+    back-substitution (:func:`nncc.passes.symbolic_bounds.class_rows_unreachable`).
+    """
+    from ..passes.adversarial_start import class_rows
+    from ..passes.symbolic_bounds import class_rows_unreachable
+    net = query.network
+    K = net.n_outputs
+    if query.target is not None:
+        C, rhs = class_rows(query, K, label, query.target)
+        dead = class_rows_unreachable(net, nb, C, rhs)
+        if dead.any():
+            k = int(np.flatnonzero(C[int(np.argmax(dead))] < 0)[0])
+            return (f"no input of the box makes class {query.target} beat class {k} as asked: "
+                    f"the bounds ({nb.method}) prove it")
+        return None
+    rows = [class_rows(query, K, label, k) for k in range(K) if k != label]
+    if rows and all(class_rows_unreachable(net, nb, C, rhs).all() for C, rhs in rows):
+        return (f"no input of the box makes any class beat class {label} by the margin: "
+                f"the bounds ({nb.method}) prove it")
+    return None
+
+
+def encode_adversarial(query: AdversarialQuery, bounds: str = DEFAULT_BOUNDS,
+                       time_budget: float = 10.0, start=None) -> Encoded:
+    """The program of an adversarial / minimal-correction query (with the cutoff
+    of ``start``, a :class:`~nncc.passes.adversarial_start.Start`, when given)."""
     net = query.network
     n, K = net.n_inputs, net.n_outputs
     x0 = np.asarray(query.x0, float).reshape(-1)
     if len(x0) != n:
         raise InputError(f"the input has {len(x0)} values; network '{net.name}' takes {n}", query.pos)
-    label = query.label
-    if label is None:
-        label = int(np.argmax(net.forward(x0[None])[0]))
+    label = query_label(query)
     target = query.target
     for what, k in (("target", target), ("label", label)):
         if k is not None and not 0 <= k < K:
@@ -59,9 +108,15 @@ def encode_adversarial(query: AdversarialQuery, bounds: str = "interval",
     lo, hi = adversarial_box(query)
     if np.any(lo > hi):
         raise InputError("the input box and the epsilon ball do not meet", query.pos)
+    cut = start_cutoff(start) if start is not None else None
+    ball = None
+    if cut is not None and query.norm == "linf":
+        lo, hi = np.maximum(lo, x0 - cut), np.minimum(hi, x0 + cut)
+    elif cut is not None and query.norm == "l1":
+        ball = (x0, cut)
     prog = Program(name=f"adversarial_{net.name}")
     x = prog.add_vars("input", (n,), REAL, lo, hi)
-    nb = network_bounds(net, lo, hi, bounds, time_budget)
+    nb = network_bounds(net, lo, hi, bounds, time_budget, l1_ball=ball)
     y = encode_fixed_network(prog, net, x, nb)
     ylo, yhi = nb.lo[-1], nb.hi[-1]
     out_group = prog.groups[-1].name
@@ -90,6 +145,8 @@ def encode_adversarial(query: AdversarialQuery, bounds: str = "interval",
         t = prog.add_vars("distance", (n,), REAL, 0.0, reach)
         _abs_rows(prog, x, t, x0)
         prog.objective = Objective("min", t, np.ones(n))
+        if cut is not None:
+            prog.add(LinearBlock.from_dense_rows("cutoff", t[None, :], np.ones((1, n)), LE, cut))
     elif query.norm == "linf":
         s = prog.add_vars("distance", (), REAL, 0.0, float(reach.max()) if n else 0.0)
         _abs_rows(prog, x, np.full(n, int(s)), x0)
@@ -103,13 +160,20 @@ def encode_adversarial(query: AdversarialQuery, bounds: str = "interval",
         prog.add(LinearBlock.from_dense_rows("changed_down", np.stack([x, b], 1),
                                              np.stack([np.ones(n), down], 1), GE, x0))
         prog.objective = Objective("min", b, np.ones(n))
+        if cut is not None:
+            prog.add(LinearBlock.from_dense_rows("cutoff", b[None, :], np.ones((1, n)), LE,
+                                                 float(np.floor(cut))))
     else:
         raise InputError(f"unknown norm {query.norm!r}: l1, linf or l0", query.pos)
     prog.answer_groups = ["input", out_group]
     goal = f"class {target}" if target is not None else f"any class but {label}"
+    notes = [bounds_note(nb)]
+    proof = unreachable(query, nb, label) if start is None else None
+    if start is not None:
+        notes.append(start.note(query.norm))
     return Encoded(prog, {"kind": "adversarial", "input": "input", "output": out_group,
                           "label": int(label), "target": target},
-                   f"adversarial: {goal}, minimise the {query.norm} distance", [bounds_note(nb)])
+                   f"adversarial: {goal}, minimise the {query.norm} distance", notes, proof)
 
 
 def _abs_rows(prog: Program, x: np.ndarray, t: np.ndarray, x0: np.ndarray) -> None:

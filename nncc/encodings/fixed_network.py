@@ -17,18 +17,29 @@ from ..ir.program import BOOL, EQ, GE, LE, REAL, LinearBlock, Program, ReluBlock
 from ..problem.fixed_network import Affine, FixedNetwork, MaxPool, Relu
 
 
-def network_bounds(net: FixedNetwork, lo: np.ndarray, hi: np.ndarray, method: str = "interval",
-                   time_budget: float = 10.0):
-    """Bounds of every layer's output over the input box: ``interval`` (instant),
-    ``lp`` or ``milp`` (tightened with in-process HiGHS solves within ``time_budget``
-    seconds); see :mod:`nncc.passes.interval_bounds` and :mod:`nncc.passes.lp_bounds`."""
+BOUNDS_METHODS = ("interval", "symbolic", "lp", "milp")
+DEFAULT_BOUNDS = "symbolic"
+
+
+def network_bounds(net: FixedNetwork, lo: np.ndarray, hi: np.ndarray, method: str = DEFAULT_BOUNDS,
+                   time_budget: float = 10.0, l1_ball: tuple[np.ndarray, float] | None = None):
+    """Bounds of every layer's output over the input box: ``interval`` and
+    ``symbolic`` (back-substitution, intersected with the interval bounds; both
+    milliseconds), ``lp`` or ``milp`` (tightened from the symbolic bounds with
+    in-process HiGHS solves within ``time_budget`` seconds); see
+    :mod:`nncc.passes.interval_bounds`, :mod:`nncc.passes.symbolic_bounds` and
+    :mod:`nncc.passes.lp_bounds`.  ``l1_ball = (x0, r)``: only the inputs within
+    L1 distance ``r`` of ``x0``."""
     from ..passes.interval_bounds import interval_bounds
     if method == "interval":
-        return interval_bounds(net, lo, hi)
+        return interval_bounds(net, lo, hi, l1_ball)
+    if method == "symbolic":
+        from ..passes.symbolic_bounds import symbolic_bounds
+        return symbolic_bounds(net, lo, hi, l1_ball)
     if method not in ("lp", "milp"):
-        raise InputError(f"unknown bounds method {method!r}: interval, lp or milp")
+        raise InputError(f"unknown bounds method {method!r}: " + ", ".join(BOUNDS_METHODS))
     from ..passes.lp_bounds import lp_bounds
-    return lp_bounds(net, lo, hi, time_budget=time_budget, method=method)
+    return lp_bounds(net, lo, hi, time_budget=time_budget, method=method, l1_ball=l1_ball)
 
 
 def bounds_note(bounds) -> str:

@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import InputError
 from ..ir.program import REAL, Objective, Program
 from ..problem.query import EvaluateQuery, MaximizeQuery
-from .fixed_network import bounds_note, encode_fixed_network, network_bounds
+from .fixed_network import DEFAULT_BOUNDS, bounds_note, encode_fixed_network, network_bounds
 from .train_relu import Encoded
 
 
@@ -28,7 +28,7 @@ def encode_evaluate(query: EvaluateQuery) -> Encoded:
                    f"evaluate: {X.shape[0]} copies of '{net.name}' with fixed inputs")
 
 
-def encode_maximize(query: MaximizeQuery, bounds: str = "interval",
+def encode_maximize(query: MaximizeQuery, bounds: str = DEFAULT_BOUNDS,
                     time_budget: float = 10.0) -> Encoded:
     """The network over an input box with the chosen output as the objective."""
     net = query.network

@@ -26,6 +26,7 @@ class Encoded:
     inverse: dict
     description: str
     notes: list[str] = field(default_factory=list)
+    proof: str | None = None  # set when the encoding proved the query has no answer
 
 
 def encode_train_direct(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:

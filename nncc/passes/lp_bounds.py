@@ -63,6 +63,32 @@ except ImportError:  # pragma: no cover - reported when lp_bounds is called
     highspy = None
 
 
+def quiet_highs():
+    """A silent in-process HiGHS model.  The first ``Highs()`` of a process prints
+    a banner on standard output (C level, before any option can be set), which
+    would corrupt ``--json`` output: it goes to /dev/null instead."""
+    import ctypes
+    import os
+    import sys
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+        h = highspy.Highs()
+        try:
+            ctypes.CDLL(None).fflush(None)
+        except (OSError, AttributeError):  # pragma: no cover - no C library handle
+            pass
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.silent()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def _widen(value: float) -> float:
     """Outward tolerance for a solver bound of this value."""
     return _REL_TOL * (1.0 + abs(value))
@@ -74,9 +100,7 @@ class _Relaxation:
 
     def __init__(self, integer: bool):
         self.integer = integer
-        self.h = highspy.Highs()
-        self.h.silent()
-        self.h.setOptionValue("output_flag", False)
+        self.h = quiet_highs()
         self.inf = highspy.kHighsInf
         self.n = 0
         self.col_lb: list[np.ndarray] = []
@@ -313,7 +337,8 @@ def _targets(net: FixedNetwork, k: int, lo: np.ndarray, hi: np.ndarray) -> list[
 
 def lp_bounds(net: FixedNetwork, lo: np.ndarray, hi: np.ndarray, *, time_budget: float = 10.0,
               method: str = "lp", progress: Callable[[str], None] | None = None,
-              neuron_time_limit: float = 1.0) -> NetworkBounds:
+              neuron_time_limit: float = 1.0,
+              l1_ball: tuple[np.ndarray, float] | None = None) -> NetworkBounds:
     """Bounds on every layer output of ``net`` over ``[lo, hi]``, tightened by LP or MILP.
 
     ``method="lp"``: the progressive LP scheme of the module docstring, with the
@@ -327,9 +352,13 @@ def lp_bounds(net: FixedNetwork, lo: np.ndarray, hi: np.ndarray, *, time_budget:
 
     Stops when ``time_budget`` seconds are spent; the neurons not reached keep
     interval bounds (propagated from the tightened earlier layers).  The result
-    is never looser than :func:`interval_bounds`; ``stats`` says how many
+    starts from (and is never looser than) the back-substitution bounds of
+    :mod:`.symbolic_bounds`, themselves inside :func:`interval_bounds`; ``stats`` says how many
     neurons were solved, tightened and left (``milp_*``: the MILP solves).
     ``progress``, if given, is called with a line of text after each layer.
+    ``l1_ball = (x0, r)`` restricts the inputs further to L1 distance ``r``
+    from ``x0`` (rows ``t >= |x - x0|``, ``sum t <= r`` in every model; the
+    first layer is then solved too).
     Requires ``highspy``.
     """
     if highspy is None:
@@ -338,8 +367,9 @@ def lp_bounds(net: FixedNetwork, lo: np.ndarray, hi: np.ndarray, *, time_budget:
         raise ValueError(f"method must be 'lp' or 'milp', not {method!r}")
     lo, hi = check_box(net, lo, hi)
     t0 = time.perf_counter()
-    out = _progressive(net, interval_bounds(net, lo, hi), t0 + float(time_budget),
-                       method == "milp", progress, neuron_time_limit)
+    from .symbolic_bounds import symbolic_bounds
+    out = _progressive(net, symbolic_bounds(net, lo, hi, l1_ball), t0 + float(time_budget),
+                       method == "milp", progress, neuron_time_limit, l1_ball)
     out.stats["seconds"] = time.perf_counter() - t0
     out.stats["budget"] = float(time_budget)
     out.method = method
@@ -386,7 +416,7 @@ def _solve_layer(model: _Relaxation, cols: np.ndarray, targets, l, u, deadline: 
 
 
 def _progressive(net: FixedNetwork, known: NetworkBounds, deadline: float, milp: bool,
-                 progress, neuron_time_limit: float) -> NetworkBounds:
+                 progress, neuron_time_limit: float, l1_ball=None) -> NetworkBounds:
     """The progressive pass: returns new bounds, each inside ``known``'s."""
     t0 = time.perf_counter()
     lp = _Relaxation(integer=False)
@@ -394,6 +424,8 @@ def _progressive(net: FixedNetwork, known: NetworkBounds, deadline: float, milp:
     models = [m for m in (lp, mip) if m is not None]
     for m in models:
         m.cols[-1] = m.add_cols(known.input_lo, known.input_hi)
+        if l1_ball is not None:
+            _add_l1_ball(m, m.cols[-1], known.input_lo, known.input_hi, *l1_ball)
     out = NetworkBounds(input_lo=known.input_lo, input_hi=known.input_hi,
                         layer_names=list(known.layer_names), layer_kinds=list(known.layer_kinds),
                         method="milp" if milp else "lp")
@@ -413,7 +445,7 @@ def _progressive(net: FixedNetwork, known: NetworkBounds, deadline: float, milp:
         u = np.maximum(np.minimum(u, known.hi[k]), l)
         cols = [m.add_layer(k, layer, l, u, prev_lo, prev_hi) for m in models]
         # layer 0 over the input box: the LP optimum is the interval bound
-        targets = _targets(net, k, l, u) if k > 0 else []
+        targets = _targets(net, k, l, u) if k > 0 or l1_ball is not None else []
         n_lp = _solve_layer(lp, cols[0], targets, l, u, deadline, None, st, "")
         n_mip = 0
         if milp and binaries_before and k > 0:
@@ -440,3 +472,19 @@ def _progressive(net: FixedNetwork, known: NetworkBounds, deadline: float, milp:
     st["seconds"] = time.perf_counter() - t0
     out.stats = st
     return out
+
+
+def _add_l1_ball(model: _Relaxation, x: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                 x0: np.ndarray, radius: float) -> None:
+    """Rows ``t >= |x - x0|``, ``sum t <= radius`` over the input columns ``x``."""
+    x0 = np.asarray(x0, dtype=np.float64).ravel()
+    n = x.size
+    t = model.add_cols(np.zeros(n), np.maximum(np.maximum(hi - x0, x0 - lo), 0.0))
+    r = np.arange(n)
+    ones = np.ones(n)
+    # t - x >= -x0 ; t + x >= x0
+    model.add_rows(np.concatenate([r, r]), np.concatenate([t, x]), np.concatenate([ones, -ones]),
+                   -x0, np.full(n, np.inf))
+    model.add_rows(np.concatenate([r, r]), np.concatenate([t, x]), np.concatenate([ones, ones]),
+                   x0, np.full(n, np.inf))
+    model.add_rows(np.zeros(n, dtype=np.int64), t, ones, [-np.inf], [float(radius)])
