@@ -263,8 +263,15 @@ class Answer:
         hi = float(np.max(q.input_hi))
         write_png(path, comparison_image(q.x0, self.arrays["input"], shape, lo, hi))
 
+    @property
+    def checked_unproven(self) -> bool:
+        """An answer that passed the check but whose optimality the solver did not prove
+        (status ``unknown``): it may be written, and reports say it is not proven."""
+        return (self.status == UNKNOWN and self.arrays is not None and self.check is not None
+                and bool(self.check.ok))
+
     def _require_checked(self) -> None:
-        if self.status != SOLUTION or self.arrays is None:
+        if (self.status != SOLUTION and not self.checked_unproven) or self.arrays is None:
             raise CheckFailed(f"no checked answer to write (status: {self.status})")
 
 

@@ -230,7 +230,7 @@ def cmd_decode(args) -> int:
 
 def _finish(ans, args) -> int:
     written = []
-    if ans.status == "solution":
+    if ans.status == "solution" or ans.checked_unproven:
         if args.output:
             ans.save_npz(args.output)
             written.append(args.output)
@@ -255,7 +255,8 @@ def _print_report(ans, report) -> None:
     r = ans.result
     words = {"solution": "solution found", "no_solution": "no solution (proven)",
              "unknown": "unknown", "check_failed": "ANSWER FAILED THE CHECK (not written)"}
-    print(f"status:    {words.get(ans.status, ans.status)}")
+    print(f"status:    {words.get(ans.status, ans.status)}"
+          + (" (a checked answer, not proven optimal)" if ans.checked_unproven else ""))
     if r is not None and r.solver:
         print(f"solver:    {r.version or r.solver}")
     if r is not None and r.message and ans.status != "solution":

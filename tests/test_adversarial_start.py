@@ -160,3 +160,33 @@ def test_start_is_the_answer_when_the_solver_finds_nothing_closer():
     assert ans.check.ok and ans.arrays is not None
     assert int(np.argmax(net.forward(ans.arrays["input"][None])[0])) == (label + 1) % 10
     assert any("without anything closer than the start" in n for n in ans.notes), ans.notes
+
+
+def test_an_unproven_checked_answer_is_written_with_exit_3(tmp_path, nncc_cli):
+    """Through the command: a time limit too short to prove anything; the start is
+    written (exit 3, 'not proven optimal') and the file holds a checked adversarial."""
+    from nncc.roundtrip.onnx_export import write_onnx
+    from nncc.problem.network import DenseLayer, IDENTITY, RELU, Network
+    rng = np.random.default_rng(0)
+    sizes = [100, 64, 64, 10]
+    layers = [DenseLayer(name=f"d{i}", size=sizes[i + 1], activation=RELU if i < 2 else IDENTITY,
+                         weight=rng.normal(size=(sizes[i + 1], sizes[i])), bias=rng.normal(size=sizes[i + 1]))
+              for i in range(3)]
+    write_onnx(str(tmp_path / "n.onnx"), Network(name="n", input_name="input", input_size=100,
+                                                 layers=layers), params={})
+    x0 = rng.uniform(0, 1, size=100)
+    (tmp_path / "q.nn").write_text(
+        'network n = onnx "n.onnx"\n'
+        f"adversarial n near [{', '.join(f'{v:.6f}' for v in x0)}] "
+        "{ any  minimize l1  input in [0, 1] }\n")
+    r = nncc_cli("solve", str(tmp_path / "q.nn"), "--solver", "highs", "--time-limit", "0.01",
+                 "-o", str(tmp_path / "adv.npz"), cwd=tmp_path)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "not proven optimal" in r.stdout
+    with np.load(tmp_path / "adv.npz") as d:
+        x = d["input"]
+    from nncc.problem.onnx_import import load_onnx
+    net = load_onnx(str(tmp_path / "n.onnx"))
+    x0r = np.round(x0, 6)
+    assert int(np.argmax(net.forward(x[None])[0])) != int(np.argmax(net.forward(x0r[None])[0]))
+    assert np.all((x >= 0) & (x <= 1))
