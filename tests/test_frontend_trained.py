@@ -282,6 +282,22 @@ def test_maximize_and_minimize(files):
     assert (q3.output, q3.name) == (1, "maximize net[1]")
 
 
+def test_maximize_with_the_class_winning(files):
+    doc = load(files, HEAD + "maximize net.y[2] { input in [0, 1]  wins  ratio 1.2 }\n"
+                             "maximize net.y[1] { wins margin 0.5 input in [0, 1] }\n")
+    q1, q2 = doc.queries
+    assert (q1.wins, q1.ratio, q1.margin) == (True, 1.2, 1e-3)
+    assert (q2.wins, q2.ratio, q2.margin) == (True, None, 0.5)
+    assert not load(files, HEAD + "maximize net.y[1] { input in [0, 1] }\n").queries[0].wins
+
+
+def test_maximize_margin_or_ratio_needs_wins(files):
+    assert_error(files, HEAD + "maximize net.y[0] { input in [0, 1] ratio 2 }\n",
+                 "'ratio' says by how much the class must win: it needs 'wins'", 3, 37)
+    assert_error(files, HEAD + "maximize net.y[0] { wins input in [0, 1] margin -1 }\n",
+                 "margin must be a finite number >= 0", 3, 49)
+
+
 def test_maximize_output_out_of_range(files):
     assert_error(files, HEAD + "maximize net.y[3] { input in [0, 1] }\n",
                  "output 3 is out of range: network net has 3 outputs (0..2)", 3, 16)

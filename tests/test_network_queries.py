@@ -96,3 +96,32 @@ def test_onnx_networks_are_rechecked_under_onnxruntime():
     assert "onnxruntime" in onnxruntime_problems(net, X, net.forward(X))[0]
     ans = nncc.solve(EvaluateQuery("e", net, X), "highs")
     assert ans.status == "check_failed"
+
+
+@pytest.mark.parametrize("solver", ["highs", "z3"])
+def test_maximize_with_the_class_winning(solver):
+    """y = [h0 + 5 h1, h1] (h0 = relu(x), h1 = relu(-x)), x in [-10, 10]: output 0 is largest
+    at x = -10 (50, beating 10 by 40); asking it to be 6 times output 1 leaves only x >= 0,
+    where it is x: the maximum becomes 10. Output 1 never wins: proven by the bounds."""
+    net = omlt_code_network()
+    ans = nncc.solve(MaximizeQuery("m", net, 0, [-10.0], [10.0], wins=True, ratio=1.2), solver)
+    assert ans.status == "solution" and ans.check.ok
+    assert ans.check.value == pytest.approx(50.0, abs=1e-6)
+    ans = nncc.solve(MaximizeQuery("m", net, 0, [-10.0], [10.0], wins=True, ratio=6.0), solver)
+    assert ans.status == "solution" and ans.check.ok
+    assert ans.check.value == pytest.approx(10.0, abs=1e-5)
+    assert ans.arrays["input"][0] == pytest.approx(10.0, abs=1e-5)
+    none = nncc.solve(MaximizeQuery("m", net, 1, [-10.0], [10.0], wins=True), solver)
+    assert none.status == "no_solution" and none.result.solver == "bounds"
+    # the solver agrees when it is asked (interval bounds prove nothing here)
+    asked = nncc.solve(MaximizeQuery("m", net, 1, [-10.0], [10.0], wins=True), solver,
+                       bounds="interval")
+    assert asked.status == "no_solution"
+
+
+def test_maximize_with_the_class_winning_certified():
+    net = omlt_code_network()
+    ans = nncc.solve(MaximizeQuery("m", net, 0, [-10.0], [10.0], wins=True, ratio=6.0), "highs",
+                     certify="cvc5")
+    assert ans.status == "solution" and ans.certificate.ok, ans.certificate.problems
+    assert abs(float(ans.certificate.value) - 10.0) <= 1e-6 * 10 + 1e-9 + 1e-9  # the slack

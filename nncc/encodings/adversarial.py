@@ -70,19 +70,19 @@ def unreachable(query: AdversarialQuery, nb, label: int) -> str | None:
     class: every ``y_k - y_label >= margin`` so.  The largest values come from
     back-substitution (:func:`nncc.passes.symbolic_bounds.class_rows_unreachable`).
     """
-    from ..passes.adversarial_start import class_rows
+    from ..passes.adversarial_start import query_rows
     from ..passes.symbolic_bounds import class_rows_unreachable
     net = query.network
     K = net.n_outputs
     if query.target is not None:
-        C, rhs = class_rows(query, K, label, query.target)
+        C, rhs = query_rows(query, K, label, query.target)
         dead = class_rows_unreachable(net, nb, C, rhs)
         if dead.any():
             k = int(np.flatnonzero(C[int(np.argmax(dead))] < 0)[0])
             return (f"no input of the box makes class {query.target} beat class {k} as asked: "
                     f"the bounds ({nb.method}) prove it")
         return None
-    rows = [class_rows(query, K, label, k) for k in range(K) if k != label]
+    rows = [query_rows(query, K, label, k) for k in range(K) if k != label]
     if rows and all(class_rows_unreachable(net, nb, C, rhs).all() for C, rhs in rows):
         return (f"no input of the box makes any class beat class {label} by the margin: "
                 f"the bounds ({nb.method}) prove it")

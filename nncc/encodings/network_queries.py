@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ..ir.program import REAL, Objective, Program
+from ..ir.program import GE, REAL, LinearBlock, Objective, Program
 from ..problem.query import EvaluateQuery, MaximizeQuery
 from .fixed_network import DEFAULT_BOUNDS, bounds_note, encode_fixed_network, network_bounds
 from .train_relu import Encoded
@@ -48,10 +48,25 @@ def encode_maximize(query: MaximizeQuery, bounds: str = DEFAULT_BOUNDS,
                                np.array([1.0]))
     prog.answer_groups = ["input", out_group]
     word = "minimise" if query.minimize else "maximise"
+    notes, proof = [bounds_note(nb)], None
+    if query.wins:
+        from ..passes.adversarial_start import class_rows
+        from ..passes.symbolic_bounds import class_rows_unreachable
+        k = int(query.output)
+        C, rhs = class_rows(net.n_outputs, k, query.margin, query.ratio)
+        # every row is c_k y_k + c_j y_j with j the other class of the row
+        other = np.array([int(np.flatnonzero(np.arange(len(r)) != k)[np.argmax(
+            np.abs(np.delete(r, k)))]) for r in C])
+        prog.add(LinearBlock.from_dense_rows(
+            "class_wins", np.stack([np.full(len(C), y[k]), y[other]], 1),
+            np.stack([C[:, k], C[np.arange(len(C)), other]], 1), GE, rhs))
+        if class_rows_unreachable(net, nb, C, rhs).any():
+            proof = (f"no input of the box makes class {k} win as asked: the bounds "
+                     f"({nb.method}) prove it")
     return Encoded(prog, {"kind": "maximize", "input": "input", "output": out_group,
                           "index": int(query.output), "minimize": bool(query.minimize)},
-                   f"{word} output {query.output} of '{net.name}' over an input box",
-                   [bounds_note(nb)])
+                   f"{word} output {query.output} of '{net.name}' over an input box"
+                   + (f", class {query.output} winning" if query.wins else ""), notes, proof)
 
 
 def arrays_from_network_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

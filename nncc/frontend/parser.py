@@ -341,6 +341,7 @@ class _AstBuilder(Transformer):
     input_box_clause = _clause("input")
     target_clause = _clause("target")
     any_clause = _clause("any")
+    wins_clause = _clause("wins")
     label_clause = _clause("label")
     margin_clause = _clause("margin")
     ratio_clause = _clause("ratio")

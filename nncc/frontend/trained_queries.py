@@ -182,7 +182,8 @@ def evaluate_query(decl: ast.EvaluateDecl, net: FixedNetwork, points: Points,
 
 def maximize_query(decl: ast.MaximizeDecl, net: FixedNetwork, hidden: dict[str, str],
                    name: str | None) -> MaximizeQuery:
-    """``maximize|minimize NET.OUT[k] { input in [lo, hi] }``.
+    """``maximize|minimize NET.OUT[k] { input in [lo, hi]  wins  margin M  ratio R }``
+    (``wins``: class k must also be the network's answer, by the margin / ratio).
 
     ``hidden`` maps the names that are not the output (the input and hidden
     layers of a ``.nn`` network) to what they are, to refuse ``net.h[3]``.
@@ -198,8 +199,17 @@ def maximize_query(decl: ast.MaximizeDecl, net: FixedNetwork, hidden: dict[str, 
     if name is None:
         out = f".{decl.output_name.name}" if decl.output_name is not None else ""
         name = f"{sense} {decl.network.name}{out}[{k}]"
-    return MaximizeQuery(name=name, network=net, output=k, input_lo=lo, input_hi=hi,
-                         minimize=decl.minimize, pos=decl.pos)
+    query = MaximizeQuery(name=name, network=net, output=k, input_lo=lo, input_hi=hi,
+                          minimize=decl.minimize, pos=decl.pos, wins="wins" in clauses)
+    for key in ("margin", "ratio"):
+        if key in clauses and "wins" not in clauses:
+            raise InputError(f"'{key}' says by how much the class must win: it needs 'wins'",
+                             clauses[key].pos)
+    if "margin" in clauses:
+        query.margin = _margin(clauses["margin"].value)
+    if "ratio" in clauses:
+        query.ratio = _positive(clauses["ratio"].value, "ratio")
+    return query
 
 
 def adversarial_query(decl: ast.AdversarialDecl, net: FixedNetwork, points: Points,
@@ -231,11 +241,7 @@ def adversarial_query(decl: ast.AdversarialDecl, net: FixedNetwork, points: Poin
     query = AdversarialQuery(name="", network=net, x0=x0, input_lo=None, input_hi=None,
                              target=target, label=label, pos=decl.pos)
     if "margin" in clauses:
-        margin = clauses["margin"].value
-        if not (margin.value >= 0 and math.isfinite(margin.value)):
-            raise InputError(f"margin must be a finite number >= 0, got {margin.text}",
-                             margin.pos)
-        query.margin = float(margin.value)
+        query.margin = _margin(clauses["margin"].value)
     if "ratio" in clauses:
         if target is None:
             raise InputError("'ratio' needs a target class ('target K'): the winning class "
@@ -251,6 +257,12 @@ def adversarial_query(decl: ast.AdversarialDecl, net: FixedNetwork, points: Poin
     _check_inside(x0, query.input_lo, query.input_hi, points, decl)
     query.name = name or f"adversarial {decl.network.name} near {points.text}"
     return query
+
+
+def _margin(margin: ast.Num) -> float:
+    if not (margin.value >= 0 and math.isfinite(margin.value)):
+        raise InputError(f"margin must be a finite number >= 0, got {margin.text}", margin.pos)
+    return float(margin.value)
 
 
 def _check_inside(x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, points: Points,

@@ -63,30 +63,33 @@ class Start:
                 f"activation regions); the solver was asked for anything closer")
 
 
-def class_rows(query, K: int, label: int, winner: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(C, rhs)``: the rows ``C y >= rhs`` that put the output in the query's class,
-    steering to ``winner`` (the target, or the chosen class for "any but the label")."""
-    margin = float(query.margin)
+def class_rows(K: int, winner: int, margin: float, ratio: float | None = None,
+               against: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(C, rhs)``: the rows ``C y >= rhs`` over the outputs that make ``winner`` beat
+    every other class by ``margin`` (and be ``ratio`` times it), or, with
+    ``against``, beat that one class by ``margin`` ("any class but the label")."""
     rows, rhs = [], []
-    if query.target is not None:
-        for k in range(K):
-            if k == winner:
-                continue
-            c = np.zeros(K)
-            c[winner], c[k] = 1.0, -1.0
-            rows.append(c)
-            rhs.append(margin)
-            if query.ratio is not None:
-                c = np.zeros(K)
-                c[winner], c[k] = 1.0, -float(query.ratio)
-                rows.append(c)
-                rhs.append(0.0)
-    else:
+    for k in ([against] if against is not None else range(K)):
+        if k == winner:
+            continue
         c = np.zeros(K)
-        c[winner], c[label] = 1.0, -1.0
+        c[winner], c[k] = 1.0, -1.0
         rows.append(c)
-        rhs.append(margin)
-    return np.array(rows), np.array(rhs)
+        rhs.append(float(margin))
+        if ratio is not None and against is None:
+            c = np.zeros(K)
+            c[winner], c[k] = 1.0, -float(ratio)
+            rows.append(c)
+            rhs.append(0.0)
+    return np.array(rows).reshape(-1, K), np.array(rhs)
+
+
+def query_rows(query, K: int, label: int, winner: int) -> tuple[np.ndarray, np.ndarray]:
+    """The class rows of an adversarial query, steering to ``winner`` (the target, or
+    the chosen class for "any class but the label")."""
+    if query.target is not None:
+        return class_rows(K, winner, query.margin, query.ratio)
+    return class_rows(K, winner, query.margin, against=label)
 
 
 def _forward(net, x: np.ndarray) -> list[np.ndarray]:
@@ -358,7 +361,7 @@ def find_start(query, lo: np.ndarray, hi: np.ndarray, label: int,
     for w in winners:
         if time.perf_counter() > deadline:
             break
-        C, rhs = class_rows(query, K, label, w)
+        C, rhs = query_rows(query, K, label, w)
         goal = max(float(query.margin), 1e-3) * (1.0 + float(np.abs(y0).max()) * 1e-3)
         if norm == "linf":
             x, steps = _greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline)

@@ -77,7 +77,12 @@ class EvaluateQuery:
 
 @dataclass
 class MaximizeQuery:
-    """The input in a box that maximises (or minimises) one output of a trained network."""
+    """The input in a box that maximises (or minimises) one output of a trained network.
+
+    With ``wins`` the output's class must also be the network's answer: it
+    beats every other output by ``margin`` (and is ``ratio`` times it when a
+    ratio is given) -- the input the network finds most typical of a class.
+    """
 
     name: str
     network: object  # FixedNetwork
@@ -86,6 +91,9 @@ class MaximizeQuery:
     input_hi: object
     minimize: bool = False
     pos: SourcePos | None = None
+    wins: bool = False
+    margin: float = 1e-3
+    ratio: float | None = None
 
     kind = "maximize"
 

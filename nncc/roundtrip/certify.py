@@ -157,7 +157,14 @@ def _exact_checks(query, xs: list[Fraction], solver: str) -> Certificate:
         hi = np.broadcast_to(np.asarray(query.input_hi, float), (len(xs),))
         if any(v < _q(l) or v > _q(h) for v, l, h in zip(xs, lo, hi)):
             problems.append("the exact point leaves the box")
-        return Certificate(not problems, solver, y[query.output], xs, problems)
+        k = query.output
+        if getattr(query, "wins", False):
+            if any(y[k] - y[j] < _q(query.margin) for j in range(len(y)) if j != k):
+                problems.append(f"class {k} does not win by the margin, exactly")
+            if query.ratio is not None and any(y[k] < _q(query.ratio) * y[j]
+                                               for j in range(len(y)) if j != k):
+                problems.append(f"class {k} is not {query.ratio:g} times every other output, exactly")
+        return Certificate(not problems, solver, y[k], xs, problems)
     from ..encodings.adversarial import adversarial_box
     lo, hi = adversarial_box(query)
     if any(v < _q(l) or v > _q(h) for v, l, h in zip(xs, lo, hi)):

@@ -80,10 +80,29 @@ def check_network_answer(query, arrays: dict[str, np.ndarray],
     if np.any(err > scale * 10):  # MILP solvers carry ~1e-6 relative error per layer
         problems.append(f"the solver's outputs differ from the forward pass by up to "
                         f"{float(err.max()):.3g}")
-    problems += onnxruntime_problems(net, X, y)
+    if query.kind == "maximize" and getattr(query, "wins", False):
+        problems += _wins_problems(query, y[0], query.output, tolerance)
+    problems += onnxruntime_problems(net, X, y, query.output if getattr(query, "wins", False)
+                                     else None)
     value = float(y[0, query.output]) if query.kind == "maximize" else None
     return NetworkCheck(not problems, y, value, float(err.max()) if err.size else 0.0, tolerance,
                         problems)
+
+
+def _wins_problems(query, y: np.ndarray, k: int, tolerance: float) -> list[str]:
+    """Class ``k`` is the strict argmax of ``y``, by ``query.margin`` and ``query.ratio``."""
+    problems = []
+    scale = tolerance * (1.0 + float(np.abs(y).max()))
+    win = int(np.argmax(y))
+    others = np.delete(y, k)
+    if win != k or (others.size and y[k] <= others.max()):
+        problems.append(f"the network gives class {win}, not {k} (strictly)")
+    elif others.size and y[k] - others.max() < query.margin - scale:
+        problems.append(f"class {k} wins by {y[k] - others.max():.3g}, less than the margin "
+                        f"{query.margin:g}")
+    if query.ratio is not None and np.any(y[k] < query.ratio * others - scale):
+        problems.append(f"class {k} is not {query.ratio:g} times every other output")
+    return problems
 
 
 def _check_adversarial(query, arrays, tolerance) -> NetworkCheck:
