@@ -358,7 +358,7 @@ def lp_bounds(net: FixedNetwork, lo: np.ndarray, hi: np.ndarray, *, time_budget:
     ``progress``, if given, is called with a line of text after each layer.
     ``l1_ball = (x0, r)`` restricts the inputs further to L1 distance ``r``
     from ``x0`` (rows ``t >= |x - x0|``, ``sum t <= r`` in every model; the
-    first layer is then solved too).
+    first layer's exact bounds come from :func:`.interval_bounds.l1_ball_affine`).
     Requires ``highspy``.
     """
     if highspy is None:
@@ -445,7 +445,8 @@ def _progressive(net: FixedNetwork, known: NetworkBounds, deadline: float, milp:
         u = np.maximum(np.minimum(u, known.hi[k]), l)
         cols = [m.add_layer(k, layer, l, u, prev_lo, prev_hi) for m in models]
         # layer 0 over the input box: the LP optimum is the interval bound
-        targets = _targets(net, k, l, u) if k > 0 or l1_ball is not None else []
+        # (over an L1 ball too: the knapsack of l1_ball_affine is exact there)
+        targets = _targets(net, k, l, u) if k > 0 else []
         n_lp = _solve_layer(lp, cols[0], targets, l, u, deadline, None, st, "")
         n_mip = 0
         if milp and binaries_before and k > 0:
