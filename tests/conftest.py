@@ -54,3 +54,15 @@ def assert_nn_error(tmp_path: Path, text: str, fragment: str, line: int, column:
     assert rendered.startswith(f"{tmp_path / 'q.nn'}:{line}:{column}: ")
     assert rendered.splitlines()[-1] == "    " + " " * (column - 1) + "^"
     return err
+
+
+def relu_net(rng, n, hidden, classes, bias_scale=0.5, name="n"):
+    """A random ReLU network (FixedNetwork) of n inputs, the hidden sizes and classes."""
+    from nncc.problem.fixed_network import Affine, FixedNetwork, Relu
+    layers, k = [], n
+    for i, h in enumerate(hidden):
+        layers += [Affine(f"a{i}", rng.normal(size=(h, k)), rng.normal(size=h) * bias_scale),
+                   Relu(f"r{i}", h)]
+        k = h
+    layers.append(Affine("out", rng.normal(size=(classes, k)), rng.normal(size=classes)))
+    return FixedNetwork(name, (n,), (classes,), layers)

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nncc
+from conftest import relu_net
 from nncc.encodings.adversarial import adversarial_box, encode_adversarial, query_label
 from nncc.passes.adversarial_start import find_start
 from nncc.passes.interval_bounds import interval_bounds, l1_ball_affine
@@ -16,12 +17,7 @@ from nncc.roundtrip.check_network import check_network_answer
 
 
 def deep_net(rng, n=6, hidden=(8, 8), classes=4):
-    layers, k = [], n
-    for i, h in enumerate(hidden):
-        layers += [Affine(f"a{i}", rng.normal(size=(h, k)), rng.normal(size=h) * 0.5), Relu(f"r{i}", h)]
-        k = h
-    layers.append(Affine("out", rng.normal(size=(classes, k)), rng.normal(size=classes)))
-    return FixedNetwork("deep", (n,), (classes,), layers)
+    return relu_net(rng, n, hidden, classes, 0.5, "deep")
 
 
 @settings(max_examples=10, deadline=None, derandomize=True,

@@ -1,11 +1,11 @@
 """Back-substitution bounds: sound (every sampled input inside), never looser than
 intervals, and their proofs that a class is out of reach agree with the MILP."""
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nncc
+from conftest import relu_net
 from nncc.encodings.adversarial import encode_adversarial
 from nncc.passes.interval_bounds import interval_bounds
 from nncc.passes.symbolic_bounds import symbolic_bounds
@@ -14,12 +14,7 @@ from nncc.problem.query import AdversarialQuery
 
 
 def net_of(rng, n, hidden, classes):
-    layers, k = [], n
-    for i, h in enumerate(hidden):
-        layers += [Affine(f"a{i}", rng.normal(size=(h, k)), rng.normal(size=h) * 0.3), Relu(f"r{i}", h)]
-        k = h
-    layers.append(Affine("out", rng.normal(size=(classes, k)), rng.normal(size=classes)))
-    return FixedNetwork("n", (n,), (classes,), layers)
+    return relu_net(rng, n, hidden, classes, 0.3)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True,
