@@ -368,6 +368,9 @@ def find_start(query, lo: np.ndarray, hi: np.ndarray, label: int,
         else:
             x, steps = _greedy_sparse(net, x0, lo, hi, C, rhs, goal, deadline,
                                       max_steps=4 * x0.size + 100)
+            if x is None:  # one input at a time got stuck: try sign steps in a ball
+                x, more = _greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline)
+                steps += more
         steps_total += steps
         if x is None:
             continue
