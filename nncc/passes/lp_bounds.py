@@ -53,7 +53,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..problem.fixed_network import Affine, FixedNetwork, MaxPool, Relu
-from .interval_bounds import NetworkBounds, check_box, interval_bounds, layer_interval
+from .interval_bounds import NetworkBounds, check_box, layer_interval
 
 _REL_TOL = 1e-6
 
