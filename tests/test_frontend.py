@@ -194,9 +194,9 @@ def test_unknown_statement_lists_statements(tmp_path):
     assert "'network', 'data' or 'train'" in err.message
 
 
-def test_planned_statement_not_supported_yet(tmp_path):
-    assert_error(tmp_path, "\narchitecture down { }\n", "'architecture' statements are not supported",
-                 2, 1)
+def test_architecture_statement_is_parsed_and_checked(tmp_path):
+    # once planned; now an architecture space (tests/test_architecture.py covers it)
+    assert_error(tmp_path, "\narchitecture down { }\n", "needs an 'input' shape", 2, 14)
 
 
 def test_unexpected_character(tmp_path):

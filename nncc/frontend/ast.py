@@ -243,8 +243,47 @@ class AdversarialDecl:
     pos: SourcePos
 
 
+@dataclass
+class ArchClause:
+    """A clause of an ``architecture`` block.
+
+    ``input`` / ``output`` -> list[Num] (a shape); ``layers`` and the parameters
+    ``kernel`` / ``stride`` / ``padding`` / ``dilation`` -> (Num, Num | None), a range;
+    ``pool`` -> (shape, shape) kernel and stride; ``square`` -> list of plural words;
+    ``compare`` -> (param, op, param | Num); ``monotone`` -> (param, direction | None);
+    ``semantics`` -> "floor" | "exact".
+    """
+
+    key: str
+    value: object
+    pos: SourcePos
+
+
+@dataclass
+class ArchitectureDecl:
+    """``architecture NAME { clauses }``."""
+
+    name: Ident
+    clauses: list[ArchClause]
+    pos: SourcePos
+
+
+@dataclass
+class SpaceTaskDecl:
+    """``enumerate NAME [limit M] [uniform] [seed S]``, ``count NAME``,
+    ``sample NAME count M [seed S]``."""
+
+    kind: str
+    architecture: Ident
+    pos: SourcePos
+    limit: Num | None = None
+    count: Num | None = None
+    seed: Num | None = None
+    uniform: bool = False
+
+
 Statement = (NetworkDecl | TrainedNetworkDecl | DataDecl | TrainDecl
-             | EvaluateDecl | MaximizeDecl | AdversarialDecl)
+             | EvaluateDecl | MaximizeDecl | AdversarialDecl | ArchitectureDecl | SpaceTaskDecl)
 
 
 @dataclass

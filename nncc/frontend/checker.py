@@ -30,8 +30,10 @@ from ..problem.datasets_load import DataSpec, load_dataset, read_npz_arrays, res
 from ..problem.dataset import Dataset
 from ..problem.fixed_network import FixedNetwork
 from ..problem.network import DEFAULT_WEIGHT_BOX, IDENTITY, DenseLayer, Network, ParamDomain
+from ..problem.architecture import ArchitectureDocument
 from ..problem.query import Document, Query, TrainQuery
 from . import ast
+from .architecture_check import build_space, build_task
 from .parser import parse
 from .trained_networks import describe_source, fixed_from_dense, load_trained_network
 from .trained_queries import adversarial_query, evaluate_query, maximize_query, select_points
@@ -137,6 +139,8 @@ class Checker:
         self._declared: dict[str, tuple[str, SourcePos]] = {}
         self._fixed: dict[str, FixedNetwork] = {}  # .nn networks as FixedNetworks
         self._npz_source: dict[str, str] = {}
+        self.architectures: dict = {}  # name -> ArchitectureSpace
+        self.tasks: list = []  # SpaceTask
 
     def check(self, source: ast.SourceFile) -> Document:
         """All statements, declarations first so that order does not matter."""
@@ -152,6 +156,9 @@ class Checker:
             elif isinstance(stmt, ast.DataDecl):
                 self._declare(stmt.name, "dataset")
                 self.datasets[stmt.name.name] = load_dataset(data_spec(stmt, self.base_dir))
+            elif isinstance(stmt, ast.ArchitectureDecl):
+                self._declare(stmt.name, "architecture")
+                self.architectures[stmt.name.name] = build_space(stmt)
         for stmt in source.statements:
             if isinstance(stmt, ast.TrainDecl):
                 self._add_query(self._train_query(stmt), stmt.name or stmt.network)
@@ -169,6 +176,12 @@ class Checker:
                 points = select_points(stmt.point, self._data_of(stmt.point), net)
                 self._add_query(adversarial_query(stmt, net, points, _name(stmt)),
                                 stmt.name or stmt.network)
+            elif isinstance(stmt, ast.SpaceTaskDecl):
+                space = self._resolve(stmt.architecture, "architecture", self.architectures)
+                self.tasks.append(build_task(stmt, space))
+        if self.architectures:
+            return ArchitectureDocument(self.path, self.networks, self.datasets, self.queries,
+                                        self.architectures, self.tasks)
         return Document(self.path, self.networks, self.datasets, self.queries)
 
     def _add_query(self, query: Query, at: ast.Ident) -> None:

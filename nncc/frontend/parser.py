@@ -23,8 +23,9 @@ GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "data" / "nn.lark"
 # an unknown word at statement level is explained with these.
 DECLARATION_KEYWORDS = ("network", "data", "train")
 QUESTION_KEYWORDS = ("evaluate", "maximize", "minimize", "adversarial")
-STATEMENT_KEYWORDS = DECLARATION_KEYWORDS + QUESTION_KEYWORDS
-PLANNED_STATEMENTS = ("verify", "architecture", "enumerate", "count", "sample")
+ARCHITECTURE_KEYWORDS = ("architecture", "enumerate", "count", "sample")
+STATEMENT_KEYWORDS = DECLARATION_KEYWORDS + QUESTION_KEYWORDS + ARCHITECTURE_KEYWORDS
+PLANNED_STATEMENTS = ("verify",)
 
 # How terminals are named in "expected ..." messages.
 _TERMINAL_WORDS = {
@@ -111,8 +112,10 @@ def _expected_words(expected: set[str]) -> str:
     stmt_terminals = {k.upper() for k in STATEMENT_KEYWORDS}
     if expected and expected - {"$END"} <= stmt_terminals:
         return ("a statement: " + _join_alternatives([repr(k) for k in DECLARATION_KEYWORDS])
-                + ", or a question about a trained network: "
-                + _join_alternatives([repr(k) for k in QUESTION_KEYWORDS]))
+                + ", a question about a trained network: "
+                + _join_alternatives([repr(k) for k in QUESTION_KEYWORDS])
+                + ", or an architecture space: "
+                + _join_alternatives([repr(k) for k in ARCHITECTURE_KEYWORDS]))
     # Order: descriptions in words first, then keywords, then punctuation.
     words = sorted({_describe_terminal(t) for t in expected},
                    key=lambda w: (not w[0].isalpha(), not w[1:2].isalpha(), w))
@@ -196,7 +199,10 @@ class _AstBuilder(Transformer):
         return ast.Str(str(token)[1:-1], self._token_pos(token))
 
     def start(self, meta, children):
-        return list(children)
+        out = []
+        for child in children:  # file_data_then_sample gives two statements
+            out.extend(child if isinstance(child, list) else [child])
+        return out
 
     # networks
     def network_decl(self, meta, children):
@@ -249,6 +255,10 @@ class _AstBuilder(Transformer):
     def file_data_decl(self, meta, children):
         name, fmt, path, *options = children
         return ast.DataDecl(name, fmt, self._pos(meta), path=path, options=options)
+
+    def file_data_then_sample(self, meta, children):
+        *data, sample = children
+        return [self.file_data_decl(meta, data), sample]
 
     def inline_data(self, meta, children):
         (rows, rows_pos), (labels, labels_pos) = children
@@ -347,3 +357,60 @@ class _AstBuilder(Transformer):
     ratio_clause = _clause("ratio")
     norm_clause = _clause("minimize")
     epsilon_clause = _clause("epsilon")
+
+    # architecture spaces
+    def architecture_decl(self, meta, children):
+        name, *clauses = children
+        return ast.ArchitectureDecl(name, clauses, self._pos(meta))
+
+    def shape(self, meta, children):
+        return list(children)
+
+    def range(self, meta, children):
+        return tuple(children)
+
+    arch_param = square_target = compare_op = monotone_direction = semantics_kind = _keyword
+
+    def _arch(key):
+        def build(self, meta, children):
+            value = children[0] if len(children) == 1 else tuple(children)
+            return ast.ArchClause(key, value, self._pos(meta))
+        return build
+
+    arch_input = _arch("input")
+    arch_output = _arch("output")
+    arch_layers = _arch("layers")
+    arch_pool = _arch("pool")
+    arch_semantics = _arch("semantics")
+    arch_monotone = _arch("monotone")
+    arch_compare = _arch("compare")
+
+    def arch_range(self, meta, children):
+        param, rng = children
+        return ast.ArchClause(param, rng, self._pos(meta))
+
+    def arch_square(self, meta, children):
+        return ast.ArchClause("square", list(children), self._pos(meta))
+
+    def enumerate_decl(self, meta, children):
+        name, *options = children
+        decl = ast.SpaceTaskDecl("enumerate", name, self._pos(meta))
+        for key, value in options:
+            setattr(decl, key, value)
+        return decl
+
+    def limit_option(self, meta, children):
+        return "limit", children[0]
+
+    def uniform_option(self, meta, children):
+        return "uniform", True
+
+    def seed_option(self, meta, children):
+        return "seed", children[0]
+
+    def count_decl(self, meta, children):
+        return ast.SpaceTaskDecl("count", children[0], self._pos(meta))
+
+    def sample_decl(self, meta, children):
+        name, count, seed = children
+        return ast.SpaceTaskDecl("sample", name, self._pos(meta), count=count, seed=seed)
