@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("solvers", help="list the solvers found, where from, and their versions")
     c.add_argument("--solvers-config")
     c.add_argument("--json", action="store_true")
+
+    from .architecture_cli import add_subcommands  # enumerate, count, sample
+    add_subcommands(sub)
     return p
 
 
@@ -127,6 +130,10 @@ def _query(args):
 
 
 def cmd_check(args) -> int:
+    from .architecture_cli import is_architecture_file
+    if is_architecture_file(args.file):
+        from .architecture_cli import cmd_check as check_architectures
+        return check_architectures(args)
     from .api import lower, load
     doc = load(args.file)
     out = {"file": args.file, "networks": [], "datasets": [], "queries": []}
@@ -194,6 +201,10 @@ def cmd_check(args) -> int:
 
 
 def cmd_compile(args) -> int:
+    from .architecture_cli import is_architecture_file
+    if is_architecture_file(args.file):
+        from .architecture_cli import cmd_compile as compile_architecture
+        return compile_architecture(args)
     from .api import compile
     from .passes.strict_epsilon import DEFAULT_EPSILON
     from .progress import Progress
@@ -209,6 +220,10 @@ def cmd_compile(args) -> int:
 
 
 def cmd_solve(args) -> int:
+    from .architecture_cli import is_architecture_file
+    if is_architecture_file(args.file):
+        raise errors.InputError(f"{args.file} declares architecture spaces: use nncc enumerate, "
+                                "count or sample")
     from .api import solve
     from .passes.strict_epsilon import DEFAULT_EPSILON
     from .progress import Progress
@@ -331,8 +346,16 @@ def cmd_solvers(args) -> int:
     return 0 if any(r["available"] for r in rows) else errors.EXIT_SOLVER_FAILED
 
 
+def _architecture_command(name: str):
+    def run(args) -> int:
+        from . import architecture_cli
+        return getattr(architecture_cli, "cmd_" + name)(args)
+    return run
+
+
 COMMANDS = {"check": cmd_check, "compile": cmd_compile, "solve": cmd_solve, "decode": cmd_decode,
-            "solvers": cmd_solvers}
+            "solvers": cmd_solvers, "enumerate": _architecture_command("enumerate"),
+            "count": _architecture_command("count"), "sample": _architecture_command("sample")}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,390 @@
+"""Architecture spaces: exact counts against brute force, z3 enumeration (one
+incremental process), uniform sampling, the language and the commands."""
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from collections import Counter
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from conftest import EXAMPLES, assert_nn_error, run_nncc, write
+from nncc.architecture_api import (enumerate_space, sample_space, write_onnx_skeleton,
+                                   xor_sample_space)
+from nncc.encodings.architecture_smt import encode_architecture
+from nncc.frontend.checker import load_document
+from nncc.problem.architecture import (Architecture, ArchitectureSpace, Compare, SpaceCounter,
+                                       brute_force, conv_size)
+
+
+def space(inp, out, layers, kernel, stride, pool=None, padding=(0, 0), dilation=(1, 1), **kw):
+    dims = len(inp)
+    return ArchitectureSpace("t", tuple(inp), tuple(out), layers,
+                             {"kernel": kernel, "stride": stride, "padding": padding,
+                              "dilation": dilation},
+                             pool_kernel=(pool[0],) * dims if pool else None,
+                             pool_stride=(pool[1],) * dims if pool else None, **kw)
+
+
+# small settings: 1-D and 2-D, 1-4 layers, with and without pooling, every constraint kind
+SMALL = {
+    "1d-1layer": space((9,), (4,), (1, 1), (1, 6), (1, 3)),
+    "1d-1to3": space((12,), (4,), (1, 3), (1, 4), (1, 2)),
+    "1d-1to3-pool": space((12,), (4,), (1, 3), (1, 4), (1, 2), pool=(2, 1)),
+    "1d-4layers-pool21": space((20,), (3,), (4, 4), (1, 3), (1, 2), pool=(2, 1)),
+    "1d-2to4-pool22": space((40,), (2,), (2, 4), (1, 3), (1, 2), pool=(2, 2)),
+    "1d-exact": space((16,), (2,), (1, 3), (1, 4), (1, 3), semantics="exact"),
+    "1d-exact-pool": space((17,), (3,), (1, 3), (1, 4), (1, 2), pool=(2, 2), semantics="exact"),
+    "1d-pad-dil": space((10,), (4,), (1, 2), (1, 4), (1, 2), padding=(0, 1), dilation=(1, 2)),
+    "1d-constraints": space((24,), (3,), (1, 3), (1, 5), (1, 3),
+                            compares=(Compare("kernel", ">", "stride"), Compare("kernel", "!=", 4)),
+                            monotone=(("stride", "increasing"), ("kernel", "decreasing"))),
+    "2d-1to2": space((9, 7), (3, 2), (1, 2), (1, 3), (1, 2)),
+    "2d-1to2-pool": space((10, 8), (4, 3), (1, 2), (1, 3), (1, 2), pool=(2, 1)),
+    "2d-square": space((9, 7), (3, 2), (1, 2), (1, 3), (1, 2), square=frozenset({"kernel"})),
+    "2d-square-pool-exact": space((9, 9), (3, 2), (1, 2), (1, 3), (1, 2), pool=(2, 1),
+                                  square=frozenset({"kernel", "stride"})),
+    "2d-3layers": space((8, 6), (2, 2), (3, 3), (1, 2), (1, 2)),
+    "2d-empty": space((5, 5), (9, 9), (1, 2), (1, 3), (1, 2)),
+}
+
+
+@pytest.mark.parametrize("name", list(SMALL))
+def test_count_and_ranking_match_brute_force(name):
+    s = SMALL[name]
+    reference = brute_force(s)
+    counter = SpaceCounter(s)
+    assert counter.count() == len(reference)
+    ranked = list(counter)
+    assert len(set(ranked)) == len(ranked) and set(ranked) == set(reference)
+    for arch in reference:
+        assert arch.problems(s) == []
+
+
+def test_brute_force_agrees_with_plain_python_arithmetic():
+    s = SMALL["1d-pad-dil"]
+    for arch in brute_force(s):
+        n = s.input_shape[0]
+        for (k, st, p, d), in arch.layers:
+            n = conv_size(n, k, st, p, d, exact=False)
+        assert n == s.output_shape[0]
+
+
+def test_problems_name_what_is_wrong():
+    s = SMALL["1d-1to3"]
+    bad = Architecture((((5, 1, 0, 1),),))  # 12 -> 8, not 4
+    assert any("output shape" in p for p in bad.problems(s))
+    assert any("outside" in p for p in Architecture((((9, 1, 0, 1),),)).problems(s))
+
+
+@pytest.mark.parametrize("name", ["1d-exact", "1d-exact-pool"])
+def test_the_check_rejects_what_exact_tiling_forbids(name):
+    exact = SMALL[name]
+    floor = ArchitectureSpace(**{**exact.__dict__, "semantics": "floor"})
+    members = set(brute_force(exact))
+    extra = [a for a in brute_force(floor) if a not in members]
+    assert extra  # floor division admits more
+    for a in extra:
+        assert any("tile exactly" in p for p in a.problems(exact)), a
+
+
+@pytest.mark.parametrize("name", ["1d-1to3-pool", "1d-constraints", "1d-pad-dil", "2d-1to2-pool",
+                                  "2d-square", "1d-exact-pool", "2d-empty"])
+def test_z3_enumerates_exactly_the_brute_force_set(name):
+    s = SMALL[name]
+    run = enumerate_space(s)
+    assert run.complete and run.status == "unsat"
+    assert len(set(run.architectures)) == len(run.architectures)
+    assert set(run.architectures) == set(brute_force(s))
+    assert run.checks == len(run.architectures) + 1  # one process, one check-sat per answer
+
+
+def test_z3_nonlinear_encoding_gives_the_same_set():
+    s = SMALL["1d-pad-dil"]
+    run = enumerate_space(s, logic="QF_NIA")
+    assert run.complete and set(run.architectures) == set(brute_force(s))
+
+
+def test_limited_enumeration_stops_at_the_limit():
+    s = space((30, 30), (20, 20), (2, 4), (1, 10), (1, 3), pool=(2, 1))
+    run = enumerate_space(s, 20)
+    assert run.status == "limit" and not run.complete
+    assert len(set(run.architectures)) == 20
+    assert all(a.problems(s) == [] for a in run.architectures)
+
+
+def test_grid_counts_are_products_of_one_dimensional_counts():
+    for layers in (2, 3, 4):
+        one = SpaceCounter(space((30,), (20,), (layers, layers), (1, 10), (1, 3), pool=(2, 1))).count()
+        three = SpaceCounter(space((30,) * 3, (20,) * 3, (layers, layers), (1, 10), (1, 3),
+                                   pool=(2, 1))).count()
+        assert three == one ** 3
+
+
+def test_sampler_is_uniform_chi_square():
+    s = SMALL["1d-1to3-pool"]
+    members = brute_force(s)
+    draws = SpaceCounter(s).sample(200 * len(members), seed=7)
+    counts = Counter(draws)
+    assert set(counts) <= set(members)
+    observed = np.array([counts[m] for m in members])
+    p = stats.chisquare(observed).pvalue
+    assert p > 1e-3, (p, observed)
+
+
+def test_sampler_is_uniform_on_a_tied_space_and_distinct_sampling():
+    s = SMALL["2d-square"]
+    members = brute_force(s)
+    draws = SpaceCounter(s).sample(300 * len(members), seed=3)
+    observed = np.array([Counter(draws)[m] for m in members])
+    assert stats.chisquare(observed).pvalue > 1e-3
+    distinct = sample_space(s, 100, seed=1, distinct=True)
+    assert sorted(map(repr, distinct)) == sorted(map(repr, members))  # all, once each
+    assert sample_space(s, 4, 5) == sample_space(s, 4, 5)  # seeded
+
+
+def test_xor_hash_sampler_is_near_uniform():
+    s = SMALL["1d-1to3-pool"]  # 27 architectures; pivot 4 forces about 3 XORs per cell
+    members = brute_force(s)
+    archs, st = xor_sample_space(s, 8 * len(members), seed=1, pivot=4)
+    assert st["xors"] >= 2 and st["cells"] >= len(archs)
+    observed = np.array([Counter(archs)[m] for m in members])
+    assert observed.sum() == len(archs) and observed.min() > 0
+    assert stats.chisquare(observed).pvalue > 1e-3, observed
+
+
+def test_formula_declares_layers_and_every_parameter_slot():
+    f = encode_architecture(SMALL["2d-1to2-pool"])
+    assert f.decision_vars[0] == "layers"
+    assert len(f.decision_vars) == 1 + 4 * 2 * 2
+    assert f.names("kernel") == [["kernel_0_0", "kernel_0_1"], ["kernel_1_0", "kernel_1_1"]]
+
+
+def test_onnx_skeleton_runs_to_the_output_shape(tmp_path):
+    s = SMALL["2d-1to2-pool"]
+    arch = SpaceCounter(s).sample(1, seed=2)[0]
+    assert write_onnx_skeleton(arch, s, str(tmp_path / "a.onnx")) == s.output_shape
+    assert (tmp_path / "a.onnx").stat().st_size > 0
+
+
+# ------------------------------------------------------------------ language
+
+SPACE_TEXT = """\
+architecture down {
+    input 30 x 30  output 20 x 20
+    layers 2 .. 3  kernel 1 .. 10  stride 1 .. 3
+    pool kernel 2 stride 1 after each
+}
+"""
+
+
+def test_language_covers_every_clause(tmp_path):
+    path = write(tmp_path / "a.nn", textwrap.dedent("""\
+        architecture a {
+            input 20 x 16 x 12  output 5
+            layers 1 .. 3  kernel 1 .. 5  stride 2  padding 0 .. 1  dilation 1 .. 2
+            pool kernel 2 stride 1 x 2 x 1
+            square kernels strides
+            kernel > stride  padding <= 1
+            monotone stride  monotone kernel decreasing
+            semantics exact
+        }
+        data d = bundled "iris" sample 10
+        sample a count 3 seed 9
+        enumerate a limit 4 uniform seed 2
+        count a
+        """))
+    doc = load_document(str(path))
+    a = doc.architectures["a"]
+    assert a.input_shape == (20, 16, 12) and a.output_shape == (5, 5, 5)
+    assert a.layers == (1, 3) and a.ranges["stride"] == (2, 2) and a.ranges["dilation"] == (1, 2)
+    assert a.pool_kernel == (2, 2, 2) and a.pool_stride == (1, 2, 1)
+    assert a.square == {"kernel", "stride"} and a.semantics == "exact"
+    assert [str(c) for c in a.compares] == ["kernel > stride", "padding <= 1"]
+    assert a.monotone == (("stride", "increasing"), ("kernel", "decreasing"))
+    assert [(t.kind, t.count, t.limit, t.seed, t.uniform) for t in doc.tasks] == [
+        ("sample", 3, None, 9, False), ("enumerate", None, 4, 2, True), ("count", None, None, 0, False)]
+    assert doc.datasets["d"].n_samples == 10  # 'sample a' after 'sample 10' starts a statement
+
+
+@pytest.mark.parametrize("text,fragment,line,column", [
+    ("architecture a { input 30 x 30 }\n", "needs an 'output' shape", 1, 14),
+    ("architecture a { input 30 x 30  output 20 x 2 x 2 }\n", "output has 3 dimensions, the input has 2",
+     1, 33),
+    ("architecture a { input 30 output 20\n  kernel 5 .. 2 }\n", "kernel 5 .. 2 is empty", 2, 10),
+    ("architecture a { input 30 output 20\n  stride 0 .. 2 }\n", "stride must be an integer", 2, 10),
+    ("architecture a { input 30.5 output 20 }\n", "input size must be an integer", 1, 24),
+    ("architecture a { input 30 output 20 layers 2 layers 3 }\n", "'layers' is given twice", 1, 46),
+    ("architecture a { input 30 output 20 kernel 1 .. 2  kernel > 3 }\n",
+     "no kernel, stride, padding and dilation", 1, 1),
+    ("architecture a { input 30 output 20 }\nenumerate b\n", "unknown architecture 'b'", 2, 11),
+    ("architecture a { input 30 output 20 }\nsample a count 0\n", "count must be an integer", 2, 16),
+    ("architecture a { input 30 output 20 }\nenumerate a uniform\n", "needs 'limit M'", 2, 1),
+    ("architecture a { input 30 output 20 tiles 3 }\n", "unexpected 'tiles'", 1, 37),
+    ("architecture a { input 30 output 20 kernel >> 2 }\n", "unexpected '>', expected a number", 1, 45),
+    ("network a { input x[2] dense y[2] }\narchitecture a { input 3 output 2 }\n",
+     "duplicate name 'a'", 2, 14),
+])
+def test_bad_architecture_input_is_one_positioned_error(tmp_path, text, fragment, line, column):
+    assert_nn_error(tmp_path, text, fragment, line, column)
+
+
+def test_unknown_statement_lists_the_architecture_keywords(tmp_path):
+    err = assert_nn_error(tmp_path, "enumerat a\n", "unknown statement", 1, 1)
+    assert "'architecture', 'enumerate', 'count' or 'sample'" in err.message
+
+
+# ------------------------------------------------------------------ commands
+
+def run_in_process(capsys, *args):
+    """``nncc ARGS`` in this process (saves the interpreter start): (exit code, stdout, stderr)."""
+    import signal
+    from nncc.cli import main
+    before = signal.getsignal(signal.SIGPIPE)
+    try:
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as e:  # argparse
+            code = e.code
+    finally:
+        signal.signal(signal.SIGPIPE, before)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_count_enumerate_sample_commands(tmp_path, capsys):
+    src = write(tmp_path / "a.nn", SPACE_TEXT + "enumerate down limit 5\nsample down count 3 seed 4\n")
+    code, out, err = run_in_process(capsys, "count", src, "--json")
+    assert code == 0, err
+    assert json.loads(out)["count"] == 81 + 1296
+    r = run_nncc("enumerate", src)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(rows) == 5 and "5 architectures" in r.stderr and "one process" in r.stderr
+    s = load_document(str(src)).architectures["down"]
+    for row in rows:
+        assert row["layers"][-1]["shape"] == [20, 20]
+        assert Architecture.from_json(row).problems(s) == []
+    r = run_nncc("sample", src, "-o", tmp_path / "s.jsonl", "--onnx", tmp_path / "onnx")
+    assert r.returncode == 0, r.stderr
+    assert len((tmp_path / "s.jsonl").read_text().splitlines()) == 3
+    assert len(list((tmp_path / "onnx").glob("*.onnx"))) == 3
+    code, again, err = run_in_process(capsys, "sample", src, "--count", "3", "--seed", "4")
+    assert [json.loads(x)["layers"] for x in again.splitlines()] == \
+        [json.loads(x)["layers"] for x in (tmp_path / "s.jsonl").read_text().splitlines()]
+
+
+def test_count_cross_check_and_empty_space_exit_codes(tmp_path, capsys):
+    src = write(tmp_path / "a.nn", "architecture a { input 12 output 4 layers 1 .. 3 "
+                "kernel 1 .. 4 stride 1 .. 2 pool kernel 2 stride 1 }\n"
+                "architecture none { input 5 output 9 }\n")
+    code, out, err = run_in_process(capsys, "count", src, "--cross-check")
+    assert code == 0 and "27 architectures" in out and "agrees" in out, out
+    for cmd in (["enumerate"], ["sample"], ["enumerate", "--uniform", "--limit", "2"],
+                ["sample", "--method", "xor"]):
+        code, out, err = run_in_process(capsys, *cmd, src, "--name", "none")
+        assert code == 1, (cmd, err)
+        assert out == ""
+
+
+def test_compile_smtlib_pipes_into_z3_and_other_targets_are_refused(tmp_path, capsys):
+    src = write(tmp_path / "a.nn", SPACE_TEXT)
+    r = run_nncc("compile", src, "--target", "smtlib")
+    assert r.returncode == 0 and "(set-logic QF_LIA)" in r.stdout
+    z3 = subprocess.run(["z3", "-in"], input=r.stdout, capture_output=True, text=True, timeout=60)
+    assert z3.stdout.startswith("sat")
+    code, out, err = run_in_process(capsys, "compile", src, "--target", "smtlib",
+                                    "-o", tmp_path / "a.smt2")
+    assert code == 0, err
+    smap = json.loads((tmp_path / "a.smt2.map.json").read_text())
+    assert {g["name"] for g in smap["groups"]} >= {"layers", "kernel", "stride", "size"}
+    code, out, err = run_in_process(capsys, "compile", src, "--target", "mps", "-o", tmp_path / "a.mps")
+    assert code == 2 and "SMT-LIB only" in err
+    assert not (tmp_path / "a.mps").exists()
+    code, out, err = run_in_process(capsys, "check", src)
+    assert code == 0 and "1,377 architectures" in out
+    code, out, err = run_in_process(capsys, "solve", src)
+    assert code == 2 and "nncc enumerate, count or sample" in err
+
+
+def test_bad_arguments_and_files_are_exit_2(tmp_path, capsys):
+    src = write(tmp_path / "a.nn", SPACE_TEXT)
+    bad = write(tmp_path / "b.nn", "architecture a { input 3 x output 2 }\n")
+    for args in (["count", bad], ["enumerate", src, "--name", "nope"], ["sample", src, "--count", "0"],
+                 ["enumerate", tmp_path / "missing.nn"], ["enumerate", src, "--limit", "x"]):
+        code, out, err = run_in_process(capsys, *args)
+        assert code == 2, (args, err)
+        assert err.startswith("nncc: error: ") and "Traceback" not in err
+    code, out, err = run_in_process(capsys, "count", bad)
+    assert f"{bad}:1:28: unexpected 'output'" in err
+
+
+def _example_tasks():
+    out = []
+    for path in sorted(EXAMPLES.glob("*.nn")):
+        doc = load_document(str(path))
+        out += [(path.name, t.kind, t.space.name) for t in getattr(doc, "tasks", [])]
+    return out
+
+
+@pytest.mark.parametrize("example,kind,name", _example_tasks())
+def test_every_example_architecture_task_runs(capsys, example, kind, name):
+    code, out, err = run_in_process(capsys, kind, EXAMPLES / example, "--name", name)
+    assert code == 0, err
+    if kind != "count":
+        for line in out.splitlines():
+            assert json.loads(line)["architecture"] == name
+
+
+BIG = "architecture big { input 30 x 30 x 30  output 20  layers 5  pool kernel 2 stride 1 }\n"
+
+
+def test_time_limit_keeps_what_was_found(tmp_path, capsys):
+    src = write(tmp_path / "big.nn", BIG)
+    code, out, err = run_in_process(capsys, "enumerate", src, "--time-limit", "1",
+                                    "-o", tmp_path / "a.jsonl")
+    assert code == 0, err
+    assert "time limit" in err
+    rows = (tmp_path / "a.jsonl").read_text().splitlines()
+    assert len(rows) > 0 and len(set(rows)) == len(rows)
+
+
+def _children(pid: int) -> list[int]:
+    import glob
+    out = []
+    for f in glob.glob(f"/proc/{pid}/task/*/children"):
+        try:
+            out += [int(x) for x in open(f).read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def test_ctrl_c_during_enumeration_kills_z3(tmp_path):
+    import os
+    import signal
+    import sys
+    import time
+    from conftest import ROOT
+    src = write(tmp_path / "big.nn", BIG)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.Popen([sys.executable, "-m", "nncc", "enumerate", str(src), "-o",
+                          str(tmp_path / "a.jsonl")], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    deadline, kids = time.time() + 30, []
+    while time.time() < deadline and not kids:
+        time.sleep(0.1)
+        kids = _children(p.pid)
+    assert kids, "z3 never started"
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    time.sleep(0.2)
+    for k in kids:
+        assert not os.path.exists(f"/proc/{k}") or open(f"/proc/{k}/stat").read().split()[2] == "Z"
+    assert not (tmp_path / "a.jsonl").exists()  # nothing half-written
