@@ -8,10 +8,17 @@ seeded split) that the network classifies correctly. Target class:
 winning by ``--margin`` (0.01) over every other class, solved by highs with
 ``--time-limit`` seconds per image:
 
-* ``nncc interval`` / ``nncc lp``: ``nncc.solve(AdversarialQuery(...), "highs",
-  bounds=...)`` -- per-neuron big-M from interval bounds, or from LP-tightened
-  bounds (``--bounds-budget`` seconds of in-process LP solves, not counted in
-  the solver's limit; the "total" column includes them);
+* ``nncc symbolic`` (nncc's default), ``nncc lp``: ``nncc.solve(AdversarialQuery(...),
+  "highs", bounds=...)`` -- a start first (greedy descent and LPs over
+  activation regions, at most 2 s, checked), whose distance becomes a
+  cutoff, then per-neuron big-M from back-substitution bounds over the inputs
+  within that distance, or from LP-tightened bounds (``--bounds-budget``
+  seconds of in-process LP solves); the solver's limit does not count the
+  start and the bounds, the "total" column does.  A query the bounds prove
+  unanswerable never reaches the solver;
+* ``nncc symbolic no-start`` / ``nncc interval no-start``: the same MILP
+  without the start (``start=False``); interval is the first figures' encoding
+  (skipped unless asked for);
 * ``seed``: the seed's encoding -- a blanket big-M of 100 and fixed [0, 5]
   bounds on every hidden activation (a >= z, a >= 0, a <= z + 100 (1 - d),
   a <= 100 d; pre-activations free), written with nncc's IR and MPS writer and
@@ -27,8 +34,8 @@ onnxruntime agrees); "distance" is the L1 distance recomputed from the input.
 
 Then: evaluation of a fixed input (``EvaluateQuery``, solver seconds), and the
 L-infinity ball question (epsilon 0.02, 0.05, 0.1 around each image: minimal L1
-inside the ball, or proof that no adversarial exists there) with nncc interval,
-nncc lp and the seed's encoding: median seconds to a proven answer.
+inside the ball, or proof that no adversarial exists there) with the nncc
+variants and the seed's encoding: median seconds to a proven answer.
 
     python benchmarks/mnist_adversarial.py [--images 10] [--time-limit 60] [--cache DIR]
 """
@@ -86,13 +93,13 @@ def fmt(v, spec=".3f", none="-"):
 
 
 # ---------------------------------------------------------------- nncc
-def run_nncc(q, bounds: str, T: float, budget: float) -> Row:
+def run_nncc(q, bounds: str, T: float, budget: float, start: bool = True) -> Row:
     t0 = time.perf_counter()
-    ans = nncc.solve(q, "highs", time_limit=T, bounds=bounds, bounds_budget=budget)
+    ans = nncc.solve(q, "highs", time_limit=T, bounds=bounds, bounds_budget=budget, start=start)
     total = time.perf_counter() - t0
     r = ans.result
     dist = ans.check.value if (ans.check is not None and ans.check.ok) else None
-    note = "; ".join(n for n in ans.notes if "bounds" in n)
+    note = "; ".join(n for n in ans.notes if "bounds" in n or "start" in n)
     if ans.status == "check_failed":
         note += " CHECK FAILED: " + "; ".join(ans.check.problems)
     optimal = bool(r is not None and r.optimal and ans.status == "solution")
@@ -100,8 +107,8 @@ def run_nncc(q, bounds: str, T: float, budget: float) -> Row:
     bound = r.bound if r is not None else None
     if infeasible:
         bound = float("inf")
-    return Row(f"nncc {bounds}", ans.status, dist, bound, r.seconds if r else None, total,
-               optimal, infeasible, note, r.objective if r else None)
+    return Row(f"nncc {bounds}" + ("" if start else " no-start"), ans.status, dist, bound,
+               r.seconds if r else None, total, optimal, infeasible, note, r.objective if r else None)
 
 
 # ---------------------------------------------------------------- the seed's encoding
@@ -152,6 +159,26 @@ def seed_program(net, x0, lo, hi, target: int, margin: float):
                                          np.stack([one, one], 1), GE, x0))
     prog.objective = Objective("min", t, one)
     return prog, x, y
+
+
+# (skip key, row name): nncc's default (symbolic bounds and a start), LP bounds with a
+# start, the default without a start, and interval bounds without a start (the
+# first figures' "nncc interval")
+NNCC_VARIANTS = [("symbolic", "nncc symbolic"), ("lp", "nncc lp"),
+                 ("nostart", "nncc symbolic no-start"), ("interval", "nncc interval no-start")]
+
+
+def nncc_rows(q, T: float, budget: float, skip: set) -> list:
+    rows = []
+    if "symbolic" not in skip:
+        rows.append(run_nncc(q, "symbolic", T, budget))
+    if "lp" not in skip:
+        rows.append(run_nncc(q, "lp", T, budget))
+    if "nostart" not in skip:
+        rows.append(run_nncc(q, "symbolic", T, budget, start=False))
+    if "interval" not in skip:
+        rows.append(run_nncc(q, "interval", T, budget, start=False))
+    return rows
 
 
 def check_peer(q, x, y_claimed):
@@ -291,8 +318,8 @@ def main() -> None:
     ap.add_argument("--eps", default="0.02,0.05,0.1", help="L-infinity radii ('' to skip)")
     ap.add_argument("--ball-time-limit", type=float, default=None,
                     help="highs seconds per ball query (default: --time-limit)")
-    ap.add_argument("--skip", default="", help="comma list of encodings to leave out: "
-                    "interval,lp,seed,omlt")
+    ap.add_argument("--skip", default="interval", help="comma list of encodings to leave out: "
+                    "symbolic,lp,nostart,interval,seed,omlt (default: interval)")
     ap.add_argument("--cache", default=mnist_model.DEFAULT_CACHE)
     ap.add_argument("--seed", type=int, default=0, help="seed of the split and the training")
     args = ap.parse_args()
@@ -332,11 +359,7 @@ def main() -> None:
             target = (label + 1) % 10
             q = AdversarialQuery(f"adv{idx}", net, x0, 0.0, 1.0, target=target,
                                  margin=args.margin, norm="l1")
-            rows = []
-            if "interval" not in skip:
-                rows.append(run_nncc(q, "interval", T, args.bounds_budget))
-            if "lp" not in skip:
-                rows.append(run_nncc(q, "lp", T, args.bounds_budget))
+            rows = nncc_rows(q, T, args.bounds_budget, skip)
             if "seed" not in skip:
                 rows.append(run_seed(q, net, T, tmp))
             if "omlt" not in skip:
@@ -396,18 +419,13 @@ def main() -> None:
             per_enc: dict[str, list[Row]] = {}
             print(f"epsilon {eps}:")
             print(f"  {'image':<6} " + " | ".join(f"{e:>26}" for e in
-                  [n for n in ("nncc interval", "nncc lp", "seed bigM100")
-                   if {"nncc interval": "interval", "nncc lp": "lp",
-                       "seed bigM100": "seed"}[n] not in skip]))
+                  [name for key, name in NNCC_VARIANTS + [("seed", "seed bigM100")]
+                   if key not in skip]))
             for n_img, idx in enumerate(chosen):
                 x0, label = X[idx].astype(float), int(Y[idx])
                 q = AdversarialQuery(f"ball{idx}", net, x0, 0.0, 1.0, target=(label + 1) % 10,
                                      margin=args.margin, norm="l1", epsilon=eps)
-                rows = []
-                if "interval" not in skip:
-                    rows.append(run_nncc(q, "interval", TB, args.bounds_budget))
-                if "lp" not in skip:
-                    rows.append(run_nncc(q, "lp", TB, args.bounds_budget))
+                rows = nncc_rows(q, TB, args.bounds_budget, skip)
                 if "seed" not in skip:
                     rows.append(run_seed(q, net, TB, tmp))
                 cells = []
@@ -439,7 +457,7 @@ def main() -> None:
                       f"answer: total {median_text(tot, cens)}, solver {median_text(sol, cens)}")
             if "seed bigM100" in per_enc:
                 seedm = np.median([r.total_s for r in per_enc["seed bigM100"]])
-                for e in ("nncc interval", "nncc lp"):
+                for e in [name for _, name in NNCC_VARIANTS]:
                     if e in per_enc:
                         mm = np.median([r.total_s for r in per_enc[e]])
                         print(f"  speed-up of {e} over the seed (median total seconds): "
