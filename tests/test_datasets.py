@@ -193,3 +193,49 @@ def test_npz_not_an_archive(tmp_path):
     (tmp_path / "d.npz").write_text("hello")
     err = data_error(tmp_path, 'data d = npz "d.npz"')
     assert "cannot read 'd.npz' as an .npz file" in err.message
+
+
+def write_idx(path: Path, array: np.ndarray, code: int, compress: bool = False) -> Path:
+    """An IDX file as the MNIST distribution writes them (big-endian header and values)."""
+    import gzip
+    dtype = {0x08: ">u1", 0x0B: ">i2", 0x0D: ">f4"}[code]
+    head = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
+    data = head + np.asarray(array, dtype).tobytes()
+    path.write_bytes(gzip.compress(data) if compress else data)
+    return path
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_idx_images_and_labels(tmp_path, compress):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(7, 4, 3)).astype(np.uint8)
+    labels = np.array([3, 1, 4, 1, 5, 9, 2], np.uint8)
+    write_idx(tmp_path / "img.idx", images, 0x08, compress)
+    write_idx(tmp_path / "lab.idx", labels, 0x08, compress)
+    d = load_data(tmp_path, 'data d = idx "img.idx" labels "lab.idx" scale 1/255 classes [1, 3]')
+    keep = np.isin(labels, [1, 3])
+    np.testing.assert_allclose(d.X, images[keep].reshape(-1, 12) / 255.0)
+    assert d.y.tolist() == [1, 0, 0] and d.classes == [1, 3]  # labels 3, 1, 1 as class indices
+    # other value types: big-endian shorts and floats
+    write_idx(tmp_path / "f.idx", images.astype(np.float32) / 7, 0x0D)
+    write_idx(tmp_path / "s.idx", labels.astype(np.int16), 0x0B)
+    d = load_data(tmp_path, 'data d = idx "f.idx" labels "s.idx"')
+    np.testing.assert_allclose(d.X, (images.astype(np.float32) / 7).reshape(-1, 12))
+
+
+def test_idx_errors(tmp_path):
+    images = np.zeros((3, 2, 2), np.uint8)
+    write_idx(tmp_path / "img.idx", images, 0x08)
+    write_idx(tmp_path / "lab.idx", np.zeros(2, np.uint8), 0x08)
+    (tmp_path / "junk.idx").write_bytes(b"PK\x03\x04 not idx")
+    raw = (tmp_path / "img.idx").read_bytes()
+    (tmp_path / "short.idx").write_bytes(raw[:-3])
+    assert "needs its labels file" in data_error(tmp_path, 'data d = idx "img.idx"').message
+    err = data_error(tmp_path, 'data d = idx "img.idx" labels "lab.idx"')
+    assert "expected 3 labels" in err.message and err.pos.column == 24
+    assert "is not an IDX file" in data_error(tmp_path, 'data d = idx "junk.idx" labels "lab.idx"').message
+    assert "the file holds 9 bytes" in data_error(
+        tmp_path, 'data d = idx "short.idx" labels "lab.idx"').message
+    assert "not found" in data_error(tmp_path, 'data d = idx "img.idx" labels "none.idx"').message
+    assert "applies only to idx" in data_error(
+        tmp_path, 'data d = npz "x.npz" labels "lab.idx"').message

@@ -42,10 +42,10 @@ DEFAULT_DOMAIN = ParamDomain("real", *DEFAULT_WEIGHT_BOX)
 
 # Which data modifiers make sense for which source.
 _DATA_OPTIONS_FOR = {
-    "label": ("csv",), "header": ("csv",), "x": ("npz",), "y": ("npz",),
-    "classes": ("inline", "csv", "npz", "bundled"),
-    "sample": ("inline", "csv", "npz", "bundled"),
-    "scale": ("inline", "csv", "npz", "bundled"),
+    "label": ("csv",), "header": ("csv",), "x": ("npz",), "y": ("npz",), "labels": ("idx",),
+    "classes": ("inline", "csv", "npz", "bundled", "idx"),
+    "sample": ("inline", "csv", "npz", "bundled", "idx"),
+    "scale": ("inline", "csv", "npz", "bundled", "idx"),
 }
 
 
@@ -444,6 +444,8 @@ def _apply_data_option(spec: DataSpec, option: ast.DataOption) -> None:
         spec.header = True
     elif option.key in ("x", "y"):
         setattr(spec, f"{option.key}_key", value.value)
+    elif option.key == "labels":
+        spec.labels_file = value.value
     elif option.key == "classes":
         classes = [checked_int(v, "a class label", minimum=-2**62) for v in value]
         if not classes:

@@ -284,6 +284,7 @@ class _AstBuilder(Transformer):
     scale_option = _option("scale")
     x_key_option = _option("x")
     y_key_option = _option("y")
+    labels_file_option = _option("labels")
 
     def classes_option(self, meta, children):
         values, _ = children[0]

@@ -30,7 +30,7 @@ BUNDLED = ("digits", "breast_cancer", "iris")
 class DataSpec:
     """What a data statement asks for, names and numbers already checked.
 
-    ``kind`` is "inline", "csv", "npz" or "bundled"; ``source`` is the file
+    ``kind`` is "inline", "csv", "npz", "idx" or "bundled"; ``source`` is the file
     path (relative to ``base_dir``) or the bundled name. ``label`` is
     "first", "last", a 1-based column number, or a header name (csv only).
     ``header`` None means: detect it (a first row that is not all numbers).
@@ -48,6 +48,7 @@ class DataSpec:
     labels: np.ndarray | None = None
     label: str | int = "last"
     header: bool | None = None
+    labels_file: str | None = None  # idx: the labels file beside the images file
     x_key: str | None = None
     y_key: str = "y"
     classes: list | None = None
@@ -72,6 +73,9 @@ def load_dataset(spec: DataSpec) -> Dataset:
     elif spec.kind == "npz":
         X, raw_labels = read_npz(spec)
         origin = f"npz {spec.source}"
+    elif spec.kind == "idx":
+        X, raw_labels = read_idx_pair(spec)
+        origin = f"idx {spec.source}"
     elif spec.kind == "bundled":
         X, raw_labels = read_bundled(spec.source, spec.pos)
         origin = f"bundled {spec.source}"
@@ -215,6 +219,51 @@ def read_npz(spec: DataSpec) -> tuple[np.ndarray, np.ndarray]:
     if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise InputError(f"{spec.source}: {x_key!r} holds {X.dtype}, not numbers", spec.pos)
     return X.reshape(len(X), -1), y
+
+
+# IDX (the format of the MNIST files): magic 0x00 0x00 TYPE NDIM, NDIM
+# big-endian uint32 sizes, then the values in C order, big-endian.
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: Path, shown_as: str, pos: SourcePos | None) -> np.ndarray:
+    """The array of an IDX file (gzip-compressed or not), or an ``InputError`` at ``pos``."""
+    import gzip
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except OSError as exc:
+        raise InputError(f"cannot read '{shown_as}': {exc.strerror or exc}", pos) from None
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
+        raise InputError(f"'{shown_as}' is not an IDX file (it does not start with 0x00 0x00 and "
+                         "a type byte 0x08, 0x09, 0x0B, 0x0C, 0x0D or 0x0E)", pos)
+    ndim = data[3]
+    head = 4 + 4 * ndim
+    if ndim == 0 or len(data) < head:
+        raise InputError(f"'{shown_as}': the IDX header is cut short", pos)
+    dims = tuple(int(d) for d in np.frombuffer(data, ">u4", ndim, 4))
+    dtype = np.dtype(_IDX_TYPES[data[2]])
+    need = int(np.prod(dims)) * dtype.itemsize
+    if len(data) - head != need:
+        raise InputError(f"'{shown_as}': the header promises {' x '.join(map(str, dims))} values "
+                         f"({need} bytes), the file holds {len(data) - head} bytes after it", pos)
+    return np.frombuffer(data, dtype, offset=head).reshape(dims)
+
+
+def read_idx_pair(spec: DataSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Images (any number of axes, flattened per sample) and labels from two IDX files."""
+    if spec.labels_file is None:
+        raise InputError(f"data {spec.name}: idx data needs its labels file: "
+                         f'data {spec.name} = idx "{spec.source}" labels "LABELS-FILE"', spec.pos)
+    X = read_idx(resolve_file(spec.source, spec.base_dir, spec.pos), spec.source, spec.pos)
+    lpos = spec.at("labels")
+    y = read_idx(resolve_file(spec.labels_file, spec.base_dir, lpos), spec.labels_file, lpos)
+    if y.ndim != 1 or len(y) != len(X):
+        raise InputError(f"{spec.labels_file}: expected {len(X)} labels (one axis) for the "
+                         f"{len(X)} samples of {spec.source}, got shape {y.shape}", lpos)
+    return X.reshape(len(X), -1).astype(np.float64), y
 
 
 def read_npz_arrays(path: Path, shown_as: str, pos: SourcePos | None) -> dict[str, np.ndarray]:
