@@ -434,9 +434,10 @@ def test_unknown_statement_lists_the_new_keywords(files):
     assert "did you mean 'evaluate'?" in err.message
 
 
-def test_planned_statement_still_not_supported(tmp_path):
-    assert_error(tmp_path, '\nverify net = vnnlib "p.vnnlib"\n',
-                 "'verify' statements are not supported yet", 2, 1)
+def test_verify_statement_needs_a_declared_network(tmp_path):
+    # 'verify' was a planned statement; now it parses and names its network
+    err = assert_error(tmp_path, '\nverify net = vnnlib "p.vnnlib"\n', "net", 2, 8)
+    assert "not supported yet" not in err.message
 
 
 def test_syntax_errors_in_questions(tmp_path):

@@ -220,6 +220,16 @@ class EvaluateDecl:
 
 
 @dataclass
+class VerifyDecl:
+    """``verify NET = vnnlib "prop.vnnlib" [as NAME]``."""
+
+    network: Ident
+    path: Str
+    name: Ident | None
+    pos: SourcePos
+
+
+@dataclass
 class MaximizeDecl:
     """``maximize|minimize NET[.OUT][k] [as NAME] [{ input in [lo, hi] }]``."""
 
@@ -283,7 +293,7 @@ class SpaceTaskDecl:
 
 
 Statement = (NetworkDecl | TrainedNetworkDecl | DataDecl | TrainDecl
-             | EvaluateDecl | MaximizeDecl | AdversarialDecl | ArchitectureDecl | SpaceTaskDecl)
+             | EvaluateDecl | VerifyDecl | MaximizeDecl | AdversarialDecl | ArchitectureDecl | SpaceTaskDecl)
 
 
 @dataclass

@@ -167,6 +167,8 @@ class Checker:
                 points = select_points(stmt.points, self._data_of(stmt.points), net)
                 self._add_query(evaluate_query(stmt, net, points, _name(stmt)),
                                 stmt.name or stmt.network)
+            elif isinstance(stmt, ast.VerifyDecl):
+                self._add_query(self._verify_query(stmt), stmt.name or stmt.network)
             elif isinstance(stmt, ast.MaximizeDecl):
                 net = self._trained(stmt.network)
                 self._add_query(maximize_query(stmt, net, self._non_outputs(stmt.network),
@@ -183,6 +185,20 @@ class Checker:
             return ArchitectureDocument(self.path, self.networks, self.datasets, self.queries,
                                         self.architectures, self.tasks)
         return Document(self.path, self.networks, self.datasets, self.queries)
+
+    def _verify_query(self, stmt: ast.VerifyDecl):
+        """``verify NET = vnnlib "FILE"``: the property, read and checked against NET."""
+        from ..frontend.vnnlib import load_vnnlib
+        from ..verify_api import VerifyQuery
+        net = self._trained(stmt.network)
+        path = resolve_file(stmt.path.value, self.base_dir, stmt.path.pos, what="VNN-LIB property")
+        prop = load_vnnlib(str(path))
+        try:
+            prop.check_network(net)
+        except InputError as e:
+            raise InputError(e.message, stmt.pos) from None
+        name = stmt.name.name if stmt.name else f"verify {stmt.network.name}"
+        return VerifyQuery(name, net, prop, stmt.pos)
 
     def _add_query(self, query: Query, at: ast.Ident) -> None:
         if any(q.name == query.name for q in self.queries):

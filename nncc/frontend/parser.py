@@ -22,10 +22,10 @@ GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "data" / "nn.lark"
 # Statement keywords, and the query kinds planned but not yet in the grammar:
 # an unknown word at statement level is explained with these.
 DECLARATION_KEYWORDS = ("network", "data", "train")
-QUESTION_KEYWORDS = ("evaluate", "maximize", "minimize", "adversarial")
+QUESTION_KEYWORDS = ("evaluate", "maximize", "minimize", "adversarial", "verify")
 ARCHITECTURE_KEYWORDS = ("architecture", "enumerate", "count", "sample")
 STATEMENT_KEYWORDS = DECLARATION_KEYWORDS + QUESTION_KEYWORDS + ARCHITECTURE_KEYWORDS
-PLANNED_STATEMENTS = ("verify",)
+PLANNED_STATEMENTS: tuple[str, ...] = ()
 
 # How terminals are named in "expected ..." messages.
 _TERMINAL_WORDS = {
@@ -325,6 +325,10 @@ class _AstBuilder(Transformer):
     def evaluate_decl(self, meta, children):
         network, points, name = children
         return ast.EvaluateDecl(network, points, name, self._pos(meta))
+
+    def verify_decl(self, meta, children):
+        network, path, name = children
+        return ast.VerifyDecl(network, path, name, self._pos(meta))
 
     def maximize_decl(self, meta, children):
         sense, network, output_name, index, name, *clauses = children
