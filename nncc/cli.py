@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--epsilon", type=float, default=None,
                    help="MILP stand-in for strict inequalities and non-zero weights (default 1e-3)")
     c.add_argument("--relu", choices=["ite", "disjunction"], help="SMT-LIB form of ReLU")
+    c.add_argument("--property", help="FILE is a network (.onnx / .nnet): compile this VNN-LIB "
+                   "property over it (feasible = violated)")
 
     c = sub.add_parser("solve", help="compile, run a solver, check and write the answer")
     c.add_argument("file")
@@ -88,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .architecture_cli import add_subcommands  # enumerate, count, sample
     add_subcommands(sub)
+    from .verify_cli import add_subcommands as add_verify  # verify
+    add_verify(sub)
+    from .batch import add_subcommands as add_batch  # batch
+    add_batch(sub)
     return p
 
 
@@ -155,7 +161,11 @@ def cmd_check(args) -> int:
                                 "classes": len(d.classes) or d.n_classes, "source": d.source})
     for q in doc.queries:
         milp_ok = True
-        comp = lower(q, "smtlib")
+        enc = None
+        if q.kind == "verify":
+            from .verify_cli import property_encoding
+            enc = property_encoding(q.network, q.property, strict=True)
+        comp = lower(q, "smtlib", encoded=enc)
         info = comp.summary()
         try:
             info["milp_target"] = lower(q, "mps", encoded=comp.encoded).summary()
@@ -201,6 +211,9 @@ def cmd_check(args) -> int:
 
 
 def cmd_compile(args) -> int:
+    if getattr(args, "property", None):
+        from .verify_cli import cmd_compile_property
+        return cmd_compile_property(args)
     from .architecture_cli import is_architecture_file
     if is_architecture_file(args.file):
         from .architecture_cli import cmd_compile as compile_architecture
@@ -209,6 +222,9 @@ def cmd_compile(args) -> int:
     from .passes.strict_epsilon import DEFAULT_EPSILON
     from .progress import Progress
     q = _query(args)
+    if q.kind == "verify":
+        from .verify_cli import compile_verify_query
+        return compile_verify_query(q, args)
     comp = compile(q, args.target, args.output, epsilon=args.epsilon or DEFAULT_EPSILON,
                    relu_encoding=args.relu, progress=Progress())
     if args.output != "-":
@@ -229,6 +245,9 @@ def cmd_solve(args) -> int:
     from .progress import Progress
     from .solvers.registry import load_registry
     q = _query(args)
+    if q.kind == "verify":
+        from .verify_cli import solve_verify_query
+        return solve_verify_query(q, args)
     reg = load_registry(args.solvers_config)
     ans = solve(q, args.solver, time_limit=args.time_limit, epsilon=args.epsilon or DEFAULT_EPSILON,
                 relu_encoding=args.relu, keep_file=args.keep, registry=reg, progress=Progress(),
@@ -355,7 +374,9 @@ def _architecture_command(name: str):
 
 COMMANDS = {"check": cmd_check, "compile": cmd_compile, "solve": cmd_solve, "decode": cmd_decode,
             "solvers": cmd_solvers, "enumerate": _architecture_command("enumerate"),
-            "count": _architecture_command("count"), "sample": _architecture_command("sample")}
+            "count": _architecture_command("count"), "sample": _architecture_command("sample"),
+            "verify": lambda args: __import__("nncc.verify_cli", fromlist=["cmd_verify"]).cmd_verify(args),
+            "batch": lambda args: __import__("nncc.batch", fromlist=["cmd_batch"]).cmd_batch(args)}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,165 @@
+"""``nncc batch INSTANCES.csv``: many ``nncc verify`` runs, in parallel, resumable.
+
+The instances file has the VNN-COMP form: one row per instance, ``network,
+property, time-out in seconds`` (paths relative to the CSV's folder;
+``.vnnlib.gz`` is read too). Each instance runs as its own ``nncc verify``
+process (a crash or a runaway solver takes only its instance down; the
+process is killed ``GRACE`` seconds past its time-out). Results are
+appended, one line as each instance ends, to the results CSV (instance,
+network, property, verdict, seconds, counterexample path, message); an
+interrupted batch resumes where it stopped: instances already in the
+results file are not run again.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+GRACE = 10.0
+FIELDS = ["instance", "network", "property", "verdict", "seconds", "counterexample", "message"]
+EXIT_VERDICT = {0: "sat", 1: "unsat", 3: "unknown", 5: "unknown"}
+
+
+@dataclass
+class Instance:
+    index: int
+    network: str
+    property: str
+    timeout: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.index}:{Path(self.network).name}:{Path(self.property).name}"
+
+
+def read_instances(path: str) -> list[Instance]:
+    """The rows of an instances CSV (network, property, time-out)."""
+    base = Path(path).resolve().parent
+    out = []
+    try:
+        rows = list(csv.reader(open(path, newline="", encoding="utf-8")))
+    except FileNotFoundError:
+        raise InputError(f"cannot read instances file '{path}': no such file") from None
+    for i, row in enumerate(rows, 1):
+        row = [c.strip() for c in row]
+        if not row or not any(row) or row[0].startswith("#"):
+            continue
+        if len(row) < 3:
+            raise InputError(f"{path}:{i}:1: expected 'network,property,timeout', got {len(row)} "
+                             "fields")
+        try:
+            timeout = float(row[2])
+        except ValueError:
+            raise InputError(f"{path}:{i}:1: time-out {row[2]!r} is not a number") from None
+        net, prop = (str(p if Path(p).is_absolute() else base / p) for p in row[:2])
+        out.append(Instance(len(out), net, prop, timeout))
+    return out
+
+
+def finished_keys(results: str) -> set[str]:
+    """Instances already in a results file (resume)."""
+    if not os.path.exists(results):
+        return set()
+    with open(results, newline="", encoding="utf-8") as f:
+        return {r["instance"] for r in csv.DictReader(f) if r.get("verdict")}
+
+
+def run_instance(inst: Instance, cex_dir: str, solver: str, extra: list[str]) -> dict:
+    """One ``nncc verify`` subprocess; its verdict as a results row."""
+    cex = os.path.join(cex_dir, f"{inst.index}_{Path(inst.network).stem}_"
+                                f"{Path(inst.property).name.split('.')[0]}.counterexample")
+    cmd = [sys.executable, "-m", "nncc", "verify", inst.network, inst.property, "--json",
+           "--time-limit", str(inst.timeout), "--solver", solver, "-o", cex, *extra]
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=inst.timeout + GRACE,
+                           start_new_session=False)
+        code, out, err = p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired:
+        code, out, err = 3, "", "killed past the time-out"
+    secs = time.perf_counter() - t0
+    verdict = EXIT_VERDICT.get(code, "error")
+    message = ""
+    try:
+        rep = json.loads(out)
+        message = rep.get("message", "")
+    except (ValueError, TypeError):
+        message = (err.strip().splitlines() or [""])[-1]
+    if code == 3 and ("time" in message or "killed" in err):
+        verdict = "timeout"
+    return {"instance": inst.key, "network": inst.network, "property": inst.property,
+            "verdict": verdict, "seconds": f"{secs:.3f}",
+            "counterexample": cex if verdict == "sat" and os.path.exists(cex) else "",
+            "message": message[:300]}
+
+
+def run_batch(instances_csv: str, results: str | None = None, workers: int | None = None,
+              solver: str = "auto", cex_dir: str | None = None, extra: list[str] | None = None,
+              stream=None) -> list[dict]:
+    """Run every instance not yet in ``results``; returns the rows written now."""
+    stream = stream or sys.stderr
+    insts = read_instances(instances_csv)
+    results = results or str(Path(instances_csv).with_suffix("")) + ".results.csv"
+    cex_dir = cex_dir or str(Path(results).with_suffix("")) + "_counterexamples"
+    os.makedirs(cex_dir, exist_ok=True)
+    done = finished_keys(results)
+    todo = [i for i in insts if i.key not in done]
+    workers = workers or max(1, (os.cpu_count() or 2) // 2)
+    new_file = not os.path.exists(results)
+    lock = threading.Lock()
+    rows = []
+    stream.write(f"nncc: {len(insts)} instances, {len(insts) - len(todo)} already in {results}, "
+                 f"{len(todo)} to run on {workers} workers\n")
+    with open(results, "a", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=FIELDS)
+        if new_file:
+            w.writeheader()
+            f.flush()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futs = {pool.submit(run_instance, i, cex_dir, solver, extra or []): i for i in todo}
+            try:
+                for n, fut in enumerate(as_completed(futs), 1):
+                    row = fut.result()
+                    with lock:
+                        w.writerow(row)
+                        f.flush()
+                        rows.append(row)
+                    stream.write(f"nncc: [{n}/{len(todo)}] {Path(row['network']).name} "
+                                 f"{Path(row['property']).name}: {row['verdict']} "
+                                 f"({float(row['seconds']):.2f} s)\n")
+                    stream.flush()
+            except KeyboardInterrupt:
+                for fut in futs:
+                    fut.cancel()
+                raise
+    return rows
+
+
+def add_subcommands(sub) -> None:
+    c = sub.add_parser("batch", help="run the verify instances of a CSV (network, property, "
+                       "time-out) in parallel; resumable; results CSV")
+    c.add_argument("instances")
+    c.add_argument("-o", "--results", help="results CSV (default INSTANCES.results.csv); "
+                   "instances already in it are skipped")
+    c.add_argument("--workers", "-j", type=int, help="parallel instances (default: half the cores)")
+    c.add_argument("--solver", "-s", default="auto")
+    c.add_argument("--counterexamples", help="folder for counterexample files")
+
+
+def cmd_batch(args) -> int:
+    rows = run_batch(args.instances, args.results, args.workers, args.solver, args.counterexamples)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    print(", ".join(f"{v} {n}" for v, n in sorted(counts.items())) or "nothing to run")
+    return 0

@@ -1,0 +1,134 @@
+"""Checking and writing a counterexample to a VNN-LIB property.
+
+A candidate input ``x`` is a counterexample when, for some disjunct of the
+property, it lies in the disjunct's box (exactly: strict bounds strictly),
+satisfies its input rows, and the network's outputs satisfy its output rows
+``C y >= d``:
+
+* in the float64 forward pass exactly as written (strict rows strictly,
+  closed rows with ``slack >= 0``), and
+* under onnxruntime (float32) for a network read from ONNX, with the
+  explicit tolerance ``slack >= -CEX_TOLERANCE * (1 + |d| + |C| |y|)``
+  (float32 carries about 1e-7 relative error per operation).
+
+A candidate that fails is never reported as ``sat``. The file written is the
+VNN-COMP format ``((X_0 v) ... (Y_0 v) ...)``, outputs from onnxruntime for
+ONNX networks (what the competition's checker recomputes), written
+atomically.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..problem.property import Disjunct, Property
+
+CEX_TOLERANCE = 1e-5
+
+
+@dataclass
+class CexCheck:
+    ok: bool
+    x: np.ndarray
+    y: np.ndarray  # float64 forward pass
+    y_ort: np.ndarray | None = None  # onnxruntime, for ONNX networks
+    disjunct: int | None = None
+    problems: list[str] = field(default_factory=list)
+    tolerance: float = CEX_TOLERANCE
+
+
+def in_disjunct_box(d: Disjunct, x: np.ndarray) -> bool:
+    lo_ok = np.where(d.lo_strict, x > d.lo, x >= d.lo)
+    hi_ok = np.where(d.hi_strict, x < d.hi, x <= d.hi)
+    if not (lo_ok.all() and hi_ok.all()):
+        return False
+    if len(d.b):
+        s = d.A @ x - d.b
+        if not np.all(np.where(d.a_strict, s > 0, s >= 0)):
+            return False
+    return True
+
+
+def output_slack(d: Disjunct, y: np.ndarray) -> np.ndarray:
+    return d.C @ y - d.d
+
+
+def _rows_hold(d: Disjunct, y: np.ndarray, tol: float) -> bool:
+    s = output_slack(d, y)
+    if tol == 0.0:
+        return bool(np.all(np.where(d.c_strict, s > 0, s >= 0)))
+    scale = tol * (1.0 + np.abs(d.d) + np.abs(d.C) @ np.abs(y))
+    return bool(np.all(s >= -scale))
+
+
+def onnx_outputs(net, x: np.ndarray) -> np.ndarray | None:
+    """onnxruntime's outputs on ``x`` for a network read from ONNX, else None."""
+    src = str(getattr(net, "source", ""))
+    if not src.startswith("onnx:"):
+        return None
+    from .onnx_export import run_onnx_samples
+    return np.asarray(run_onnx_samples(src[len("onnx:"):], x[None], tuple(net.input_shape))[0],
+                      dtype=np.float64)
+
+
+def check_counterexample(net, prop: Property, x, tolerance: float = CEX_TOLERANCE,
+                         prefer: int | None = None) -> CexCheck:
+    """Is ``x`` a counterexample (see the module docstring)? ``prefer``: the disjunct
+    it was found for, tried first."""
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    y = net.forward(x[None])[0]
+    order = list(range(len(prop.disjuncts)))
+    if prefer is not None and 0 <= prefer < len(order):
+        order.remove(prefer)
+        order.insert(0, prefer)
+    boxes = [k for k in order if in_disjunct_box(prop.disjuncts[k], x)]
+    if not boxes:
+        return CexCheck(False, x, y, problems=["the input lies in no disjunct's input box"],
+                        tolerance=tolerance)
+    hit = [k for k in boxes if _rows_hold(prop.disjuncts[k], y, 0.0)]
+    if not hit:
+        worst = max(float(output_slack(prop.disjuncts[k], y).min()) for k in boxes)
+        return CexCheck(False, x, y, problems=[f"the forward pass misses the unsafe set (worst row "
+                                               f"short by {-worst:.3g})"], tolerance=tolerance)
+    y_ort = onnx_outputs(net, x)
+    if y_ort is None:
+        return CexCheck(True, x, y, None, hit[0], tolerance=tolerance)
+    for k in hit:
+        if _rows_hold(prop.disjuncts[k], y_ort, tolerance):
+            return CexCheck(True, x, y, y_ort, k, tolerance=tolerance)
+    return CexCheck(False, x, y, y_ort, None,
+                    [f"under onnxruntime the outputs miss the unsafe set beyond the tolerance "
+                     f"{tolerance:g} (largest difference from float64 "
+                     f"{float(np.abs(y_ort - y).max()):.3g})"], tolerance)
+
+
+def counterexample_text(check: CexCheck) -> str:
+    """The VNN-COMP counterexample: ``((X_0 v)\\n (X_1 v) ... (Y_0 v) ...)``."""
+    y = check.y_ort if check.y_ort is not None else check.y
+    parts = [f"(X_{i} {float(v)!r})" for i, v in enumerate(check.x)]
+    parts += [f"(Y_{j} {float(v)!r})" for j, v in enumerate(y)]
+    return "(" + "\n ".join(parts) + ")\n"
+
+
+def write_counterexample(path: str, check: CexCheck) -> None:
+    """Write the counterexample atomically (``-``: standard output)."""
+    text = counterexample_text(check)
+    if path == "-":
+        import sys
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from .atomic import atomic_output
+    with atomic_output(path) as f:
+        f.write(text.encode())
+
+
+def read_counterexample(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` from a VNN-COMP counterexample file (a leading ``sat`` line is skipped)."""
+    import re
+    text = open(path, encoding="utf-8").read()
+    xs, ys = {}, {}
+    for kind, i, v in re.findall(r"\(\s*([XY])_(\d+)\s+([^\s()]+)\s*\)", text):
+        (xs if kind == "X" else ys)[int(i)] = float(v)
+    return (np.array([xs[i] for i in sorted(xs)]), np.array([ys[i] for i in sorted(ys)]))

@@ -1,0 +1,327 @@
+"""``verify``: is a VNN-LIB property violated (sat), does it hold (unsat), or unknown?
+
+The steps, cheapest first, each on the disjuncts the previous left open:
+
+1. **Falsification** (:func:`falsify`): random points of each disjunct's box,
+   then greedy sign-gradient descent on the worst output row and LPs over
+   the activation region of the best point (the pieces of
+   :mod:`nncc.passes.adversarial_start`); a candidate counts only after
+   :func:`~nncc.roundtrip.counterexample.check_counterexample`.
+2. **Proof from bounds** (:func:`prove_disjunct`): neuron bounds over the
+   disjunct's box (symbolic back-substitution by default, or LP-tightened),
+   then :func:`~nncc.passes.symbolic_bounds.class_rows_unreachable` on its
+   output rows: one unreachable row rules the disjunct out.
+3. **MILP / SMT** on what remains: one program per disjunct (default) or one
+   with an indicator binary per disjunct
+   (:mod:`nncc.encodings.verify`), run by a solver subprocess; a feasible
+   point is checked like a falsification candidate, and when it fails the
+   check only by a hair an LP in its activation region looks for one with
+   room to spare. A point that still fails makes the verdict ``unknown``.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError
+from .problem.property import Property, load_network
+from .progress import Progress
+from .roundtrip.counterexample import CexCheck, check_counterexample, output_slack
+
+SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
+DISJUNCT_MODES = ("split", "indicator")
+
+
+@dataclass
+class VerifyQuery:
+    """What :func:`nncc.api.lower` needs of a query (name, network, position)."""
+
+    name: str
+    network: object
+    property: Property
+    pos: object = None
+    kind: str = "verify"
+
+
+@dataclass
+class Verdict:
+    """``status`` sat / unsat / unknown; ``how`` the step that decided; ``check`` the
+    checked counterexample (sat) or the failed candidate (unknown after a failed check)."""
+
+    status: str
+    how: str = ""
+    check: CexCheck | None = None
+    message: str = ""
+    notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    disjuncts: int = 0
+    proven_by_bounds: int = 0
+    milp_runs: int = 0
+    check_failed: bool = False
+
+    def report(self) -> dict:
+        out = {"verdict": self.status, "how": self.how, "message": self.message,
+               "notes": self.notes, "seconds": self.seconds, "disjuncts": self.disjuncts,
+               "proven_by_bounds": self.proven_by_bounds, "milp_runs": self.milp_runs}
+        if self.check is not None:
+            out["counterexample"] = {"ok": self.check.ok, "disjunct": self.check.disjunct,
+                                     "x": self.check.x.tolist(), "y": self.check.y.tolist(),
+                                     "tolerance": self.check.tolerance,
+                                     "problems": self.check.problems}
+        return out
+
+
+# -- 1. falsification -------------------------------------------------------------------
+
+def falsify(net, prop: Property, budget: float = 1.0, samples: int = 256, seed: int = 0,
+            skip: set | None = None) -> CexCheck | None:
+    """A checked counterexample found without a solver, or None (at most about ``budget`` s)."""
+    from .passes.adversarial_start import _greedy_linf, _pattern, _region_lp, highspy
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    deadline = t0 + budget
+    ks = [k for k in range(len(prop.disjuncts)) if not skip or k not in skip]
+    # sampling first on every disjunct: its best point steers the descent
+    seeds = []
+    for k in ks:
+        d = prop.disjuncts[k]
+        S = np.vstack([(d.lo + d.hi) / 2, d.lo + rng.random((samples, len(d.lo))) * (d.hi - d.lo)])
+        if len(d.b):
+            S = S[np.all(S @ d.A.T >= d.b, axis=1)]
+            if not len(S):
+                continue
+        Y = net.forward(S)
+        slack = (Y @ d.C.T - d.d).min(axis=1) if len(d.d) else np.ones(len(S))
+        order = np.argsort(-slack)
+        for i in order[:4]:
+            if slack[i] > 0:
+                chk = check_counterexample(net, prop, S[i], prefer=k)
+                if chk.ok:
+                    return chk
+        seeds.append((float(slack[order[0]]), k, S[order[0]]))
+        if time.perf_counter() > deadline:
+            return None
+    seeds.sort(key=lambda s: -s[0])
+    for _, k, x0 in seeds:
+        d = prop.disjuncts[k]
+        if not len(d.d) or time.perf_counter() > deadline:
+            continue
+        goal = 1e-6 * (1.0 + float(np.abs(d.d).max()))
+        x, _ = _greedy_linf(net, x0, d.lo, d.hi, d.C, d.d, goal, deadline)
+        if x is not None:
+            chk = check_counterexample(net, prop, x, prefer=k)
+            if chk.ok:
+                return chk
+        if highspy is not None and not len(d.b) and isinstance(x0, np.ndarray):
+            start = x if x is not None else x0
+            chk = polish(net, prop, k, start)
+            if chk is not None:
+                return chk
+    return None
+
+
+def polish(net, prop: Property, k: int, x: np.ndarray) -> CexCheck | None:
+    """An LP in the activation region of ``x``: the point of disjunct ``k``'s box closest
+    to ``x`` (L-infinity) whose outputs clear every row by a relative 1e-6; checked."""
+    from .passes.adversarial_start import _pattern, _region_lp, highspy
+    d = prop.disjuncts[k]
+    if highspy is None or len(d.b) or not len(d.d):
+        return None
+    x = np.clip(np.asarray(x, float), d.lo, d.hi)
+    try:
+        xp = _region_lp(net, x, d.lo, d.hi, d.C, d.d, "linf", _pattern(net, x))
+    except Exception:  # the LP is a shortcut only
+        return None
+    if xp is None:
+        return None
+    chk = check_counterexample(net, prop, xp, prefer=k)
+    return chk if chk.ok else None
+
+
+# -- 2. proofs from bounds --------------------------------------------------------------
+
+def prove_disjunct(net, d, nb) -> str | None:
+    """A sentence proving disjunct ``d`` unreachable with the neuron bounds ``nb``, or None."""
+    from .passes.symbolic_bounds import class_rows_unreachable
+    if len(d.b):
+        Ap, An = np.maximum(d.A, 0), np.minimum(d.A, 0)
+        best = Ap @ d.hi + An @ d.lo
+        if np.any(best < d.b - 1e-12 * (1 + np.abs(d.b))):
+            return "its input rows cannot hold in its box"
+    if len(d.d):
+        dead = class_rows_unreachable(net, nb, d.C, d.d)
+        if dead.any():
+            return f"output row {int(np.argmax(dead)) + 1} is unreachable ({nb.method} bounds)"
+    return None
+
+
+# -- 3. the solver ------------------------------------------------------------------------
+
+def _run_program(query, enc, spec, target, time_limit, keep_file=None):
+    from .api import FORMAT_SUFFIX, arrays_from_values, lower, write_target
+    from .solvers.runner import solve_file
+    comp = lower(query, target, encoded=enc)
+    with tempfile.TemporaryDirectory(prefix="nncc-verify-") as tmp:
+        path = keep_file or os.path.join(tmp, "query" + FORMAT_SUFFIX[target])
+        with open(path, "wb") as f:
+            write_target(comp, f, objective=False)
+        result = solve_file(spec, path, target, time_limit=time_limit, workdir=tmp)
+    x = None
+    if result.status == "solution" or (result.status == "unknown" and result.has_incumbent):
+        arrays = arrays_from_values(comp.symbol_map, result)
+        x = np.asarray(arrays["input"], float).reshape(-1)
+    return result, x
+
+
+def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Property | None = None,
+           solver: str = "auto", time_limit: float | None = None, bounds: str = "symbolic",
+           bounds_budget: float = 10.0, disjuncts: str = "split", falsify_budget: float | None = None,
+           registry=None, progress: Progress | None = None, keep_file: str | None = None) -> Verdict:
+    """The verdict on a network file (``.onnx`` / ``.nnet``) and a VNN-LIB file.
+
+    ``time_limit`` bounds the whole run (falsification, bounds, solver runs);
+    ``disjuncts``: ``split`` (one solver run per disjunct left open) or
+    ``indicator`` (one run with a binary per disjunct)."""
+    from .encodings.fixed_network import network_bounds
+    from .frontend.vnnlib import load_vnnlib
+
+    progress = progress or Progress(False)
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit if time_limit else None
+    left = (lambda: max(deadline - time.perf_counter(), 0.0)) if deadline else (lambda: None)
+    if disjuncts not in DISJUNCT_MODES:
+        raise InputError(f"unknown disjunct mode {disjuncts!r}: split or indicator")
+    net = net if net is not None else load_network(net_path)
+    prop = prop if prop is not None else load_vnnlib(prop_path)
+    prop.check_network(net)
+    notes = list(prop.notes)
+    if getattr(net, "input_box", None) is not None:
+        n_before = len(prop.disjuncts)
+        prop = prop.restrict_to(net.input_box)
+        notes.append("inputs restricted to the network's clip box (the NNet header's min / max)"
+                     + (f"; {n_before - len(prop.disjuncts)} disjuncts left empty"
+                        if n_before != len(prop.disjuncts) else ""))
+    v = Verdict(UNKNOWN, notes=notes, disjuncts=len(prop.disjuncts))
+    t_load = time.perf_counter()
+
+    def done(status, how, message="", check=None):
+        v.status, v.how, v.message, v.check = status, how, message, check
+        v.seconds["total"] = time.perf_counter() - t0
+        v.seconds.setdefault("load", t_load - t0)
+        return v
+
+    if not prop.disjuncts:
+        return done(UNSAT, "property", "the unsafe set is empty")
+    # 1. falsification
+    fb = falsify_budget if falsify_budget is not None else min(2.0, 0.1 * time_limit
+                                                                if time_limit else 2.0)
+    t1 = time.perf_counter()
+    chk = falsify(net, prop, fb) if fb > 0 else None
+    v.seconds["falsify"] = time.perf_counter() - t1
+    if chk is not None:
+        progress.stage("falsification found a counterexample")
+        return done(SAT, "falsification", f"counterexample in disjunct {chk.disjunct + 1}", chk)
+    # 2. proofs from bounds, per disjunct
+    t2 = time.perf_counter()
+    open_ks, nbs = [], {}
+    for k, d in enumerate(prop.disjuncts):
+        budget = min(bounds_budget, left()) if deadline else bounds_budget
+        nb = network_bounds(net, d.lo, d.hi, bounds, budget)
+        why = prove_disjunct(net, d, nb)
+        if why is None:
+            open_ks.append(k)
+            nbs[k] = nb
+        else:
+            v.proven_by_bounds += 1
+        if deadline and left() <= 0:
+            v.seconds["bounds"] = time.perf_counter() - t2
+            return done(UNKNOWN, "timeout", "time limit reached while computing bounds")
+    v.seconds["bounds"] = time.perf_counter() - t2
+    if not open_ks:
+        return done(UNSAT, "bounds", f"every disjunct ({len(prop.disjuncts)}) is unreachable by "
+                    f"{bounds} bounds")
+    progress.stage(f"{len(open_ks)} of {len(prop.disjuncts)} disjuncts left for the solver")
+    # 3. solver
+    from .api import pick_solver
+    from .encodings.verify import encode_disjunct, encode_disjunction
+    from .ir.program import Logic  # noqa: F401  (pick_solver reads the program's logic)
+    from .solvers.registry import load_registry
+    registry = registry or load_registry()
+    query = VerifyQuery(f"verify_{net.name}", net, prop)
+    t3 = time.perf_counter()
+    spec = None
+    groups = [[k] for k in open_ks] if disjuncts == "split" or len(open_ks) == 1 else [open_ks]
+    failed: CexCheck | None = None
+    for ks in groups:
+        if deadline and left() <= 0:
+            v.seconds["solver"] = time.perf_counter() - t3
+            return done(UNKNOWN, "timeout", "time limit reached")
+        enc = (encode_disjunct(net, prop, ks[0], bounds, nb=nbs[ks[0]]) if len(ks) == 1
+               else encode_disjunction(net, prop, ks, bounds, bounds_budget))
+        if spec is None:
+            spec = pick_solver(registry, solver, enc.program.logic(), False)
+            target = "smtlib" if "smtlib" in spec.formats else ("mps" if "mps" in spec.formats
+                                                                else "lp")
+        if target == "smtlib" and len(ks) == 1:  # SMT-LIB says strict rows as they are
+            enc = encode_disjunct(net, prop, ks[0], bounds, nb=nbs[ks[0]], strict=True)
+        progress.stage(f"{spec.name}: disjuncts {', '.join(str(k + 1) for k in ks)}")
+        result, x = _run_program(query, enc, spec, target, left(), keep_file)
+        v.milp_runs += 1
+        if result.status == "no_solution":
+            continue
+        if result.status == "error":
+            from .errors import SolverError
+            raise SolverError(f"{spec.name}: {result.message or 'solver failed'}")
+        if x is None:
+            v.seconds["solver"] = time.perf_counter() - t3
+            return done(UNKNOWN, "timeout", f"{spec.name}: {result.message or 'no answer'}")
+        chk = _checked_point(net, prop, ks, x)
+        if chk is None and len(ks) == 1 and prop.has_strict and target != "smtlib":
+            # the closed program's point may sit on a strict row: ask for room (epsilon)
+            enc = encode_disjunct(net, prop, ks[0], bounds, nb=nbs[ks[0]], strict=True)
+            result, x = _run_program(query, enc, spec, target, left(), keep_file)
+            v.milp_runs += 1
+            if result.status == "no_solution":
+                v.notes.append(f"disjunct {ks[0] + 1} is reachable only on the border of a strict "
+                               "row (no point with the epsilon room)")
+                failed = failed or CexCheck(False, np.zeros(0), np.zeros(0),
+                                            problems=["only the border of a strict row"])
+                continue
+            chk = _checked_point(net, prop, ks, x) if x is not None else None
+        if chk is not None and chk.ok:
+            v.seconds["solver"] = time.perf_counter() - t3
+            return done(SAT, f"milp ({spec.name})", f"counterexample in disjunct {chk.disjunct + 1}",
+                        chk)
+        failed = check_counterexample(net, prop, x) if x is not None else failed
+    v.seconds["solver"] = time.perf_counter() - t3
+    if failed is not None and failed.x.size == 0:
+        return done(UNKNOWN, "strict border", "a disjunct is reachable only on the border of a "
+                    "strict row (no point with the epsilon room); nothing is proven")
+    if failed is not None:
+        v.check_failed = True
+        return done(UNKNOWN, "check failed", "the solver's point failed the counterexample check: "
+                    + "; ".join(failed.problems), failed)
+    return done(UNSAT, f"milp ({spec.name})" if v.milp_runs else "bounds",
+                f"{v.proven_by_bounds} disjuncts ruled out by bounds, {v.milp_runs} solver runs "
+                "infeasible")
+
+
+def _checked_point(net, prop: Property, ks: list[int], x: np.ndarray) -> CexCheck | None:
+    """The solver's point, clipped into a disjunct's box, checked; else polished by an
+    LP in its activation region and checked again."""
+    for k in ks:
+        d = prop.disjuncts[k]
+        xc = np.clip(x, d.lo, d.hi)
+        if np.abs(xc - x).max(initial=0.0) > 1e-6 * (1 + np.abs(x).max(initial=0.0)):
+            continue  # not this disjunct's box
+        chk = check_counterexample(net, prop, xc, prefer=k)
+        if chk.ok:
+            return chk
+        chk = polish(net, prop, k, xc)
+        if chk is not None:
+            return chk
+    return None
