@@ -100,10 +100,11 @@ def supported(net: FixedNetwork) -> bool:
 
 
 def symbolic_bounds(net: FixedNetwork, lo, hi, l1_ball=None, known: NetworkBounds | None = None,
-                    max_entries: float = 5e7) -> NetworkBounds:
+                    max_entries: float = 2e7) -> NetworkBounds:
     """Bounds of every layer output: interval bounds (or ``known``) intersected with
     back-substitution bounds.  Unchanged for networks with MaxPool, or when a
-    substitution matrix would exceed ``max_entries`` entries."""
+    substitution matrix would exceed ``max_entries`` entries (that layer keeps its
+    interval bounds: about 160 MB of float64 at the default)."""
     lo, hi = check_box(net, lo, hi)
     base = known if known is not None else interval_bounds(net, lo, hi, l1_ball)
     if not supported(net):
@@ -112,6 +113,8 @@ def symbolic_bounds(net: FixedNetwork, lo, hi, l1_ball=None, known: NetworkBound
                         layer_names=list(base.layer_names), layer_kinds=list(base.layer_kinds),
                         stats=dict(base.stats))
     pre = {}
+    # the substitution matrices of layer k are (its size) x (each earlier width)
+    widths = [net.n_inputs] + [l.n_in for l in net.layers[1:]]
     cur_lo, cur_hi = lo, hi
     for k, layer in enumerate(net.layers):
         l, u = np.array(base.lo[k], dtype=np.float64), np.array(base.hi[k], dtype=np.float64)
@@ -121,7 +124,7 @@ def symbolic_bounds(net: FixedNetwork, lo, hi, l1_ball=None, known: NetworkBound
             pre[k] = (cur_lo, cur_hi)
             l = np.maximum(l, np.maximum(cur_lo, 0.0))
             u = np.minimum(u, np.maximum(cur_hi, 0.0))
-        elif k > 0 and layer.n_out * net.n_inputs <= max_entries:
+        elif k > 0 and layer.n_out * max(widths[:k + 1]) <= max_entries:
             I = np.eye(layer.n_out)
             su = _concretise(*_substitute(net, k, I, pre, True), lo, hi, l1_ball, True)
             sl = _concretise(*_substitute(net, k, I, pre, False), lo, hi, l1_ball, False)
