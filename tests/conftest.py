@@ -66,3 +66,42 @@ def relu_net(rng, n, hidden, classes, bias_scale=0.5, name="n"):
         k = h
     layers.append(Affine("out", rng.normal(size=(classes, k)), rng.normal(size=classes)))
     return FixedNetwork(name, (n,), (classes,), layers)
+
+
+def _children(pid: int) -> list[int]:
+    """Pids whose parent is ``pid`` (from /proc)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def interrupt_once_solver_runs(*args, wait: float = 60.0):
+    """Run ``python -m nncc ARGS``, press Ctrl-C once it has started a solver process;
+    assert exit 130 with an "interrupted" message, no traceback, and every solver
+    process gone. Returns (stdout, stderr)."""
+    import signal
+    import time
+    e = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.Popen([sys.executable, "-m", "nncc", *map(str, args)], env=e,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline, kids = time.time() + wait, []
+    while time.time() < deadline and not kids:
+        time.sleep(0.1)
+        kids = _children(p.pid)
+    assert kids, "the solver never started"
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, (out, err)
+    assert "interrupted" in err and "Traceback" not in err
+    time.sleep(0.2)
+    for k in kids:
+        assert not os.path.exists(f"/proc/{k}") or open(f"/proc/{k}/stat").read().split()[2] == "Z"
+    return out, err

@@ -352,39 +352,8 @@ def test_time_limit_keeps_what_was_found(tmp_path, capsys):
     assert len(rows) > 0 and len(set(rows)) == len(rows)
 
 
-def _children(pid: int) -> list[int]:
-    import glob
-    out = []
-    for f in glob.glob(f"/proc/{pid}/task/*/children"):
-        try:
-            out += [int(x) for x in open(f).read().split()]
-        except OSError:
-            pass
-    return out
-
-
 def test_ctrl_c_during_enumeration_kills_z3(tmp_path):
-    import os
-    import signal
-    import sys
-    import time
-    from conftest import ROOT
+    from conftest import interrupt_once_solver_runs
     src = write(tmp_path / "big.nn", BIG)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    p = subprocess.Popen([sys.executable, "-m", "nncc", "enumerate", str(src), "-o",
-                          str(tmp_path / "a.jsonl")], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    deadline, kids = time.time() + 30, []
-    while time.time() < deadline and not kids:
-        time.sleep(0.1)
-        kids = _children(p.pid)
-    assert kids, "z3 never started"
-    time.sleep(0.5)
-    p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=30)
-    assert p.returncode == 130, err
-    assert "interrupted" in err and "Traceback" not in err
-    time.sleep(0.2)
-    for k in kids:
-        assert not os.path.exists(f"/proc/{k}") or open(f"/proc/{k}/stat").read().split()[2] == "Z"
+    interrupt_once_solver_runs("enumerate", src, "-o", tmp_path / "a.jsonl", wait=30)
     assert not (tmp_path / "a.jsonl").exists()  # nothing half-written

@@ -191,48 +191,12 @@ def test_digits_nonzero_weights_hold_in_the_answer(tmp_path):
     assert np.all(out[n, data.y] - out[n, 1 - data.y] >= 0.01 - 1e-6)
 
 
-def _children(pid):
-    """Pids whose parent is ``pid`` (from /proc)."""
-    import os
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.append(int(d))
-            except (OSError, ValueError, IndexError):
-                pass
-    return out
-
-
 def test_ctrl_c_kills_the_solver_and_writes_nothing(tmp_path):
     """SIGINT while z3 works on a hard query: exit 130, z3 gone, no weights file."""
-    import os
-    import signal
-    import sys
-    import time
-    from conftest import ROOT
+    from conftest import interrupt_once_solver_runs
     src = write(tmp_path / "hard.nn", (EXAMPLES / "digits.nn").read_text()
                 .replace("nonzero 10% seed 7", "normalise off"))
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    p = subprocess.Popen([sys.executable, "-m", "nncc", "solve", str(src), "--solver", "z3",
-                          "-o", str(tmp_path / "w.npz")], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    kids = []
-    while time.time() < deadline and not kids:
-        time.sleep(0.2)
-        kids = _children(p.pid)
-    assert kids, "the solver never started"
-    time.sleep(0.5)
-    p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=30)
-    assert p.returncode == 130, (out, err)
-    assert "interrupted" in err and "Traceback" not in err
-    time.sleep(0.2)
-    for k in kids:
-        assert not os.path.exists(f"/proc/{k}") or open(f"/proc/{k}/stat").read().split()[2] == "Z"
+    interrupt_once_solver_runs("solve", src, "--solver", "z3", "-o", tmp_path / "w.npz")
     assert not (tmp_path / "w.npz").exists()
 
 
