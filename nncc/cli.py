@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("decode", help="turn a solver's output back into arrays")
     c.add_argument("map", help="the symbol map written by nncc compile (OUT.map.json)")
     c.add_argument("solver_output", help="z3/cvc5 output, or a cbc / highs solution file")
-    c.add_argument("-o", "--output", required=True, help="weights .npz")
+    c.add_argument("-o", "--output", required=True,
+                   help="weights .npz, or the counterexample file of a verify query")
     c.add_argument("--onnx", help="also write ONNX")
     c.add_argument("--source", help="the .nn file to re-check against (default: the one named "
                    "in the map)")
@@ -258,6 +259,20 @@ def cmd_solve(args) -> int:
 
 def cmd_decode(args) -> int:
     from .api import decode
+    from .verify_cli import cmd_decode_verify, is_verify_map
+    from .writers.symbol_map import SymbolMap
+    try:
+        smap = SymbolMap.load(args.map)
+    except (OSError, ValueError, KeyError):
+        smap = None  # decode reports it
+    if smap is not None and is_verify_map(smap):
+        from .solvers.output_detect import parse_any_output
+        try:
+            with open(args.solver_output, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError as e:
+            raise errors.InputError(f"{args.solver_output}: {e.strerror}") from None
+        return cmd_decode_verify(args, smap, parse_any_output(text, args.solver_output))
     ans = decode(args.map, args.solver_output, source=args.source)
     return _finish(ans, args)
 

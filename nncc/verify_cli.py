@@ -140,3 +140,45 @@ def solve_verify_query(q, args) -> int:
                time_limit=args.time_limit, bounds=args.bounds, bounds_budget=args.bounds_time,
                registry=reg, progress=Progress(), keep_file=getattr(args, "keep", None))
     return _report(v, args)
+
+
+def is_verify_map(smap) -> bool:
+    return (smap.extra.get("encoding") or {}).get("kind") == "verify"
+
+
+def cmd_decode_verify(args, smap, result) -> int:
+    """``nncc decode OUT.map.json SOLVER_OUTPUT -o CEX.txt`` for a file written by
+    ``nncc compile NET --property PROP``: the network and the property named in the
+    map are read again, and a feasible point is a counterexample only after
+    :func:`~nncc.roundtrip.counterexample.check_counterexample`."""
+    import os
+    from .api import arrays_from_values
+    from .errors import InputError, SolverError
+    from .frontend.vnnlib import load_vnnlib
+    from .problem.property import load_network
+    from .roundtrip.counterexample import check_counterexample
+    from .solvers.result import ERROR, NO_SOLUTION, SOLUTION
+    from .verify_api import SAT, UNKNOWN, UNSAT, Verdict
+    paths = {k: smap.extra.get(k) for k in ("network", "property")}
+    for what, path in paths.items():
+        if not path or not os.path.exists(str(path)):
+            raise InputError(f"{args.map}: the {what} file {path or '(none named)'} cannot be read, "
+                             "so the answer cannot be re-checked")
+    net = load_network(str(paths["network"]))
+    prop = load_vnnlib(str(paths["property"]))
+    if result.status == ERROR:
+        raise SolverError(f"{result.solver or 'solver'}: {result.message or 'solver failed'}")
+    if result.status == NO_SOLUTION:
+        v = Verdict(UNSAT, "decode", message=f"{result.solver or 'the solver'}: infeasible: no "
+                    "input of the compiled disjuncts violates the property")
+    elif result.status != SOLUTION and not result.has_incumbent:
+        v = Verdict(UNKNOWN, "decode", message=result.message or "no answer")
+    else:
+        x = arrays_from_values(smap, result)["input"]
+        chk = check_counterexample(net, prop, x, prefer=smap.extra["encoding"].get("disjunct"))
+        if chk.ok:
+            v = Verdict(SAT, "decode", chk, message="the solver's point is a checked counterexample")
+        else:
+            v = Verdict(UNKNOWN, "decode", chk, message="the solver's point failed the check: "
+                        + "; ".join(chk.problems), check_failed=True)
+    return _report(v, args)

@@ -99,6 +99,37 @@ def test_compile_property_to_mps_and_smtlib(tmp_path):
     assert r.returncode == 0 and "(check-sat)" in r.stdout
 
 
+@needs_vnncomp
+@pytest.mark.parametrize("onnx,verdict,code", [("test_sat.onnx", "sat", 0), ("test_unsat.onnx", "unsat", 1)])
+def test_compiled_property_solved_by_hand_then_decoded(tmp_path, onnx, verdict, code):
+    """compile --property, the highs binary run on the file as a user would, decode: the
+    verdict, and for sat a counterexample file that passes the check again."""
+    import subprocess
+    from nncc.solvers.registry import load_registry
+    out = tmp_path / "q.mps"
+    r = run_nncc("compile", VNNCOMP / onnx, "--property", VNNCOMP / "test_prop.vnnlib",
+                 "--target", "mps", "-o", out)
+    assert r.returncode == 0, r.stderr
+    spec = load_registry().get("highs")
+    subprocess.run(spec.executable() + ["--model_file", str(out), "--solution_file",
+                                        str(tmp_path / "q.sol")],
+                   capture_output=True, timeout=120, env=spec.child_env(), check=True,
+                   cwd=tmp_path)
+    cex = tmp_path / "cex.txt"
+    r = run_nncc("decode", str(out) + ".map.json", tmp_path / "q.sol", "-o", cex)
+    assert r.returncode == code, (r.stdout, r.stderr)
+    assert r.stdout.strip() == verdict
+    if verdict == "sat":
+        from nncc.problem.property import load_network
+        from nncc.frontend.vnnlib import load_vnnlib
+        x, _ = read_counterexample(str(cex))
+        chk = check_counterexample(load_network(str(VNNCOMP / onnx)),
+                                   load_vnnlib(str(VNNCOMP / "test_prop.vnnlib")), x)
+        assert chk.ok, chk.problems
+    else:
+        assert not cex.exists()
+
+
 # ------------------------------------------------- networks with verdicts by construction
 
 def abs_net():
