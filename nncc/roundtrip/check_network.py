@@ -30,14 +30,23 @@ class NetworkCheck:
 ORT_RTOL, ORT_ATOL = 1e-4, 1e-4
 
 
+def onnx_outputs(net, X: np.ndarray) -> np.ndarray | None:
+    """onnxruntime's outputs on the rows of ``X`` for a network read from ONNX, else None."""
+    src = str(getattr(net, "source", ""))
+    if not src.startswith("onnx:"):
+        return None
+    from .onnx_export import run_onnx_samples
+    return np.asarray(run_onnx_samples(src[len("onnx:"):], X, tuple(net.input_shape)),
+                      dtype=np.float64)
+
+
 def onnxruntime_problems(net, X: np.ndarray, y: np.ndarray, target: int | None = None) -> list[str]:
     """For a network read from ONNX: run the file itself under onnxruntime on the inputs
     ``X`` and compare with the forward pass ``y`` (values, or the argmax when a final
     softmax was dropped); ``target`` must also be onnxruntime's strict argmax."""
-    if not str(getattr(net, "source", "")).startswith("onnx:"):
+    ref = onnx_outputs(net, X)
+    if ref is None:
         return []
-    from .onnx_export import run_onnx_samples
-    ref = run_onnx_samples(net.source[len("onnx:"):], X, tuple(net.input_shape))
     dropped = any("oftmax" in n for n in getattr(net, "notes", []))
     out = []
     if dropped:

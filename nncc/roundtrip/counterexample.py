@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..problem.property import Disjunct, Property
+from .check_network import onnx_outputs
 
 CEX_TOLERANCE = 1e-5
 
@@ -62,16 +63,6 @@ def _rows_hold(d: Disjunct, y: np.ndarray, tol: float) -> bool:
     return bool(np.all(s >= -scale))
 
 
-def onnx_outputs(net, x: np.ndarray) -> np.ndarray | None:
-    """onnxruntime's outputs on ``x`` for a network read from ONNX, else None."""
-    src = str(getattr(net, "source", ""))
-    if not src.startswith("onnx:"):
-        return None
-    from .onnx_export import run_onnx_samples
-    return np.asarray(run_onnx_samples(src[len("onnx:"):], x[None], tuple(net.input_shape))[0],
-                      dtype=np.float64)
-
-
 def check_counterexample(net, prop: Property, x, tolerance: float = CEX_TOLERANCE,
                          prefer: int | None = None) -> CexCheck:
     """Is ``x`` a counterexample (see the module docstring)? ``prefer``: the disjunct
@@ -91,7 +82,8 @@ def check_counterexample(net, prop: Property, x, tolerance: float = CEX_TOLERANC
         worst = max(float(output_slack(prop.disjuncts[k], y).min()) for k in boxes)
         return CexCheck(False, x, y, problems=[f"the forward pass misses the unsafe set (worst row "
                                                f"short by {-worst:.3g})"], tolerance=tolerance)
-    y_ort = onnx_outputs(net, x)
+    y_ort = onnx_outputs(net, x[None])
+    y_ort = None if y_ort is None else y_ort[0]
     if y_ort is None:
         return CexCheck(True, x, y, None, hit[0], tolerance=tolerance)
     for k in hit:
