@@ -30,7 +30,7 @@ import numpy as np
 from .errors import InputError
 from .problem.property import Property, load_network
 from .progress import Progress
-from .roundtrip.counterexample import CexCheck, check_counterexample, output_slack
+from .roundtrip.counterexample import CexCheck, check_counterexample
 
 SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
 DISJUNCT_MODES = ("split", "indicator")
@@ -80,7 +80,7 @@ class Verdict:
 def falsify(net, prop: Property, budget: float = 1.0, samples: int = 256, seed: int = 0,
             skip: set | None = None) -> CexCheck | None:
     """A checked counterexample found without a solver, or None (at most about ``budget`` s)."""
-    from .passes.adversarial_start import _greedy_linf, _pattern, _region_lp, highspy
+    from .passes.adversarial_start import _greedy_linf, highspy
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     deadline = t0 + budget

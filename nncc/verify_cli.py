@@ -46,7 +46,6 @@ def add_subcommands(sub) -> None:
 
 def cmd_verify(args) -> int:
     from .progress import Progress
-    from .roundtrip.counterexample import write_counterexample
     from .solvers.registry import load_registry
     from .verify_api import verify
     reg = load_registry(args.solvers_config)
@@ -132,7 +131,6 @@ def compile_verify_query(q, args, network_path=None, property_path=None) -> int:
 def solve_verify_query(q, args) -> int:
     """``nncc solve FILE.nn`` on a ``verify`` statement: the verdict as ``nncc verify``."""
     from .progress import Progress
-    from .roundtrip.counterexample import write_counterexample
     from .solvers.registry import load_registry
     from .verify_api import verify
     reg = load_registry(getattr(args, "solvers_config", None))

@@ -43,11 +43,7 @@ def _rows(prog: Program, name: str, vars_: np.ndarray, M: np.ndarray, rhs: np.nd
         cols = np.concatenate([cols, np.full((m, 1), z, np.int64)], 1)
         coefs = np.concatenate([coefs, -np.asarray(big_m, float)[:, None]], 1)
         rhs = rhs - np.asarray(big_m, float)
-        order = np.argsort(cols[0], kind="stable")  # increasing columns per row
-        cols, coefs = cols[:, order], coefs[:, order]
-    else:
-        order = np.argsort(cols[0], kind="stable")
-        cols, coefs = cols[:, order], coefs[:, order]
+    # (LinearBlock.from_dense_rows puts every row's columns in increasing order)
     sense = np.where(strict & keep_strict, GT, GE).astype(np.int8)
     for s in (GE, GT):
         sel = sense == s
