@@ -317,14 +317,11 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     registry = registry or load_registry()
     found = None
     if start and query.kind == "adversarial":
-        # a proof from the bounds needs no start (and no solver): try it first
-        enc = encode_query(query, epsilon, bounds, bounds_budget)
-        if enc.proof is None:
+        # a proof from the bounds needs no start (and no solver): the cheap bounds first
+        from .encodings.adversarial import bounds_proof
+        if bounds_proof(query, bounds) is None:
             found = _adversarial_start(query, start_budget, progress)
-            if found is not None:
-                enc = encode_query(query, epsilon, bounds, bounds_budget, start=found)
-    else:
-        enc = encode_query(query, epsilon, bounds, bounds_budget)
+    enc = encode_query(query, epsilon, bounds, bounds_budget, start=found)
     if enc.proof is not None:
         progress.stage(enc.proof)
         comp = lower(query, "mps" if not enc.program.logic().nonlinear else "smtlib", epsilon=epsilon,
@@ -372,20 +369,13 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
 
 
 def _adversarial_start(query, budget: float, progress: Progress):
-    """A checked start for an adversarial query, or None (also for a query the
-    encoding will refuse: it reports the error itself)."""
-    from .encodings.adversarial import adversarial_box, query_label
+    """A checked start for an adversarial query (checked by
+    :func:`~nncc.encodings.adversarial.checked_query` first), or None."""
+    from .encodings.adversarial import checked_query
     from .passes.adversarial_start import find_start
-    net = query.network
-    lo, hi = adversarial_box(query)
-    x0 = np.asarray(query.x0, float).reshape(-1)
-    bad = (x0.size != net.n_inputs or np.any(lo > hi)
-           or any(k is not None and not 0 <= k < net.n_outputs for k in (query.target, query.label))
-           or (query.target is None and query.ratio is not None))
-    if bad:
-        return None
+    _, label, lo, hi = checked_query(query)
     progress.stage("looking for a start (greedy descent, LPs over activation regions)")
-    found = find_start(query, lo, hi, query_label(query), time_budget=budget)
+    found = find_start(query, lo, hi, label, time_budget=budget)
     if found is not None:
         progress.stage(f"start: {query.norm} distance {found.distance:.6g}")
     return found

@@ -56,6 +56,48 @@ def query_label(query: AdversarialQuery) -> int:
     return int(np.argmax(query.network.forward(x0)[0]))
 
 
+def add_win_rows(prog: Program, name: str, y: np.ndarray, k: int, margin: float,
+                 ratio: float | None) -> None:
+    """Output ``k`` (variables ``y``) beats every other by ``margin`` (``{name}_wins``) and,
+    with a ratio, is ``ratio`` times each (``{name}_ratio``)."""
+    others = np.array([j for j in range(len(y)) if j != k])
+    pairs = np.stack([np.full(len(others), y[k]), y[others]], 1)
+    prog.add(LinearBlock.from_dense_rows(f"{name}_wins", pairs, [1.0, -1.0], GE, margin))
+    if ratio is not None:
+        prog.add(LinearBlock.from_dense_rows(
+            f"{name}_ratio", pairs, np.stack([np.ones(len(others)), -np.full(len(others), ratio)], 1),
+            GE, 0.0))
+
+
+def checked_query(query: AdversarialQuery) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """``(x0, label, lo, hi)`` of a query the encoding can take, else an ``InputError``."""
+    net = query.network
+    n, K = net.n_inputs, net.n_outputs
+    x0 = np.asarray(query.x0, float).reshape(-1)
+    if len(x0) != n:
+        raise InputError(f"the input has {len(x0)} values; network '{net.name}' takes {n}", query.pos)
+    label = query_label(query)
+    for what, k in (("target", query.target), ("label", label)):
+        if k is not None and not 0 <= k < K:
+            raise InputError(f"{what} {k} is not an output of '{net.name}' (it has {K})", query.pos)
+    if query.target is None and query.ratio is not None:
+        raise InputError("a ratio needs a target class", query.pos)
+    lo, hi = adversarial_box(query)
+    if np.any(lo > hi):
+        raise InputError("the input box and the epsilon ball do not meet", query.pos)
+    return x0, label, lo, hi
+
+
+def bounds_proof(query: AdversarialQuery, method: str) -> str | None:
+    """``unreachable`` from bounds that take milliseconds (``method`` when it is interval
+    or symbolic, else symbolic: LP / MILP bounds start from those), without building
+    the program."""
+    x0, label, lo, hi = checked_query(query)
+    nb = network_bounds(query.network, lo, hi,
+                        method if method in ("interval", "symbolic") else "symbolic")
+    return unreachable(query, nb, label)
+
+
 def start_cutoff(start) -> float:
     """The cutoff a start at distance ``D`` allows: ``D`` and a hair (it must stay feasible)."""
     return float(start.distance) * (1.0 + 1e-7) + 1e-9
@@ -95,19 +137,8 @@ def encode_adversarial(query: AdversarialQuery, bounds: str = DEFAULT_BOUNDS,
     of ``start``, a :class:`~nncc.passes.adversarial_start.Start`, when given)."""
     net = query.network
     n, K = net.n_inputs, net.n_outputs
-    x0 = np.asarray(query.x0, float).reshape(-1)
-    if len(x0) != n:
-        raise InputError(f"the input has {len(x0)} values; network '{net.name}' takes {n}", query.pos)
-    label = query_label(query)
+    x0, label, lo, hi = checked_query(query)
     target = query.target
-    for what, k in (("target", target), ("label", label)):
-        if k is not None and not 0 <= k < K:
-            raise InputError(f"{what} {k} is not an output of '{net.name}' (it has {K})", query.pos)
-    if target is None and query.ratio is not None:
-        raise InputError("a ratio needs a target class", query.pos)
-    lo, hi = adversarial_box(query)
-    if np.any(lo > hi):
-        raise InputError("the input box and the epsilon ball do not meet", query.pos)
     cut = start_cutoff(start) if start is not None else None
     ball = None
     if cut is not None and query.norm == "linf":
@@ -122,14 +153,7 @@ def encode_adversarial(query: AdversarialQuery, bounds: str = DEFAULT_BOUNDS,
     out_group = prog.groups[-1].name
     margin = float(query.margin)
     if target is not None:
-        others = np.array([k for k in range(K) if k != target])
-        prog.add(LinearBlock.from_dense_rows("target_wins", np.stack([np.full(len(others), y[target]),
-                                                                      y[others]], 1),
-                                             [1.0, -1.0], GE, margin))
-        if query.ratio is not None:
-            prog.add(LinearBlock.from_dense_rows(
-                "target_ratio", np.stack([np.full(len(others), y[target]), y[others]], 1),
-                np.stack([np.ones(len(others)), -np.full(len(others), query.ratio)], 1), GE, 0.0))
+        add_win_rows(prog, "target", y, target, margin, query.ratio)
     else:
         others = np.array([k for k in range(K) if k != label])
         c = prog.add_vars("winner", (len(others),), BOOL)
