@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ..ir.program import GE, REAL, LinearBlock, Objective, Program
+from ..ir.program import REAL, Objective, Program
 from ..problem.query import EvaluateQuery, MaximizeQuery
 from .fixed_network import DEFAULT_BOUNDS, bounds_note, encode_fixed_network, network_bounds
 from .train_relu import Encoded
@@ -52,14 +52,10 @@ def encode_maximize(query: MaximizeQuery, bounds: str = DEFAULT_BOUNDS,
     if query.wins:
         from ..passes.adversarial_start import class_rows
         from ..passes.symbolic_bounds import class_rows_unreachable
+        from .adversarial import add_win_rows
         k = int(query.output)
         C, rhs = class_rows(net.n_outputs, k, query.margin, query.ratio)
-        # every row is c_k y_k + c_j y_j with j the other class of the row
-        other = np.array([int(np.flatnonzero(np.arange(len(r)) != k)[np.argmax(
-            np.abs(np.delete(r, k)))]) for r in C])
-        prog.add(LinearBlock.from_dense_rows(
-            "class_wins", np.stack([np.full(len(C), y[k]), y[other]], 1),
-            np.stack([C[:, k], C[np.arange(len(C)), other]], 1), GE, rhs))
+        add_win_rows(prog, "class", y, k, query.margin, query.ratio)
         if class_rows_unreachable(net, nb, C, rhs).any():
             proof = (f"no input of the box makes class {k} win as asked: the bounds "
                      f"({nb.method}) prove it")
