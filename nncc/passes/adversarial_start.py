@@ -97,6 +97,13 @@ def _forward(net, x: np.ndarray) -> list[np.ndarray]:
     return [o[0] for o in outs]
 
 
+def _winners(layer: MaxPool, inp: np.ndarray) -> np.ndarray:
+    """The input index that is the maximum of each MaxPool group at ``inp``."""
+    g = np.asarray(layer.groups)
+    vals = np.where(g >= 0, inp[np.maximum(g, 0)], -np.inf)
+    return g[np.arange(g.shape[0]), np.argmax(vals, axis=1)]
+
+
 def _gradient(net, outs: list[np.ndarray], x: np.ndarray, c: np.ndarray) -> np.ndarray:
     """``d (c . y) / dx`` at ``x`` (the linear map of its activation region)."""
     v = np.asarray(c, dtype=np.float64)
@@ -109,9 +116,7 @@ def _gradient(net, outs: list[np.ndarray], x: np.ndarray, c: np.ndarray) -> np.n
         elif isinstance(layer, Relu):
             v = v * (inp > 0)
         elif isinstance(layer, MaxPool):
-            g = np.asarray(layer.groups)
-            vals = np.where(g >= 0, inp[np.maximum(g, 0)], -np.inf)
-            win = g[np.arange(g.shape[0]), np.argmax(vals, axis=1)]
+            win = _winners(layer, inp)
             out = np.zeros(layer.n_in)
             np.add.at(out, win, v)
             v = out
@@ -317,9 +322,7 @@ def _pattern(net, x: np.ndarray, previous=None) -> list:
                 act = np.where(tie, ~previous[k], act)
             pat.append(act)
         elif isinstance(layer, MaxPool):
-            g = np.asarray(layer.groups)
-            vals = np.where(g >= 0, inp[np.maximum(g, 0)], -np.inf)
-            pat.append(g[np.arange(g.shape[0]), np.argmax(vals, axis=1)])
+            pat.append(_winners(layer, inp))
         else:
             pat.append(None)
     return pat

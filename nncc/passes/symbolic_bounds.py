@@ -34,10 +34,6 @@ from .interval_bounds import (NetworkBounds, _gamma, check_box, interval_bounds,
                               layer_interval)
 
 
-def _dense(W) -> np.ndarray:
-    return np.asarray(W.toarray() if hasattr(W, "toarray") else W, dtype=np.float64)
-
-
 def _relu_lines(l: np.ndarray, u: np.ndarray):
     """Per neuron: (upper slope, upper intercept, lower slope) of the relaxation."""
     inactive = u <= 0
