@@ -11,7 +11,11 @@ The steps, cheapest first, each on the disjuncts the previous left open:
    disjunct's box (symbolic back-substitution by default, or LP-tightened),
    then :func:`~nncc.passes.symbolic_bounds.class_rows_unreachable` on its
    output rows: one unreachable row rules the disjunct out.
-3. **MILP / SMT** on what remains: one program per disjunct (default) or one
+3. **Input splitting** (:mod:`nncc.passes.input_split`) for networks with
+   few inputs (ACAS Xu has 5): bisect the disjunct's box until bounds rule
+   out every part or a part's centre or corner is a checked counterexample,
+   with part of the time (``split_budget``); what it leaves open goes on.
+4. **MILP / SMT** on what remains: one program per disjunct (default) or one
    with an indicator binary per disjunct
    (:mod:`nncc.encodings.verify`), run by a solver subprocess; a feasible
    point is checked like a falsification candidate, and when it fails the
@@ -61,12 +65,16 @@ class Verdict:
     disjuncts: int = 0
     proven_by_bounds: int = 0
     milp_runs: int = 0
+    split_boxes: int = 0
+    proven_by_splitting: int = 0
     check_failed: bool = False
 
     def report(self) -> dict:
         out = {"verdict": self.status, "how": self.how, "message": self.message,
                "notes": self.notes, "seconds": self.seconds, "disjuncts": self.disjuncts,
-               "proven_by_bounds": self.proven_by_bounds, "milp_runs": self.milp_runs}
+               "proven_by_bounds": self.proven_by_bounds,
+               "proven_by_splitting": self.proven_by_splitting, "split_boxes": self.split_boxes,
+               "milp_runs": self.milp_runs}
         if self.check is not None:
             out["counterexample"] = {"ok": self.check.ok, "disjunct": self.check.disjunct,
                                      "x": self.check.x.tolist(), "y": self.check.y.tolist(),
@@ -180,8 +188,12 @@ def _run_program(query, enc, spec, target, time_limit, keep_file=None):
 def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Property | None = None,
            solver: str = "auto", time_limit: float | None = None, bounds: str = "symbolic",
            bounds_budget: float = 10.0, disjuncts: str = "split", falsify_budget: float | None = None,
-           registry=None, progress: Progress | None = None, keep_file: str | None = None) -> Verdict:
+           registry=None, progress: Progress | None = None, keep_file: str | None = None,
+           split_budget: float | None = None) -> Verdict:
     """The verdict on a network file (``.onnx`` / ``.nnet``) and a VNN-LIB file.
+
+    ``split_budget``: seconds for input splitting (default: 60 % of the time
+    left, or 60 s without a time limit; 0 skips it).
 
     ``time_limit`` bounds the whole run (falsification, bounds, solver runs);
     ``disjuncts``: ``split`` (one solver run per disjunct left open) or
@@ -244,8 +256,44 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     if not open_ks:
         return done(UNSAT, "bounds", f"every disjunct ({len(prop.disjuncts)}) is unreachable by "
                     f"{bounds} bounds")
+    # 3. input splitting
+    from .passes import input_split
+    if input_split.supported(net) and (split_budget is None or split_budget > 0):
+        t = time.perf_counter()
+        until = t + (split_budget if split_budget is not None else
+                     (0.6 * left() if deadline else 60.0))
+        still = [k for k in open_ks if len(prop.disjuncts[k].b)]   # input rows: not a box
+        groups: dict = {}                                           # disjuncts by their box
+        for k in open_ks:
+            d = prop.disjuncts[k]
+            if not len(d.b):
+                groups.setdefault((d.lo.tobytes(), d.hi.tobytes()), []).append(k)
+        for i, ks in enumerate(groups.values()):
+            d0 = prop.disjuncts[ks[0]]
+            r = input_split.split_verify(
+                net, [(prop.disjuncts[k].C, prop.disjuncts[k].d, prop.disjuncts[k].c_strict)
+                      for k in ks], d0.lo, d0.hi,
+                check=lambda x, k=ks[0]: check_counterexample(net, prop, x, prefer=k).ok,
+                time_limit=max(until - time.perf_counter(), 0.0) / (len(groups) - i),
+                progress=progress)
+            v.split_boxes += r.boxes
+            if r.status == "sat":
+                v.seconds["split"] = time.perf_counter() - t
+                chk = check_counterexample(net, prop, r.x, prefer=ks[0])
+                return done(SAT, "input splitting", f"counterexample in disjunct "
+                            f"{chk.disjunct + 1} ({r.boxes:,} boxes)", chk)
+            if r.status == "unsat":
+                v.proven_by_splitting += len(ks)
+            else:
+                still.extend(ks)
+        v.seconds["split"] = time.perf_counter() - t
+        if not still:
+            return done(UNSAT, "input splitting", f"every disjunct ({len(prop.disjuncts)}) is "
+                        f"ruled out: {v.proven_by_bounds} by bounds, {v.proven_by_splitting} by "
+                        f"splitting the inputs into {v.split_boxes:,} boxes")
+        open_ks = still
     progress.stage(f"{len(open_ks)} of {len(prop.disjuncts)} disjuncts left for the solver")
-    # 3. solver
+    # 4. solver
     from .api import pick_solver
     from .encodings.verify import encode_disjunct, encode_disjunction
     from .ir.program import Logic  # noqa: F401  (pick_solver reads the program's logic)

@@ -39,6 +39,9 @@ def add_subcommands(sub) -> None:
     c.add_argument("--falsify-time", type=float, default=None,
                    help="seconds for the search for a counterexample before any solver "
                    "(default min(2, 10%% of the time limit); 0 skips it)")
+    c.add_argument("--split-time", type=float, default=None,
+                   help="seconds for input splitting on networks with few inputs (default 60%% "
+                   "of the time left, or 60 without a time limit; 0 skips it)")
     c.add_argument("--keep", help="also keep the last file given to the solver at this path")
     c.add_argument("--solvers-config")
     c.add_argument("--json", action="store_true", help="print a machine-readable report")
@@ -52,7 +55,7 @@ def cmd_verify(args) -> int:
     v = verify(args.network, args.property, solver=args.solver, time_limit=args.time_limit,
                bounds=args.bounds, bounds_budget=args.bounds_time, disjuncts=args.disjuncts,
                falsify_budget=args.falsify_time, registry=reg, progress=Progress(),
-               keep_file=args.keep)
+               keep_file=args.keep, split_budget=args.split_time)
     return _report(v, args)
 
 

@@ -46,23 +46,25 @@ def assert_cex(net, prop, v):
 @needs_vnncomp
 @pytest.mark.parametrize("onnx,prop,verdict", FIXTURES)
 @pytest.mark.parametrize("falsify", [True, False])
-def test_vnncomp2021_test_verdicts_with_highs(onnx, prop, verdict, falsify):
+@pytest.mark.parametrize("split", [True, False])
+def test_vnncomp2021_test_verdicts_with_highs(onnx, prop, verdict, falsify, split):
     from nncc.frontend.vnnlib import load_vnnlib
     from nncc.problem.onnx_import import load_onnx
     net, p = load_onnx(str(VNNCOMP / onnx)), load_vnnlib(str(VNNCOMP / prop))
     v = verify(None, None, net=net, prop=p, solver="highs", time_limit=60,
-               falsify_budget=None if falsify else 0.0)
+               falsify_budget=None if falsify else 0.0, split_budget=None if split else 0.0)
     assert v.status == verdict, v.report()
     if verdict == "sat":
         assert_cex(net, p, v)
-        assert v.how == ("falsification" if falsify else "milp (highs)")
+        assert v.how == ("falsification" if falsify else
+                         "input splitting" if split else "milp (highs)")
 
 
 @needs_vnncomp
 @pytest.mark.skipif(not _solver_available("cbc"), reason="cbc not found")
 def test_vnncomp2021_sat_instance_with_cbc():
     v = verify(str(VNNCOMP / "test_sat.onnx"), str(VNNCOMP / "test_prop.vnnlib"), solver="cbc",
-               time_limit=60, falsify_budget=0.0)
+               time_limit=60, falsify_budget=0.0, split_budget=0.0)
     assert v.status == "sat" and v.how == "milp (cbc)" and v.check.ok
 
 
@@ -155,20 +157,24 @@ BOX = "(assert (<= -1 X_0 1))(assert (<= -1 X_1 1))\n"
     ("(assert (or (>= Y_0 2.5) (<= Y_1 -2.01)))", "unsat"),
 ])
 @pytest.mark.parametrize("falsify", [True, False])
-def test_verdicts_by_construction(body, verdict, falsify):
+@pytest.mark.parametrize("split", [True, False])
+def test_verdicts_by_construction(body, verdict, falsify, split):
     net, prop = abs_net(), parse_vnnlib(HEAD + BOX + body, "p.vnnlib")
     v = verify(None, None, net=net, prop=prop, solver="highs", time_limit=30,
-               falsify_budget=None if falsify else 0.0)
+               falsify_budget=None if falsify else 0.0, split_budget=None if split else 0.0)
     assert v.status == verdict, v.report()
     if verdict == "sat":
         assert_cex(net, prop, v)
 
 
-def test_strict_row_reachable_only_on_its_border_is_not_sat():
+@pytest.mark.parametrize("split", [True, False])
+def test_strict_row_reachable_only_on_its_border_is_not_sat(split):
     # Y_0 > 2 holds nowhere (Y_0 <= 2 on the box); the closed MILP finds (1, 1), which
-    # fails the strict check: the answer is unsat or unknown, never sat
+    # fails the strict check, and splitting shrinks boxes onto that corner: the answer is
+    # unsat or unknown, never sat
     net, prop = abs_net(), parse_vnnlib(HEAD + BOX + "(assert (> Y_0 2))", "p.vnnlib")
-    v = verify(None, None, net=net, prop=prop, solver="highs", time_limit=30, falsify_budget=0.0)
+    v = verify(None, None, net=net, prop=prop, solver="highs", time_limit=30, falsify_budget=0.0,
+               split_budget=None if split else 0.0)
     assert v.status in ("unsat", "unknown")
 
 
@@ -180,12 +186,12 @@ def test_disjunction_over_input_boxes(mode):
       (and (>= X_0 -1) (<= X_0 -0.5) (>= X_1 0.5) (<= X_1 1) (<= Y_1 -1.9) (>= Y_0 0.9))))"""
     net, prop = abs_net(), parse_vnnlib(text, "p.vnnlib")
     v = verify(None, None, net=net, prop=prop, solver="highs", time_limit=30, falsify_budget=0.0,
-               disjuncts=mode)
+               disjuncts=mode, split_budget=0.0)  # the MILP modes, not the input splitting
     assert v.status == "sat" and v.check.disjunct == 1
     assert_cex(net, prop, v)
     prop2 = parse_vnnlib(text.replace("-1.9", "-2.1"), "p.vnnlib")
     v = verify(None, None, net=net, prop=prop2, solver="highs", time_limit=30, falsify_budget=0.0,
-               disjuncts=mode, bounds="interval")
+               disjuncts=mode, bounds="interval", split_budget=0.0)
     assert v.status == "unsat"
 
 
@@ -231,8 +237,8 @@ weights = st.lists(st.floats(-2, 2, allow_nan=False, width=32), min_size=3, max_
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(W1=weights, b1=weights, W2a=weights, W2b=weights, b2=st.lists(st.floats(-1, 1, width=32),
        min_size=2, max_size=2), gap=st.floats(0.01, 1.0), above=st.booleans(),
-       falsify=st.booleans())
-def test_disjunctive_verdicts_match_brute_force(W1, b1, W2a, W2b, b2, gap, above, falsify):
+       falsify=st.booleans(), split=st.booleans())
+def test_disjunctive_verdicts_match_brute_force(W1, b1, W2a, W2b, b2, gap, above, falsify, split):
     net = tiny_net(W1, b1, W2a + W2b, b2)
     m0 = exact_max(net, np.array([1.0, 0.0]))   # max y0
     m1 = exact_max(net, np.array([0.0, -1.0]))  # max -y1
@@ -242,7 +248,7 @@ def test_disjunctive_verdicts_match_brute_force(W1, b1, W2a, W2b, b2, gap, above
             f"(assert (<= -1 X_0 1))(assert (or (>= Y_0 {t0!r}) (<= Y_1 {t1!r})))")
     prop = parse_vnnlib(text, "p.vnnlib")
     v = verify(None, None, net=net, prop=prop, solver="highs", time_limit=30,
-               falsify_budget=None if falsify else 0.0)
+               falsify_budget=None if falsify else 0.0, split_budget=None if split else 0.0)
     assert v.status == ("sat" if above else "unsat"), (v.report(), m0, m1)
     if above:
         assert_cex(net, prop, v)

@@ -1,0 +1,266 @@
+"""Proofs by input splitting: cut a disjunct's input box until bounds settle every part.
+
+For networks with few inputs (ACAS Xu has 5) the cheapest complete method is
+branch and bound on the input box, as ReluVal, Neurify and nnenum do: bound
+the output over a box; if a row of the unsafe set ``C y >= d`` cannot hold
+anywhere in it, the box is safe; if a point of it is a counterexample, stop;
+otherwise bisect the box along one input and try both halves.
+
+Bounds here are DeepPoly / CROWN back-substitution
+(:mod:`nncc.passes.symbolic_bounds` does the same for one box), computed for
+hundreds of boxes at once: the substitution matrices of all boxes are stacked
+so that a layer is one matrix product.  Every Relu's input is bounded by
+substituting down to the input with the bounds of the layers before, then
+the rows of the unsafe set are.
+
+The bisected input is the one whose width times its coefficient in the
+nearest-to-proven row's upper function is largest (a box is loose where the
+row is steep and the box is wide).  Counterexample candidates are the centre
+of every box and the corner that maximises that row's upper function; a
+candidate is reported only after :func:`~nncc.roundtrip.counterexample.check_counterexample`.
+
+Rounding: every concretised bound is widened outward by ``4 (d + 1) gamma_n``
+times the magnitudes involved, as in :mod:`nncc.passes.symbolic_bounds`.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..problem.fixed_network import Affine, Relu
+from .interval_bounds import _gamma
+from .symbolic_bounds import _relu_lines
+
+
+@dataclass
+class SplitResult:
+    status: str                 # "unsat" (every box safe), "sat" (x checked), "unknown"
+    x: np.ndarray | None = None
+    boxes: int = 0              # boxes bounded
+    open_boxes: int = 0         # boxes left when stopped
+    max_depth: int = 0
+    seconds: float = 0.0
+    reason: str = ""
+
+
+def supported(net, max_inputs: int = 32) -> bool:
+    """Affine / Relu networks with at most ``max_inputs`` inputs (splitting is
+    hopeless on images: the number of boxes grows like 2 ** inputs)."""
+    return net.n_inputs <= max_inputs and all(isinstance(l, (Affine, Relu)) for l in net.layers)
+
+
+def _dense(W):
+    return np.asarray(W.toarray() if hasattr(W, "toarray") else W, dtype=np.float64)
+
+
+def _apply(w, x):
+    """``w x`` per box: w (B, m, n), x (B, n)."""
+    return np.matmul(w, x[..., None])[..., 0]
+
+
+def _bounds(w, c, lo, hi, scale, depth, upper: bool):
+    """max (upper) / min of ``w x + c`` over the boxes, widened for rounding.
+    w: (B, m, n); c, scale: (B, m); lo, hi: (B, n)."""
+    wp, wn = np.maximum(w, 0.0), np.minimum(w, 0.0)
+    if upper:
+        v = _apply(wp, hi) + _apply(wn, lo) + c
+    else:
+        v = _apply(wp, lo) + _apply(wn, hi) + c
+    xabs = np.maximum(np.abs(lo), np.abs(hi))
+    err = 4.0 * (depth + 1) * _gamma(w.shape[2] + 2) * (
+        _apply(np.abs(w), xabs) + scale + np.abs(v)) + 4.0 * np.spacing(np.abs(v))
+    return v + err if upper else v - err
+
+
+class _Net:
+    """The layers as dense float64 arrays, with each Affine's width for rounding."""
+
+    def __init__(self, net):
+        self.layers = []
+        for layer in net.layers:
+            if isinstance(layer, Affine):
+                W = _dense(layer.W)
+                self.layers.append(("affine", W, np.asarray(layer.b, np.float64).ravel(),
+                                    np.maximum(W, 0.0), np.minimum(W, 0.0)))
+            else:
+                self.layers.append(("relu",))
+
+
+def row_upper(nt: _Net, C: np.ndarray, pre: dict, lo: np.ndarray, hi: np.ndarray):
+    """Upper bounds of ``C y`` over every box by back-substitution (CROWN) through
+    the Relu bounds ``pre``: ``(bound (B, r), A (B, r, n))``, ``C y <= A x + c``."""
+    B = lo.shape[0]
+    A = np.broadcast_to(np.asarray(C, np.float64), (B,) + C.shape).copy()
+    const = np.zeros(A.shape[:2])
+    mag = np.zeros(A.shape[:2])
+    depth = 0
+    for k in range(len(nt.layers) - 1, -1, -1):
+        layer = nt.layers[k]
+        if layer[0] == "affine":
+            _, W, b = layer[:3]
+            const = const + A @ b
+            mag = mag + np.abs(A) @ np.abs(b)
+            A = (A.reshape(-1, A.shape[2]) @ W).reshape(A.shape[0], A.shape[1], W.shape[1])
+            depth += 1
+        else:
+            su, iu, sl = _relu_lines(*pre[k])                # iu >= 0
+            Ap = np.maximum(A, 0.0)
+            An = A - Ap
+            lift = np.matmul(Ap, iu[:, :, None])[..., 0]     # the chords' intercepts
+            const = const + lift
+            mag = mag + lift
+            A = Ap * su[:, None, :] + An * sl[:, None, :]
+    return _bounds(A, const, lo, hi, mag, depth, True), A
+
+
+def relu_bounds(nt: _Net, lo, hi) -> dict:
+    """The bounds ``(l, u)`` (each (B, width)) of the input of every Relu over every
+    box, by layer index: back-substitution down to the input (DeepPoly), each
+    layer with the bounds of the layers before, intersected with the interval
+    bounds from the layer before."""
+    pre = {}
+    plo, phi = lo, hi
+    for k, layer in enumerate(nt.layers):
+        if layer[0] == "affine":
+            _, W, b, Wp, Wn = layer
+            ilo, ihi = plo @ Wp.T + phi @ Wn.T + b, phi @ Wp.T + plo @ Wn.T + b
+            err = 2.0 * _gamma(W.shape[1] + 2) * (np.maximum(np.abs(plo), np.abs(phi))
+                                                   @ np.abs(W).T + np.abs(b))
+            ilo, ihi = ilo - err, ihi + err
+            rows = np.flatnonzero(((ilo < 0) & (ihi > 0)).any(axis=0))
+            if k > 0 and len(rows):  # the first layer's interval bounds are exact; and only
+                sub = _Net.__new__(_Net)  # neurons unstable in some box need tightening
+                sub.layers = nt.layers[:k + 1]
+                I = np.eye(W.shape[0])[rows]
+                u, _ = row_upper(sub, I, pre, lo, hi)
+                nl, _ = row_upper(sub, -I, pre, lo, hi)
+                ilo[:, rows] = np.maximum(ilo[:, rows], -nl)
+                ihi[:, rows] = np.minimum(ihi[:, rows], u)
+            plo, phi = ilo, np.maximum(ihi, ilo)
+        else:
+            pre[k] = (plo, phi)
+            plo, phi = np.maximum(plo, 0.0), np.maximum(phi, 0.0)
+    return pre
+
+
+def box_bounds(nt: _Net, C, lo, hi):
+    """Per box (lo, hi: (B, n)): upper bounds of the rows of ``C y`` (B, r) and
+    their linear functions of the input, ``C y <= A x + c`` (A: (B, r, n))."""
+    return row_upper(nt, np.asarray(C, np.float64), relu_bounds(nt, lo, hi), lo, hi)
+
+
+def conjunction_rows(C: np.ndarray, d: np.ndarray, max_rows: int = 6):
+    """The rows ``C y >= d`` and, for up to ``max_rows`` rows, the sum of every subset
+    of two or more of them: all hold where the rows hold, and a sum can be out of
+    reach where no single row is (``y0 >= y1`` and ``y0 >= y2`` together exclude
+    more than either alone)."""
+    r = len(d)
+    if r < 2 or r > max_rows:
+        return C, d
+    masks = np.array([[(s >> i) & 1 for i in range(r)] for s in range(1, 2 ** r)
+                      if bin(s).count("1") >= 2], dtype=np.float64)
+    return np.vstack([C, masks @ C]), np.concatenate([d, masks @ d])
+
+
+def split_verify(net, rowsets, lo: np.ndarray, hi: np.ndarray, *, check,
+                 time_limit: float | None = None, max_boxes: int = 20_000_000, batch: int = 512,
+                 progress=None) -> SplitResult:
+    """Is there an ``x`` in ``[lo, hi]`` with ``C net(x) >= d`` (``>`` on strict rows)
+    for one of ``rowsets``, a list of ``(C, d, c_strict)`` (disjuncts over the same box)?
+
+    ``check(x)`` re-checks a candidate (True: a counterexample).  ``unsat`` is a
+    proof (in every box, every row set has a row its upper bound keeps below
+    ``d``); ``sat`` comes with a checked point; ``unknown`` when ``time_limit``
+    or ``max_boxes`` ran out.
+
+    The rows of a set are a conjunction: their subset sums are added
+    (:func:`conjunction_rows`).  All sets are bounded together, so that the
+    Relu bounds of a box, the costly part, are computed once; a set ruled out
+    in a box stays ruled out in its parts.  Boxes are bounded in batches of
+    ``batch``, depth first, so that the open boxes stay few."""
+    t0 = time.perf_counter()
+    nt = _Net(net)
+    sets = [conjunction_rows(np.asarray(C, np.float64), np.asarray(d, np.float64))
+            for C, d, _ in rowsets]
+    owner = np.concatenate([np.full(len(d), k) for k, (_, d) in enumerate(sets)])
+    C = np.vstack([c for c, _ in sets])
+    d = np.concatenate([d for _, d in sets])
+    strict = np.concatenate([np.concatenate([np.asarray(cs, bool), np.zeros(len(dd) - len(cs),
+                                                                            bool)])
+                             for (_, dd), (_, _, cs) in zip(sets, rowsets)])
+    K = len(sets)
+    member = owner[None, :] == np.arange(K)[:, None]          # (K, rows)
+    lo = np.asarray(lo, np.float64)[None]
+    hi = np.asarray(hi, np.float64)[None]
+    done, max_depth, last_report = 0, 0, t0
+
+    def try_points(pts, live):
+        slack = net.forward(pts) @ C.T - d
+        ok = np.where(strict, slack > 0, slack >= 0)            # (P, rows)
+        # a point hits when every row of one of its box's open sets holds
+        hit = np.any(live & np.all(ok[:, None, :] | ~member[None], axis=2), axis=1)
+        for i in np.flatnonzero(hit)[:8]:
+            if check(pts[i]):
+                return pts[i].copy()
+        return None
+
+    def result(status, n_open, **kw):
+        return SplitResult(status, boxes=done, open_boxes=n_open, max_depth=max_depth,
+                           seconds=time.perf_counter() - t0, **kw)
+
+    stack = [(lo, hi, np.zeros(1, np.int64), np.ones((1, K), bool))]
+    n_open = 1
+    while stack:
+        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+            return result("unknown", n_open, reason="time limit")
+        if done >= max_boxes:
+            return result("unknown", n_open, reason=f"{max_boxes} boxes bounded")
+        blo, bhi, bdep, blive = stack.pop()
+        if len(blo) > batch:
+            stack.append((blo[:-batch], bhi[:-batch], bdep[:-batch], blive[:-batch]))
+            blo, bhi, bdep, blive = blo[-batch:], bhi[-batch:], bdep[-batch:], blive[-batch:]
+        B = len(blo)
+        n_open -= B
+        done += B
+        rup, A = box_bounds(nt, C, blo, bhi)
+        g = rup - d                                              # (B, rows); < 0: out of reach
+        ruled = np.any((g < 0)[:, None, :] & member[None], axis=2)   # (B, K)
+        blive = blive & ~ruled
+        keep = blive.any(axis=1)
+        if not keep.any():
+            continue
+        blo, bhi, bdep, blive, g, A = (blo[keep], bhi[keep], bdep[keep], blive[keep], g[keep],
+                                       A[keep])
+        B = len(blo)
+        r = np.arange(B)
+        # per open set, its row nearest to out of reach; the split follows their slopes
+        gs = np.where(member[None] & blive[:, :, None], g[:, None, :], np.inf)  # (B, K, rows)
+        best = np.argmin(gs, axis=2)                              # (B, K)
+        w = A[r[:, None], best] * blive[..., None]                # (B, K, n)
+        width = bhi - blo
+        corner = np.where(w[r, np.argmax(blive, axis=1)] > 0, bhi, blo)
+        pts = np.concatenate([0.5 * (blo + bhi), corner])
+        x = try_points(pts, np.concatenate([blive, blive]))
+        if x is not None:
+            return result("sat", n_open, x=x)
+        share = np.abs(w) * width[:, None, :]                   # each set's slope x width,
+        score = (share / (share.sum(axis=2, keepdims=True) + 1e-300)).sum(axis=1)  # as shares
+        j = np.where(score.max(axis=1) > 0, np.argmax(score, axis=1), np.argmax(width, axis=1))
+        if (width[r, j] <= 0).any():
+            return result("unknown", n_open, reason="a box shrank to a point without a verdict")
+        mid = 0.5 * (blo[r, j] + bhi[r, j])
+        lhi, rlo = bhi.copy(), blo.copy()
+        lhi[r, j] = mid
+        rlo[r, j] = mid
+        stack.append((np.concatenate([blo, rlo]), np.concatenate([lhi, bhi]),
+                      np.concatenate([bdep + 1, bdep + 1]), np.concatenate([blive, blive])))
+        n_open += 2 * B
+        max_depth = max(max_depth, int(bdep.max()) + 1)
+        now = time.perf_counter()
+        if progress is not None and now - last_report > 1.0:
+            progress.stage(f"input splitting: {done:,} boxes bounded, {n_open:,} open, "
+                           f"depth {max_depth}, {now - t0:.1f} s")
+            last_report = now
+    return result("unsat", 0)

@@ -1,0 +1,133 @@
+"""Input splitting (nncc.passes.input_split): sound bounds over many boxes at once, verdicts
+equal to the MILP's on random networks, ACAS Xu properties decided by splitting."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import relu_net
+from nncc.frontend.vnnlib import parse_vnnlib
+from nncc.passes import input_split
+from nncc.roundtrip.counterexample import check_counterexample
+from nncc.verify_api import verify
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+needs_acas = pytest.mark.skipif(not (FIXTURES / "nnet").exists()
+                                or not (FIXTURES / "vnncomp2021_test").exists(),
+                                reason="../shared/fixtures (the ACAS Xu networks) is absent")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_box_bounds_hold_at_every_point_of_every_box(seed):
+    rng = np.random.default_rng(seed)
+    net = relu_net(rng, 3, [12, 10, 8], 4)
+    nt = input_split._Net(net)
+    C = rng.normal(size=(3, 4))
+    lo = rng.uniform(-1, 0.5, size=(40, 3))
+    hi = lo + rng.uniform(0, 0.8, size=(40, 3))
+    up, A = input_split.box_bounds(nt, C, lo, hi)
+    t = rng.uniform(size=(40, 200, 3))
+    x = lo[:, None, :] + t * (hi - lo)[:, None, :]
+    y = net.forward(x.reshape(-1, 3)).reshape(40, 200, -1) @ C.T   # (boxes, points, rows)
+    assert np.all(y.max(axis=1) <= up), (y.max(axis=1) - up).max()
+    _, outs = net.forward(x.reshape(-1, 3), return_all=True)
+    for k, (l, u) in input_split.relu_bounds(nt, lo, hi).items():   # k: a Relu's index
+        z = outs[k - 1].reshape(40, 200, -1)                          # that Relu's input
+        assert np.all(z.min(axis=1) >= l) and np.all(z.max(axis=1) <= u)
+
+
+def test_conjunction_rows_add_every_subset_sum():
+    C = np.eye(3)
+    d = np.array([1.0, 2.0, 3.0])
+    C2, d2 = input_split.conjunction_rows(C, d)
+    assert C2.shape == (7, 3) and len(d2) == 7          # 3 rows + 3 pairs + 1 triple
+    assert any(np.array_equal(r, [1, 1, 1]) for r in C2) and 6.0 in d2
+    # every point meeting the rows meets the sums
+    y = np.array([1.5, 2.0, 3.5])
+    assert np.all(C2 @ y >= d2)
+
+
+def _prop(n_in, n_out, lo, hi, rows):
+    head = "".join(f"(declare-const X_{i} Real)" for i in range(n_in)) + \
+        "".join(f"(declare-const Y_{j} Real)" for j in range(n_out))
+    box = "".join(f"(assert (>= X_{i} {lo!r}))(assert (<= X_{i} {hi!r}))" for i in range(n_in))
+    return parse_vnnlib(head + box + "(assert (and " + " ".join(rows) + "))", "p.vnnlib")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_splitting_and_the_milp_give_the_same_verdict(seed):
+    # rows y_0 >= y_j + t around the sampled best, both sides of it: splitting alone
+    # (no falsification, no solver) must agree with the MILP alone, and sat points check
+    rng = np.random.default_rng(100 + seed)
+    net = relu_net(rng, 2, [10, 10], 3)
+    x = rng.uniform(-1, 1, size=(4000, 2))
+    y = net.forward(x)
+    best = float(np.max(np.minimum(y[:, 0] - y[:, 1], y[:, 0] - y[:, 2])))
+    t = best + (0.05 if seed % 2 else -0.05)
+    prop = _prop(2, 3, -1.0, 1.0, [f"(>= Y_0 (+ Y_1 {t!r}))", f"(>= Y_0 (+ Y_2 {t!r}))"])
+    by_split = verify(None, None, net=net, prop=prop, solver="highs", time_limit=60,
+                      falsify_budget=0.0, split_budget=30.0)
+    by_milp = verify(None, None, net=net, prop=prop, solver="highs", time_limit=60,
+                     falsify_budget=0.0, split_budget=0.0)
+    assert by_split.how in ("input splitting", "bounds"), by_split.report()
+    assert by_milp.status in ("sat", "unsat"), by_milp.report()
+    assert by_split.status == by_milp.status, (by_split.report(), by_milp.report())
+    if by_split.status == "sat":
+        assert check_counterexample(net, prop, by_split.check.x).ok
+    elif seed % 2 == 0:
+        raise AssertionError("a threshold below a sampled point must be sat")
+
+
+def test_a_box_that_shrinks_to_a_point_is_unknown_not_sat():
+    # y = x on [0, 1]; y > 1 holds nowhere, but y >= 1 holds at x = 1: the boxes shrink onto
+    # the corner and splitting must say unknown (or unsat), never sat
+    from nncc.problem.fixed_network import Affine, FixedNetwork, Relu
+    net = FixedNetwork("id", (1,), (1,), [Affine("a", np.array([[1.0]]), np.zeros(1)),
+                                          Relu("r", 1), Affine("b", np.array([[1.0]]),
+                                                               np.zeros(1))])
+    prop = parse_vnnlib("(declare-const X_0 Real)(declare-const Y_0 Real)"
+                        "(assert (>= X_0 0))(assert (<= X_0 1))(assert (> Y_0 1))", "p.vnnlib")
+    d = prop.disjuncts[0]
+    r = input_split.split_verify(net, [(d.C, d.d, d.c_strict)], d.lo, d.hi,
+                                 check=lambda x: check_counterexample(net, prop, x).ok,
+                                 time_limit=10)
+    assert r.status in ("unknown", "unsat")
+
+
+def _acas_prop(normalised: bool, k: int) -> str:
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from acasxu_properties import vnnlib_text
+    return vnnlib_text(k, normalised)
+
+
+@needs_acas
+@pytest.mark.parametrize("net_file,normalised,k,verdict", [
+    ("nnet/TestNetwork.nnet", False, 1, "unsat"),        # N1,1, raw units
+    ("nnet/TestNetwork.nnet", False, 3, "unsat"),
+    ("vnncomp2021_test/test_unsat.onnx", True, 4, "unsat"),   # N1,6
+    ("vnncomp2021_test/test_sat.onnx", True, 4, "sat"),       # N1,7
+])
+def test_acas_xu_properties_by_splitting(net_file, normalised, k, verdict):
+    from nncc.problem.property import load_network
+    net = load_network(str(FIXTURES / net_file))
+    prop = parse_vnnlib(_acas_prop(normalised, k), f"prop_{k}.vnnlib")
+    v = verify(None, None, net=net, prop=prop, solver="highs", time_limit=120,
+               falsify_budget=0.0)
+    assert v.status == verdict, v.report()
+    assert v.how == "input splitting" and v.milp_runs == 0, v.report()
+    if verdict == "sat":
+        assert check_counterexample(net, prop, v.check.x).ok
+
+
+@needs_acas
+def test_cli_split_time_zero_leaves_it_to_the_solver(tmp_path):
+    from conftest import run_nncc
+    p = tmp_path / "prop_1.vnnlib"
+    p.write_text(_acas_prop(True, 1))
+    r = run_nncc("verify", FIXTURES / "vnncomp2021_test/test_sat.onnx", p, "--json",
+                 "--time-limit", "60")
+    assert r.returncode == 1 and '"how": "input splitting"' in r.stdout, r.stdout + r.stderr
+    r = run_nncc("verify", FIXTURES / "vnncomp2021_test/test_sat.onnx", p, "--json",
+                 "--time-limit", "3", "--split-time", "0")
+    assert '"split_boxes": 0' in r.stdout, r.stdout + r.stderr
