@@ -125,6 +125,8 @@ def run_batch(instances_csv: str, results: str | None = None, workers: int | Non
         if new_file:
             w.writeheader()
             f.flush()
+        t0 = time.perf_counter()
+        tally: dict[str, int] = {}
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futs = {pool.submit(run_instance, i, cex_dir, solver, extra or []): i for i in todo}
             try:
@@ -134,9 +136,14 @@ def run_batch(instances_csv: str, results: str | None = None, workers: int | Non
                         w.writerow(row)
                         f.flush()
                         rows.append(row)
+                    tally[row["verdict"]] = tally.get(row["verdict"], 0) + 1
+                    el = time.perf_counter() - t0
+                    eta = el / n * (len(todo) - n)
                     stream.write(f"nncc: [{n}/{len(todo)}] {Path(row['network']).name} "
                                  f"{Path(row['property']).name}: {row['verdict']} "
-                                 f"({float(row['seconds']):.2f} s)\n")
+                                 f"({float(row['seconds']):.2f} s) | "
+                                 + ", ".join(f"{v} {c}" for v, c in sorted(tally.items()))
+                                 + f" | {el:.0f} s elapsed, about {eta:.0f} s left\n")
                     stream.flush()
             except KeyboardInterrupt:
                 for fut in futs:

@@ -264,6 +264,8 @@ def test_batch_runs_resumes_and_writes_results(tmp_path):
     res = tmp_path / "out.csv"
     r = run_nncc("batch", inst, "-o", res, "-j", "2")
     assert r.returncode == 0, r.stderr
+    last = [ln for ln in r.stderr.splitlines() if ln.startswith("nncc: [2/2]")][0]
+    assert "sat 1" in last and "unsat 1" in last and "s left" in last, r.stderr
     import csv
     rows = {row["instance"]: row for row in csv.DictReader(open(res))}
     assert [rows[k]["verdict"] for k in sorted(rows)] == ["unsat", "sat"]
