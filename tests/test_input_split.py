@@ -45,6 +45,11 @@ def test_conjunction_rows_add_every_subset_sum():
     # every point meeting the rows meets the sums
     y = np.array([1.5, 2.0, 3.5])
     assert np.all(C2 @ y >= d2)
+    # sums float64 would round are not added
+    C3, d3 = input_split.conjunction_rows(C, np.array([0.1, 0.2, 0.3]))
+    assert C3.shape == (3, 3)
+    C4, _ = input_split.conjunction_rows(np.array([[1.0, -0.3], [0.5, 1.0]]), np.zeros(2))
+    assert C4.shape == (2, 2)
 
 
 def _prop(n_in, n_out, lo, hi, rows):

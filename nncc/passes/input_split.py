@@ -155,13 +155,22 @@ def conjunction_rows(C: np.ndarray, d: np.ndarray, max_rows: int = 6):
     """The rows ``C y >= d`` and, for up to ``max_rows`` rows, the sum of every subset
     of two or more of them: all hold where the rows hold, and a sum can be out of
     reach where no single row is (``y0 >= y1`` and ``y0 >= y2`` together exclude
-    more than either alone)."""
+    more than either alone).  Sums are added only where float64 adds them
+    exactly (integer coefficients, as in VNN-LIB comparisons of outputs), so
+    that a sum is implied by its rows without rounding."""
+    from fractions import Fraction
     r = len(d)
     if r < 2 or r > max_rows:
         return C, d
     masks = np.array([[(s >> i) & 1 for i in range(r)] for s in range(1, 2 ** r)
                       if bin(s).count("1") >= 2], dtype=np.float64)
-    return np.vstack([C, masks @ C]), np.concatenate([d, masks @ d])
+    Cs, ds = masks @ C, masks @ d
+    exact = np.all(C == np.round(C)) and np.abs(C).max() < 2.0 ** 40
+    for m, v in zip(masks, ds):
+        exact = exact and Fraction(v) == sum((Fraction(x) for x in d[m > 0]), Fraction(0))
+    if not exact:
+        return C, d
+    return np.vstack([C, Cs]), np.concatenate([d, ds])
 
 
 def split_verify(net, rowsets, lo: np.ndarray, hi: np.ndarray, *, check,
