@@ -96,6 +96,9 @@ def arrays_from_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str
     """The answer's arrays (parameters, or inputs and outputs) from the answer groups."""
     if inverse["kind"] in ("direct", "normalised"):
         return params_from_groups(inverse, groups)
+    if inverse["kind"] == "binarised":
+        from .encodings.binarised import arrays_from_binarised
+        return arrays_from_binarised(inverse, groups)
     from .encodings.network_queries import arrays_from_network_groups
     return arrays_from_network_groups(inverse, groups)
 
@@ -315,6 +318,9 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     progress = progress or Progress(False)
     t0 = time.perf_counter()
     registry = registry or load_registry()
+    if query.kind == "train" and query.network.binarised and query.method == "local-search":
+        from .solvers.local_search import solve_local_search
+        return solve_local_search(query, time_limit=time_limit, epsilon=epsilon, progress=progress)
     found = None
     if start and query.kind == "adversarial":
         # a proof from the bounds needs no start (and no solver): the cheap bounds first
@@ -348,6 +354,17 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         progress.stage(f"wrote {target} for {spec.name}")
         result = solve_file(spec, path, target, time_limit=time_limit,
                             on_progress=progress.solver(spec.name), workdir=tmp)
+        if spec.name == "cbc" and "Postprocessed model is infeasible" in (result.stdout or ""):
+            # cbc 2.10's preprocessing can lose feasibility and still print "Optimal"
+            # with a point that breaks the rows: run it again without preprocessing
+            import dataclasses
+            at = spec.args.index("-solve") if "-solve" in spec.args else len(spec.args)
+            plain = dataclasses.replace(spec, args=spec.args[:at] + ["-preprocess", "off"]
+                                        + spec.args[at:])
+            progress.stage("cbc's preprocessing lost feasibility: solving again without it")
+            left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1.0)
+            result = solve_file(plain, path, target, time_limit=left,
+                                on_progress=progress.solver(spec.name), workdir=tmp)
         progress.done()
     ans = answer_from_result(query, comp, result)
     if found is not None and not (ans.arrays is not None and ans.check is not None
@@ -415,6 +432,9 @@ def answer_from_result(query: Query | None, comp: Compilation, result: SolverRes
     arrays = arrays_from_values(comp.symbol_map, result)
     if result.objective is not None and getattr(comp.symbol_map, "objective_negated", False):
         result.objective = -result.objective  # MPS / LP always minimise: undo the writer's sign
+    if comp.symbol_map.extra["encoding"].get("kind") == "binarised":
+        from .roundtrip.check_binarised import finish_milp_answer
+        return finish_milp_answer(query, comp, result, arrays, notes)
     if result.approximate:
         notes.append(f"{len(result.approximate)} values were irrational (algebraic numbers) and "
                      "were approximated in float64")

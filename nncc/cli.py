@@ -321,6 +321,9 @@ def _print_report(ans, report) -> None:
               f"{v['bool']} bool variables, {ir['constraints']} constraints, {ir['nonzeros']} nonzeros")
     if ans.check is not None and ans.query is not None and ans.query.kind != "train":
         _print_network_check(ans)
+    elif ans.check is not None and hasattr(ans.check, "describe"):
+        for line in ans.check.describe():  # binarised networks
+            print(line)
     elif ans.check is not None:
         c = ans.check
         print(f"training:  accuracy {c.accuracy:.2%}, smallest margin {c.min_margin:.6g} "

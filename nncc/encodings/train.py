@@ -8,7 +8,11 @@ from .train_relu import Encoded, encode_train_direct
 
 def encode_train(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
     """The IR of a training query. ``query.normalise``: ``auto`` normalises
-    where that is exact, ``on`` wherever it can be built, ``off`` never."""
+    where that is exact, ``on`` wherever it can be built, ``off`` never.
+    Binarised networks (step / sign layers) have their own encoding."""
+    if query.network.binarised:
+        from .binarised import encode_binarised
+        return encode_binarised(query, epsilon=nonzero_eps)
     possible, exact, reason = normalisation_check(query)
     mode = query.normalise
     if mode != "off" and possible and (exact or mode == "on"):

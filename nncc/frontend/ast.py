@@ -70,12 +70,27 @@ class InputDecl:
 
 
 @dataclass
+class StepSpec:
+    """``step|sign [levels [beta, gamma]] [threshold NUMBER|learned]`` (binarised networks).
+
+    ``levels`` and ``threshold`` are None when not written; ``threshold`` is a
+    Num or the string "learned".
+    """
+
+    kind: str  # "step" | "sign"
+    levels: tuple[Num, Num] | None
+    threshold: object
+    pos: SourcePos
+
+
+@dataclass
 class DenseDecl:
-    """``dense NAME[N] [relu|identity]``; ``activation`` is None when not written."""
+    """``dense NAME[N] [relu|identity|step ...|sign ...]``; ``activation`` is None when
+    not written, a string for relu / identity, a ``StepSpec`` for step / sign."""
 
     name: Ident
     size: Num
-    activation: str | None
+    activation: "str | StepSpec | None"
     pos: SourcePos
 
 
@@ -144,7 +159,12 @@ class TrainClause:
 
     ``classify`` -> value Num | None (margin); ``nonzero`` -> value Num
     (percent), ``seed`` Num | None; ``relu`` -> "ite" | "disjunction";
-    ``normalise`` -> "auto" | "on" | "off".
+    ``normalise`` -> "auto" | "on" | "off"; ``minimize`` -> ("errors" | "hinge",
+    Num | None hinge margin); ``maximize`` -> ("margin", None);
+    ``regularize l1`` / ``regularize l0`` -> Num (weight); ``nonzero at most`` -> Num;
+    ``robust`` -> Num (L-infinity radius);
+    ``method`` -> ("milp" | "local-search", Num | None restarts), ``seed`` Num | None;
+    ``big-m`` -> "unit" | "seed".
     """
 
     key: str

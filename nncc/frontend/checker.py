@@ -34,6 +34,8 @@ from ..problem.architecture import ArchitectureDocument
 from ..problem.query import Document, Query, TrainQuery
 from . import ast
 from .architecture_check import build_space, build_task
+from .binarised_check import (apply_binarised_clauses, check_binarised_network,
+                              reject_binarised_clauses, step_fields)
 from .parser import parse
 from .trained_networks import describe_source, fixed_from_dense, load_trained_network
 from .trained_queries import adversarial_query, evaluate_query, maximize_query, select_points
@@ -46,6 +48,8 @@ _DATA_OPTIONS_FOR = {
     "classes": ("inline", "csv", "npz", "bundled", "idx"),
     "sample": ("inline", "csv", "npz", "bundled", "idx"),
     "scale": ("inline", "csv", "npz", "bundled", "idx"),
+    "missing": ("bundled",),
+    "split": ("inline", "csv", "npz", "bundled", "idx"),
 }
 
 
@@ -155,7 +159,13 @@ class Checker:
                 self.networks[stmt.name.name] = load_trained_network(stmt, self.base_dir)
             elif isinstance(stmt, ast.DataDecl):
                 self._declare(stmt.name, "dataset")
-                self.datasets[stmt.name.name] = load_dataset(data_spec(stmt, self.base_dir))
+                spec = data_spec(stmt, self.base_dir)
+                data = load_dataset(spec)
+                self.datasets[stmt.name.name] = data
+                if spec.split is not None:  # NAME.train and NAME.test
+                    from ..problem.datasets_binarised import split_dataset
+                    for part in split_dataset(data, *spec.split):
+                        self.datasets[part.name] = part
             elif isinstance(stmt, ast.ArchitectureDecl):
                 self._declare(stmt.name, "architecture")
                 self.architectures[stmt.name.name] = build_space(stmt)
@@ -272,7 +282,11 @@ class Checker:
                              "there is nothing to train", decl.network.pos)
         check_shapes(network, data, decl)
         query = TrainQuery(name=name, network=network, data=data, pos=decl.pos)
-        apply_train_clauses(query, decl)
+        if network.binarised:
+            apply_binarised_clauses(query, decl)
+        else:
+            reject_binarised_clauses(decl, network)
+            apply_train_clauses(query, decl)
         return query
 
 
@@ -358,10 +372,13 @@ def build_network(decl: ast.NetworkDecl, base_dir: Path) -> Network:
     layers = []
     for k, layer in enumerate(dense):
         own = layer_clauses[k]
+        activation, levels, threshold = layer.activation or IDENTITY, None, 0.0
+        if isinstance(activation, ast.StepSpec):
+            activation, levels, threshold = step_fields(activation)
         layers.append(DenseLayer(
             name=layer.name.name,
             size=checked_int(layer.size, "layer size", minimum=1),
-            activation=layer.activation or IDENTITY,
+            activation=activation, levels=levels, threshold=threshold,
             weight_domain=(param_domain(own["weights"].domain, "weights")
                            if "weights" in own else default_weight),
             bias_domain=(param_domain(own["bias"].domain, "bias")
@@ -371,6 +388,8 @@ def build_network(decl: ast.NetworkDecl, base_dir: Path) -> Network:
                       input_size=input_size, layers=layers, input_box=input_box, pos=decl.pos)
     if decl.npz_path is not None:
         fix_parameters_from_npz(network, decl.npz_path.value, base_dir, decl.pos)
+    if network.binarised:
+        check_binarised_network(network)
     return network
 
 
@@ -475,6 +494,13 @@ def _apply_data_option(spec: DataSpec, option: ast.DataOption) -> None:
         spec.seed = checked_int(seed, "seed") if seed is not None else 0
     elif option.key == "scale":
         spec.scale, spec.scale_text = _scale_factor(value)
+    elif option.key == "missing":
+        spec.missing = value
+    elif option.key == "split":
+        train, test, seed = value
+        a = checked_int(train, "split train share", minimum=1)
+        b = checked_int(test, "split test share", minimum=1)
+        spec.split = (a, b, checked_int(seed, "seed") if seed is not None else 0)
 
 
 def _scale_factor(value) -> tuple[float | str, str]:

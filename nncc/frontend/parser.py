@@ -224,7 +224,19 @@ class _AstBuilder(Transformer):
     def _keyword(self, meta, children):
         return str(children[0])
 
-    activation = param_target = domain_kind = data_format = _keyword
+    plain_activation = param_target = domain_kind = data_format = _keyword
+    step_kind = train_method = big_m_mode = binarised_loss = regulariser = _keyword
+
+    def step_activation(self, meta, children):
+        kind, beta, gamma, threshold = children
+        levels = (beta, gamma) if beta is not None else None
+        return ast.StepSpec(kind, levels, threshold, self._pos(meta))
+
+    def fixed_threshold(self, meta, children):
+        return children[0]
+
+    def learned_threshold(self, meta, children):
+        return "learned"
     relu_encoding = normalise_mode = _keyword
     trained_format = optimize_sense = norm = _keyword
 
@@ -290,6 +302,20 @@ class _AstBuilder(Transformer):
         values, _ = children[0]
         return ast.DataOption("classes", values, self._pos(meta))
 
+    missing_mode = _keyword
+
+    def missing_option(self, meta, children):
+        return ast.DataOption("missing", children[0], self._pos(meta))
+
+    def split_option(self, meta, children):
+        return ast.DataOption("split", tuple(children), self._pos(meta))
+
+    def data_ref(self, meta, children):
+        name, part = children
+        if part is None:
+            return name
+        return ast.Ident(f"{name.name}.{part.name}", name.pos)
+
     def sample_option(self, meta, children):
         return ast.DataOption("sample", tuple(children), self._pos(meta))
 
@@ -320,6 +346,30 @@ class _AstBuilder(Transformer):
 
     def normalise_clause(self, meta, children):
         return ast.TrainClause("normalise", children[0], self._pos(meta))
+
+    def minimize_loss_clause(self, meta, children):
+        loss, margin = children
+        return ast.TrainClause("minimize", (loss, margin), self._pos(meta))
+
+    def maximize_margin_clause(self, meta, children):
+        return ast.TrainClause("maximize", ("margin", None), self._pos(meta))
+
+    def regularize_clause(self, meta, children):
+        kind, weight = children
+        return ast.TrainClause("regularize " + kind, weight, self._pos(meta))
+
+    def nonzero_budget_clause(self, meta, children):
+        return ast.TrainClause("nonzero at most", children[0], self._pos(meta))
+
+    def robust_clause(self, meta, children):
+        return ast.TrainClause("robust", children[0], self._pos(meta))
+
+    def method_clause(self, meta, children):
+        method, restarts, seed = children
+        return ast.TrainClause("method", (method, restarts), self._pos(meta), seed=seed)
+
+    def big_m_clause(self, meta, children):
+        return ast.TrainClause("big-m", children[0], self._pos(meta))
 
     # questions about trained networks
     def evaluate_decl(self, meta, children):

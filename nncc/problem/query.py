@@ -27,6 +27,23 @@ class TrainQuery:
     relu_encoding: str = "ite"  # "ite" | "disjunction" (SMT-LIB only)
     normalise: str = "auto"  # "auto" | "off"
     pos: SourcePos | None = None
+    # binarised networks (step / sign layers): minimise training errors, by a MILP
+    # ("milp") or the local search; big-M per unit from the data ("unit") or the
+    # seed's blanket d r + 1 ("seed")
+    objective: str | None = None  # "errors" | "hinge" | "margin"
+    method: str = "milp"  # "milp" | "local-search"
+    restarts: int = 0  # local search: 0 = as many as the time allows
+    seed: int = 0
+    big_m: str = "unit"  # "unit" | "seed"
+    # binarised: "errors" (count), "hinge" (sum of hinge_margin - score margin, at
+    # least 0) or "margin" (maximise the smallest score margin); regularisers added
+    # to it: l1 * sum |W|, l0 * (number of non-zero weights); a hard budget on the
+    # non-zero weights; every sample robust within an L-infinity ball of this radius
+    hinge_margin: float = 1.0
+    l1: float = 0.0
+    l0: float = 0.0
+    nonzero_budget: int | None = None
+    robust: float = 0.0
 
     kind = "train"
 

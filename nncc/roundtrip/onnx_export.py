@@ -1,4 +1,9 @@
-"""Dense ReLU networks with known parameters as ONNX (Gemm + Relu), run by onnxruntime."""
+"""Dense networks with known parameters as ONNX (Gemm + Relu), run by onnxruntime.
+
+A step / sign layer (binarised networks) has no ONNX operator: it is written
+as ``Where(GreaterOrEqual(z, 0), gamma, beta)`` after the Gemm (opset 12+),
+the same rule as the numpy forward pass (``z >= 0`` gives the upper level).
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -24,14 +29,26 @@ def network_to_onnx(net: Network, params: dict[str, np.ndarray]):
         inits += [numpy_helper.from_array(np.asarray(W, np.float32), f"{layer.name}.weight"),
                   numpy_helper.from_array(np.asarray(b, np.float32), f"{layer.name}.bias")]
         last = k == len(net.layers) - 1
-        z = "output" if last and layer.activation != RELU else f"{layer.name}.pre"
+        z = "output" if last and layer.activation != RELU and not layer.is_step else f"{layer.name}.pre"
         nodes.append(helper.make_node("Gemm", [cur, f"{layer.name}.weight", f"{layer.name}.bias"], [z],
                                       name=f"{layer.name}.gemm", transB=1,
                                       # written out although they are the defaults: some
                                       # readers (OMLT 1.2) require them
                                       alpha=1.0, beta=1.0))
         cur = z
-        if layer.activation == RELU:
+        if layer.is_step:
+            beta, gamma = layer.levels
+            inits += [numpy_helper.from_array(np.zeros((), np.float32), f"{layer.name}.zero"),
+                      numpy_helper.from_array(np.asarray(beta, np.float32), f"{layer.name}.beta"),
+                      numpy_helper.from_array(np.asarray(gamma, np.float32), f"{layer.name}.gamma")]
+            nodes.append(helper.make_node("GreaterOrEqual", [z, f"{layer.name}.zero"],
+                                          [f"{layer.name}.on"], name=f"{layer.name}.compare"))
+            a = "output" if last else f"{layer.name}.out"
+            nodes.append(helper.make_node("Where", [f"{layer.name}.on", f"{layer.name}.gamma",
+                                                    f"{layer.name}.beta"], [a],
+                                          name=f"{layer.name}.step"))
+            cur = a
+        elif layer.activation == RELU:
             a = "output" if last else f"{layer.name}.out"
             nodes.append(helper.make_node("Relu", [z], [a], name=f"{layer.name}.relu"))
             cur = a
