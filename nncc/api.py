@@ -353,7 +353,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         t2 = time.perf_counter()
         progress.stage(f"wrote {target} for {spec.name}")
         result = solve_file(spec, path, target, time_limit=time_limit,
-                            on_progress=progress.solver(spec.name), workdir=tmp)
+                            on_progress=_ticks(query, progress.solver(spec.name)), workdir=tmp)
         if spec.name == "cbc" and "Postprocessed model is infeasible" in (result.stdout or ""):
             # cbc 2.10's preprocessing can lose feasibility and still print "Optimal"
             # with a point that breaks the rows: run it again without preprocessing
@@ -364,7 +364,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
             progress.stage("cbc's preprocessing lost feasibility: solving again without it")
             left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1.0)
             result = solve_file(plain, path, target, time_limit=left,
-                                on_progress=progress.solver(spec.name), workdir=tmp)
+                                on_progress=_ticks(query, progress.solver(spec.name)), workdir=tmp)
         progress.done()
     ans = answer_from_result(query, comp, result)
     if found is not None and not (ans.arrays is not None and ans.check is not None
@@ -383,6 +383,35 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     progress.stage(f"{ans.status}" + (f", accuracy {ans.check.accuracy:.1%}"
                                       if getattr(ans.check, "accuracy", None) is not None else ""))
     return ans
+
+
+def _ticks(query, tick):
+    """The solver's live line in the query's terms where they are plain: for a
+    binarised network trained to the fewest errors, the incumbent and the bound
+    as training accuracy (``incumbent 3, bound 0`` -> ``training accuracy 95.3%
+    (3 errors), at most 100.0%``)."""
+    import re
+    net = getattr(query, "network", None)
+    if not (query.kind == "train" and getattr(net, "binarised", False)
+            and getattr(query, "objective", None) in (None, "errors")
+            and not getattr(query, "l1", 0) and not getattr(query, "l0", 0)):
+        return tick
+    n = len(query.data.y)
+    num = r"(-?[\d.]+(?:e[-+]?\d+)?)"
+
+    def translated(elapsed, text):
+        if text:
+            inc, bound = re.search(r"incumbent " + num, text), re.search(r"bound " + num, text)
+            gap = re.search(r"gap [^,]*", text)
+            if inc:
+                e = float(inc.group(1))
+                text = f"training accuracy {1 - e / n:.1%} ({e:g} errors)"
+                if bound:
+                    text += f", at most {1 - max(float(bound.group(1)), 0.0) / n:.1%}"
+                if gap:
+                    text += f", {gap.group(0)}"
+        tick(elapsed, text)
+    return translated
 
 
 def _adversarial_start(query, budget: float, progress: Progress):

@@ -548,3 +548,22 @@ def test_robust_experiment_script_runs_small():
     lines = [l.split() for l in r.stdout.splitlines() if l.strip() and not l.startswith(("#", " radius"))]
     assert [l[0] for l in lines] == ["0", "0.05"] and all(l[1] == "1/1" for l in lines)
     assert all(0.0 <= float(l[4]) <= float(l[3]) <= 1.0 for l in lines)  # robust <= plain accuracy
+
+
+def test_solver_progress_is_training_accuracy():
+    """The live solver line of a fewest-errors query speaks of training accuracy;
+    other queries keep the solver's own words."""
+    from types import SimpleNamespace as NS
+
+    from nncc.api import _ticks
+    q = NS(kind="train", objective="errors", l1=0.0, l0=0.0, network=NS(binarised=True),
+           data=NS(y=[0] * 40))
+    seen = []
+    tick = _ticks(q, lambda elapsed, text: seen.append(text))
+    tick(1.0, "incumbent 3, bound 0, gap 100%")
+    tick(1.5, None)
+    assert seen == ["training accuracy 92.5% (3 errors), at most 100.0%, gap 100%", None]
+    q.l1 = 0.1  # the objective is no longer a count of errors
+    seen.clear()
+    _ticks(q, lambda elapsed, text: seen.append(text))(1.0, "incumbent 3.2")
+    assert seen == ["incumbent 3.2"]
