@@ -237,12 +237,16 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     if chk is not None:
         progress.stage("falsification found a counterexample")
         return done(SAT, "falsification", f"counterexample in disjunct {chk.disjunct + 1}", chk)
-    # 2. proofs from bounds, per disjunct
+    # 2. proofs from bounds, per disjunct; where input splitting follows, the costly
+    # LP / MILP tightening waits for the disjuncts that reach the solver
+    from .passes import input_split
+    splitting = input_split.supported(net) and (split_budget is None or split_budget > 0)
+    first = "symbolic" if splitting and bounds in ("lp", "milp") else bounds
     t2 = time.perf_counter()
     open_ks, nbs = [], {}
     for k, d in enumerate(prop.disjuncts):
         budget = min(bounds_budget, left()) if deadline else bounds_budget
-        nb = network_bounds(net, d.lo, d.hi, bounds, budget)
+        nb = network_bounds(net, d.lo, d.hi, first, budget)
         why = prove_disjunct(net, d, nb)
         if why is None:
             open_ks.append(k)
@@ -255,10 +259,9 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     v.seconds["bounds"] = time.perf_counter() - t2
     if not open_ks:
         return done(UNSAT, "bounds", f"every disjunct ({len(prop.disjuncts)}) is unreachable by "
-                    f"{bounds} bounds")
+                    f"{first} bounds")
     # 3. input splitting
-    from .passes import input_split
-    if input_split.supported(net) and (split_budget is None or split_budget > 0):
+    if splitting:
         t = time.perf_counter()
         until = t + (split_budget if split_budget is not None else
                      (0.6 * left() if deadline else 60.0))
@@ -292,6 +295,21 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
                         f"ruled out: {v.proven_by_bounds} by bounds, {v.proven_by_splitting} by "
                         f"splitting the inputs into {v.split_boxes:,} boxes")
         open_ks = still
+    if first != bounds:  # the tightening asked for, on what reaches the solver
+        t, still = time.perf_counter(), []
+        for k in open_ks:
+            d = prop.disjuncts[k]
+            budget = min(bounds_budget, left()) if deadline else bounds_budget
+            nbs[k] = network_bounds(net, d.lo, d.hi, bounds, budget)
+            if prove_disjunct(net, d, nbs[k]) is None:
+                still.append(k)
+            else:
+                v.proven_by_bounds += 1
+        open_ks = still
+        v.seconds["bounds"] += time.perf_counter() - t
+        if not open_ks:
+            return done(UNSAT, "bounds", f"every disjunct ({len(prop.disjuncts)}) is ruled out: "
+                        f"{v.proven_by_bounds} by bounds, {v.proven_by_splitting} by splitting")
     progress.stage(f"{len(open_ks)} of {len(prop.disjuncts)} disjuncts left for the solver")
     # 4. solver
     from .api import pick_solver

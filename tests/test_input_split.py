@@ -136,3 +136,18 @@ def test_cli_split_time_zero_leaves_it_to_the_solver(tmp_path):
     r = run_nncc("verify", FIXTURES / "vnncomp2021_test/test_sat.onnx", p, "--json",
                  "--time-limit", "3", "--split-time", "0")
     assert '"split_boxes": 0' in r.stdout, r.stdout + r.stderr
+
+
+@needs_acas
+def test_lp_bounds_wait_for_the_disjuncts_that_reach_the_solver():
+    from nncc.problem.property import load_network
+    net = load_network(str(FIXTURES / "vnncomp2021_test/test_unsat.onnx"))
+    prop = parse_vnnlib(_acas_prop(True, 1), "prop_1.vnnlib")
+    v = verify(None, None, net=net, prop=prop, solver="highs", time_limit=120, bounds="lp",
+               falsify_budget=0.0)
+    assert v.status == "unsat" and v.how == "input splitting", v.report()
+    assert v.seconds["bounds"] < 1.0, v.report()     # symbolic only: no LP tightening
+    # without splitting the LP bounds are computed and the MILP decides
+    v = verify(None, None, net=net, prop=parse_vnnlib(_acas_prop(True, 4), "p4.vnnlib"),
+               solver="highs", time_limit=120, bounds="lp", falsify_budget=0.0, split_budget=0.0)
+    assert v.status == "unsat", v.report()
