@@ -47,6 +47,12 @@ def run(X, y, d1, big_m, solver, limit):
             "gap": ans.check.gap if ok else None, "max_M": max_m, "mean_M": mean_m}
 
 
+def _row(instance: str, m: str, r: dict) -> None:
+    gap = "-" if r["gap"] is None else f"{r['gap']:.1%}"
+    print(f"{instance:<22}{m:>6}{r['mean_M']:>8.3g}{r['max_M']:>11.3g}{r['status']:>10}"
+          f"{str(r['errors']):>8}{r['seconds']:>9.2f}{gap:>8}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--full", action="store_true")
@@ -70,9 +76,7 @@ def main(argv=None) -> int:
         rows = order[:n]
         out = {m: run(X[rows], y[rows], d1_small, m, a.solver, limit) for m in ("unit", "seed")}
         for m, r in out.items():
-            gap = "-" if r["gap"] is None else f"{r['gap']:.1%}"
-            print(f"{f'N={n} d1={d1_small}':<22}{m:>6}{r['mean_M']:>8.3g}{r['max_M']:>11.3g}{r['status']:>10}"
-                  f"{str(r['errors']):>8}{r['seconds']:>9.2f}{gap:>8}")
+            _row(f"N={n} d1={d1_small}", m, r)
         if out["unit"]["status"] == out["seed"]["status"] == "solution":
             ratios.append(out["seed"]["seconds"] / max(out["unit"]["seconds"], 1e-3))
             print(f"  time-to-optimum ratio seed / per-unit: {ratios[-1]:.2f}")
@@ -81,9 +85,7 @@ def main(argv=None) -> int:
     rows = order[:big_n]
     out = {m: run(X[rows], y[rows], d1_big, m, a.solver, gap_limit) for m in ("unit", "seed")}
     for m, r in out.items():
-        gap = "-" if r["gap"] is None else f"{r['gap']:.1%}"
-        print(f"{f'N={big_n} d1={d1_big}':<22}{m:>6}{r['mean_M']:>8.3g}{r['max_M']:>11.3g}{r['status']:>10}"
-              f"{str(r['errors']):>8}{r['seconds']:>9.2f}{gap:>8}")
+        _row(f"N={big_n} d1={d1_big}", m, r)
     gu, gs = out["unit"]["gap"], out["seed"]["gap"]
     if gu is not None and gs is not None:
         print(f"  gap after {gap_limit:g} s, ratio seed / per-unit: "
