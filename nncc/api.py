@@ -354,17 +354,6 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         progress.stage(f"wrote {target} for {spec.name}")
         result = solve_file(spec, path, target, time_limit=time_limit,
                             on_progress=_ticks(query, progress.solver(spec.name)), workdir=tmp)
-        if spec.name == "cbc" and "Postprocessed model is infeasible" in (result.stdout or ""):
-            # cbc 2.10's preprocessing can lose feasibility and still print "Optimal"
-            # with a point that breaks the rows: run it again without preprocessing
-            import dataclasses
-            at = spec.args.index("-solve") if "-solve" in spec.args else len(spec.args)
-            plain = dataclasses.replace(spec, args=spec.args[:at] + ["-preprocess", "off"]
-                                        + spec.args[at:])
-            progress.stage("cbc's preprocessing lost feasibility: solving again without it")
-            left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1.0)
-            result = solve_file(plain, path, target, time_limit=left,
-                                on_progress=_ticks(query, progress.solver(spec.name)), workdir=tmp)
         progress.done()
     ans = answer_from_result(query, comp, result)
     if found is not None and not (ans.arrays is not None and ans.check is not None

@@ -380,3 +380,12 @@ def test_highs_progress_lines():
                           "   Large        0      0      0         0     0.0s") == \
         "incumbent 2965"  # an infinite bound says nothing
     assert highs.progress("Presolving model") is None
+
+
+def test_cbc_is_run_again_without_preprocessing_when_it_says_it_lost_feasibility():
+    said = RunOutput(stdout="Cbc0012I ...\nPostprocessed model is infeasible - possible tolerance "
+                     "issue - try without preprocessing\nResult - Optimal solution found\n",
+                     stderr="", returncode=0, solution_text=None, seconds=1.0, time_limit=None)
+    assert cbc.run_again_with(said) == ["-preprocess", "off"]
+    said.stdout = "Result - Optimal solution found\n"
+    assert cbc.run_again_with(said) is None

@@ -211,6 +211,21 @@ def test_milp_optimal_infeasible_lp(reg, tmp_path, name):
     assert res.status == SOLUTION and res.objective == -23
 
 
+def test_cbc_run_again_takes_the_options_and_keeps_the_answer(reg, tmp_path, monkeypatch):
+    # the second run of the runner (cbc's answer to "Postprocessed model is infeasible")
+    # on a real cbc: the options reach cbc, the answer is the second run's, time adds up
+    from nncc.solvers import cbc
+    asked = []
+
+    def once(run):
+        asked.append(run.stdout)
+        return ["-preprocess", "off"] if len(asked) == 1 else None
+    monkeypatch.setattr(cbc, "run_again_with", once)
+    res = solve_file(reg.get("cbc"), write(tmp_path, "opt.mps", MPS_OPT), "mps", time_limit=30)
+    assert len(asked) == 1 and res.status == SOLUTION and res.objective == -23
+    assert "preprocess off" in res.stdout.lower().replace("-", "")
+
+
 @pytest.mark.parametrize("name", ["cbc", "highs"])
 def test_milp_unreadable_file(reg, tmp_path, name):
     res = solve_file(reg.get(name), write(tmp_path, "bad.mps", "this is not an mps file\n"), "mps")

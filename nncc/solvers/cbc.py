@@ -96,6 +96,14 @@ def _log_facts(log: str) -> dict:
     return facts
 
 
+def run_again_with(run) -> list[str] | None:
+    """cbc 2.10's preprocessing can lose feasibility and still print ``Optimal`` with a
+    point that breaks rows (docs/solver-behaviour.md): solve again without it."""
+    if "Postprocessed model is infeasible" in (run.stdout or ""):
+        return ["-preprocess", "off"]
+    return None
+
+
 def read_result(run) -> SolverResult:
     """SolverResult from a finished cbc run (log on stdout, solution file)."""
     from nncc.solvers.runner import garbage_result
