@@ -273,16 +273,21 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
                 groups.setdefault((d.lo.tobytes(), d.hi.tobytes()), []).append(k)
         for i, ks in enumerate(groups.values()):
             d0 = prop.disjuncts[ks[0]]
+            passed: list[CexCheck] = []  # the check that let a point through
+
+            def check(x, k=ks[0], passed=passed):
+                chk = check_counterexample(net, prop, x, prefer=k)
+                passed[:] = [chk] if chk.ok else []
+                return chk.ok
             r = input_split.split_verify(
                 net, [(prop.disjuncts[k].C, prop.disjuncts[k].d, prop.disjuncts[k].c_strict)
-                      for k in ks], d0.lo, d0.hi,
-                check=lambda x, k=ks[0]: check_counterexample(net, prop, x, prefer=k).ok,
+                      for k in ks], d0.lo, d0.hi, check=check,
                 time_limit=max(until - time.perf_counter(), 0.0) / (len(groups) - i),
                 progress=progress)
             v.split_boxes += r.boxes
             if r.status == "sat":
                 v.seconds["split"] = time.perf_counter() - t
-                chk = check_counterexample(net, prop, r.x, prefer=ks[0])
+                chk = passed[0]
                 return done(SAT, "input splitting", f"counterexample in disjunct "
                             f"{chk.disjunct + 1} ({r.boxes:,} boxes)", chk)
             if r.status == "unsat":

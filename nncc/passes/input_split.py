@@ -105,16 +105,17 @@ class _Net:
 
 
 def row_upper(nt: _Net, C: np.ndarray, pre: dict, lo: np.ndarray, hi: np.ndarray,
-              parallel: bool = True):
+              parallel: bool = True, top: int | None = None):
     """Upper bounds of ``C y`` over every box by back-substitution (CROWN) through
     the Relu bounds ``pre``: ``(bound (B, r), A (B, r, n))``, ``C y <= A x + c``;
-    an unstable Relu's lower line parallel to its chord, or DeepPoly's."""
+    an unstable Relu's lower line parallel to its chord, or DeepPoly's.  ``y`` is
+    the output of layer ``top`` (default: the last)."""
     B = lo.shape[0]
     A = np.broadcast_to(np.asarray(C, np.float64), (B,) + C.shape).copy()
     const = np.zeros(A.shape[:2])
     mag = np.zeros(A.shape[:2])
     depth = 0
-    for k in range(len(nt.layers) - 1, -1, -1):
+    for k in range(len(nt.layers) - 1 if top is None else top, -1, -1):
         layer = nt.layers[k]
         if layer[0] == "affine":
             _, W, b = layer[:3]
@@ -153,13 +154,12 @@ def relu_bounds(nt: _Net, lo, hi) -> dict:
             ilo, ihi = ilo - err, ihi + err
             rows = np.flatnonzero(((ilo < 0) & (ihi > 0)).any(axis=0))
             if k > 0 and len(rows):  # the first layer's interval bounds are exact; and only
-                sub = _Net.__new__(_Net)  # neurons unstable in some box need tightening
-                sub.layers = nt.layers[:k + 1]
+                # neurons unstable in some box need tightening: z <= u and -z <= -l at once
                 I = np.eye(W.shape[0])[rows]
-                u, _ = row_upper(sub, I, pre, lo, hi)
-                nl, _ = row_upper(sub, -I, pre, lo, hi)
-                u = np.minimum(u, row_upper(sub, I, pre, lo, hi, False)[0])
-                nl = np.minimum(nl, row_upper(sub, -I, pre, lo, hi, False)[0])
+                I = np.vstack([I, -I])
+                both = np.minimum(row_upper(nt, I, pre, lo, hi, True, k)[0],
+                                  row_upper(nt, I, pre, lo, hi, False, k)[0])
+                u, nl = both[:, :len(rows)], both[:, len(rows):]
                 ilo[:, rows] = np.maximum(ilo[:, rows], -nl)
                 ihi[:, rows] = np.minimum(ihi[:, rows], u)
             plo, phi = ilo, np.maximum(ihi, ilo)
