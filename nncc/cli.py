@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_verify(sub)
     from .batch import add_subcommands as add_batch  # batch
     add_batch(sub)
+    from .data_cli import add_subcommands as add_data  # data
+    add_data(sub)
     return p
 
 
@@ -394,7 +396,8 @@ COMMANDS = {"check": cmd_check, "compile": cmd_compile, "solve": cmd_solve, "dec
             "solvers": cmd_solvers, "enumerate": _architecture_command("enumerate"),
             "count": _architecture_command("count"), "sample": _architecture_command("sample"),
             "verify": lambda args: __import__("nncc.verify_cli", fromlist=["cmd_verify"]).cmd_verify(args),
-            "batch": lambda args: __import__("nncc.batch", fromlist=["cmd_batch"]).cmd_batch(args)}
+            "batch": lambda args: __import__("nncc.batch", fromlist=["cmd_batch"]).cmd_batch(args),
+            "data": lambda args: __import__("nncc.data_cli", fromlist=["cmd_data"]).cmd_data(args)}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -143,14 +143,17 @@ class DataOption:
 
 @dataclass
 class DataDecl:
-    """``data NAME { inline }`` or ``data NAME = csv|npz|bundled "..." options``."""
+    """``data NAME { inline }``, ``data NAME = csv|npz|bundled|idx "..." options`` or
+    ``data NAME = GENERATOR(arg value, ...) options``."""
 
     name: Ident
-    format: str  # "inline" | "csv" | "npz" | "bundled"
+    format: str  # "inline" | "csv" | "npz" | "bundled" | "idx" | "generated"
     pos: SourcePos
     path: Str | None = None
     inline: InlineData | None = None
     options: list[DataOption] = field(default_factory=list)
+    generator: Ident | None = None  # generated: the generator's name
+    arguments: list[tuple[Ident, Num]] = field(default_factory=list)  # generated: name value
 
 
 @dataclass

@@ -45,11 +45,11 @@ DEFAULT_DOMAIN = ParamDomain("real", *DEFAULT_WEIGHT_BOX)
 # Which data modifiers make sense for which source.
 _DATA_OPTIONS_FOR = {
     "label": ("csv",), "header": ("csv",), "x": ("npz",), "y": ("npz",), "labels": ("idx",),
-    "classes": ("inline", "csv", "npz", "bundled", "idx"),
-    "sample": ("inline", "csv", "npz", "bundled", "idx"),
-    "scale": ("inline", "csv", "npz", "bundled", "idx"),
+    "classes": ("inline", "csv", "npz", "bundled", "idx", "generated"),
+    "sample": ("inline", "csv", "npz", "bundled", "idx", "generated"),
+    "scale": ("inline", "csv", "npz", "bundled", "idx", "generated"),
     "missing": ("bundled",),
-    "split": ("inline", "csv", "npz", "bundled", "idx"),
+    "split": ("inline", "csv", "npz", "bundled", "idx", "generated"),
 }
 
 
@@ -451,6 +451,8 @@ def data_spec(decl: ast.DataDecl, base_dir: Path) -> DataSpec:
     if decl.inline is not None:
         spec.X, spec.labels = inline_arrays(decl.inline)
         spec.option_pos["labels"] = decl.inline.labels_pos
+    if decl.generator is not None:
+        spec.generator, spec.arguments = generator_arguments(decl)
     seen: dict[str, ast.DataOption] = {}
     for option in decl.options:
         if option.key in seen:
@@ -464,6 +466,41 @@ def data_spec(decl: ast.DataDecl, base_dir: Path) -> DataSpec:
         spec.option_pos[option.key] = option.pos
         _apply_data_option(spec, option)
     return spec
+
+
+def generator_arguments(decl: ast.DataDecl) -> tuple[str, dict]:
+    """The generator's name and its arguments by name, each checked against
+    :data:`~nncc.problem.datasets_generated.GENERATORS` (defaults filled in)."""
+    from ..problem.datasets_generated import GENERATORS
+    name = decl.generator.name
+    if name not in GENERATORS:
+        hint = difflib.get_close_matches(name, list(GENERATORS), n=1)
+        raise InputError(f"no data generator {name!r}"
+                         + (f"; did you mean {hint[0]!r}?" if hint else "")
+                         + "; generators: " + ", ".join(GENERATORS), decl.generator.pos)
+    table = GENERATORS[name]
+    values: dict = {}
+    for arg, num in decl.arguments:
+        if arg.name not in table:
+            raise InputError(f"{name} has no argument {arg.name!r}; its arguments: "
+                             + ", ".join(table), arg.pos)
+        if arg.name in values:
+            raise InputError(f"argument {arg.name!r} given twice", arg.pos)
+        kind, smallest, _ = table[arg.name]
+        if kind == "int":
+            values[arg.name] = checked_int(num, f"{name} argument {arg.name}", minimum=smallest)
+        else:
+            if not math.isfinite(num.value) or num.value < smallest:
+                raise InputError(f"{name} argument {arg.name} must be a finite number "
+                                 f">= {smallest:g}, got {num.text}", num.pos)
+            values[arg.name] = float(num.value)
+    missing = [a for a, (_, _, default) in table.items() if default is None and a not in values]
+    if missing:
+        raise InputError(f"{name} needs " + ", ".join(missing) + " (its arguments: "
+                         + ", ".join(f"{a} N" for a in table) + ")", decl.generator.pos)
+    for arg, (_, _, default) in table.items():
+        values.setdefault(arg, default)
+    return name, values
 
 
 def _apply_data_option(spec: DataSpec, option: ast.DataOption) -> None:

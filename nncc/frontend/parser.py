@@ -268,6 +268,18 @@ class _AstBuilder(Transformer):
         name, fmt, path, *options = children
         return ast.DataDecl(name, fmt, self._pos(meta), path=path, options=options)
 
+    def generated_data_decl(self, meta, children):
+        name, (generator, args), *options = children
+        return ast.DataDecl(name, "generated", self._pos(meta), generator=generator,
+                            arguments=args, options=options)
+
+    def generator_call(self, meta, children):
+        name, *args = children
+        return name, [a for a in args if a is not None]
+
+    def generator_arg(self, meta, children):
+        return tuple(children)
+
     def file_data_then_sample(self, meta, children):
         *data, sample = children
         return [self.file_data_decl(meta, data), sample]

