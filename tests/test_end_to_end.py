@@ -1,6 +1,7 @@
 """The training query end to end, through the real command and the real solver binaries."""
 import json
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -198,6 +199,33 @@ def test_ctrl_c_kills_the_solver_and_writes_nothing(tmp_path):
                 .replace("nonzero 10% seed 7", "normalise off"))
     interrupt_once_solver_runs("solve", src, "--solver", "z3", "-o", tmp_path / "w.npz")
     assert not (tmp_path / "w.npz").exists()
+
+
+def test_the_solver_dies_when_nncc_is_killed_outright(tmp_path):
+    """SIGKILL leaves nncc no time to clean up: the kernel must take z3 with it."""
+    import os
+    import signal
+    import time
+    from conftest import ROOT, _children
+    src = write(tmp_path / "hard.nn", (EXAMPLES / "digits.nn").read_text()
+                .replace("nonzero 10% seed 7", "normalise off"))
+    p = subprocess.Popen([sys.executable, "-m", "nncc", "solve", str(src), "--solver", "z3"],
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    deadline, kids = time.time() + 60, []
+    while time.time() < deadline and not kids:
+        time.sleep(0.1)
+        kids = _children(p.pid)
+    assert kids, "the solver never started"
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=30)
+    deadline = time.time() + 10
+    alive = kids
+    while alive and time.time() < deadline:
+        time.sleep(0.1)
+        alive = [k for k in kids if os.path.exists(f"/proc/{k}")
+                 and open(f"/proc/{k}/stat").read().split()[2] != "Z"]
+    assert not alive, f"solver processes {alive} outlived nncc"
 
 
 def test_decode_needs_a_source_to_recheck(tmp_path):

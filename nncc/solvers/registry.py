@@ -23,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 
 from nncc.errors import InputError, SolverError
+from nncc.solvers.child_process import solver_popen_args
 
 INSTALL_HINT = "pip install 'nncc[solvers]'"
 
@@ -153,7 +154,7 @@ class SolverSpec:
         try:
             proc = subprocess.Popen(exe + self.version_args, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env=self.child_env(), start_new_session=True)
+                                    env=self.child_env(), **solver_popen_args())
         except OSError as err:
             return f"{self.kind} (cannot run: {err})"
         try:

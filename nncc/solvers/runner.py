@@ -1,7 +1,9 @@
 """Run a solver on a file as a subprocess and read its answer.
 
 The solver gets its own process group (``start_new_session``) so that a
-time-out or Ctrl-C kills it together with anything it started. The time
+time-out or Ctrl-C kills it together with anything it started, and dies
+with nncc even when nncc is killed outright
+(:mod:`nncc.solvers.child_process`). The time
 limit is passed the solver's way and also enforced by a watchdog
 ``grace_seconds`` after it. Standard output and error are read by threads
 while the main thread reports progress; the per-solver modules turn the
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from nncc.errors import InputError, SolverError
+from nncc.solvers.child_process import solver_popen_args
 from nncc.solvers.registry import SolverSpec
 from nncc.solvers.result import ERROR, UNKNOWN, SolverResult
 
@@ -173,7 +176,7 @@ def _run(argv: list[str], spec: SolverSpec, module, time_limit: float | None,
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL, env=spec.child_env(), cwd=cwd,
-                                start_new_session=True)
+                                **solver_popen_args())
     except OSError as err:
         raise SolverError(f"cannot start {spec.name} ({argv[0]}): {err.strerror}; "
                           f"{spec.install_hint()}") from None

@@ -19,6 +19,7 @@ from typing import Iterator
 
 from ..errors import SolverError
 from ..writers.smtlib_terms import term_text
+from .child_process import solver_popen_args
 from .registry import SolverSpec
 from .runner import kill_group
 
@@ -44,7 +45,7 @@ class IncrementalZ3:
         self.version = spec.version()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, bufsize=1,
-                                     env=spec.child_env(), start_new_session=True)
+                                     env=spec.child_env(), **solver_popen_args())
         self._stderr: list[str] = []
         threading.Thread(target=lambda: self._stderr.extend(self.proc.stderr), daemon=True).start()
         self.checks = 0
