@@ -25,7 +25,7 @@ from .encodings.fixed_network import DEFAULT_BOUNDS
 from .encodings.train import encode_train
 from .encodings.train_relu import Encoded, params_from_groups
 from .errors import CheckFailed, InputError, SolverError, TargetError
-from .ir.program import Logic, Program
+from .ir.program import KINDS, REAL, Logic, Program
 from .passes.bool_product_linearisation import BoolProductLinearisation
 from .passes.nonzero_big_m import NonzeroBigM
 from .passes.reduction import apply_chain, invert_chain
@@ -103,10 +103,18 @@ def arrays_from_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str
     return arrays_from_network_groups(inverse, groups)
 
 
-def check_answer(query, arrays: dict[str, np.ndarray]):
-    """The forward-pass check for the query's kind."""
+def check_answer(query, arrays: dict[str, np.ndarray], comp: "Compilation | None" = None,
+                 result: SolverResult | None = None):
+    """The forward-pass check for the query's kind; a training objective is held to the
+    solver's (``result``) with what the compilation (``comp``) approximated."""
     if query.kind == "train":
-        return check_training(query, arrays)
+        if comp is None or result is None:
+            return check_training(query, arrays)
+        from .roundtrip.check_objective import tangent_bound
+        extra = comp.symbol_map.extra
+        return check_training(query, arrays, claimed_objective=result.objective,
+                              approximation=tangent_bound(extra.get("passes", [])),
+                              encoding=extra.get("encoding"))
     from .roundtrip.check_network import check_network_answer
     return check_network_answer(query, arrays)
 
@@ -132,12 +140,30 @@ def lower(query: Query, target: str, *, epsilon: float = DEFAULT_EPSILON,
                 f"query '{query.name}' needs {logic.smt}: {logic.why_not_milp}. "
                 f"Use --target smtlib (z3 or cvc5)" + (f" [{why}]" if why else ""), query.pos)
         prog, invs = apply_chain(prog, _milp_passes(epsilon))
+        if prog.objective is not None and prog.objective.quadratic and (
+                enc.square_segments is not None or np.any(prog.kinds != KINDS.index(REAL))):
+            # a MIQP (highs refuses it, cbc drops the squares) or tangents asked for
+            invs.append(_square_tangents(enc, prog, "a MILP takes no quadratic objective"))
+            prog = invs[-1].pop("program")
+        if prog.objective is not None and prog.objective.quadratic:
+            note = ("the objective is quadratic (L2 regulariser, a convex continuous QP): highs "
+                    "solves it; cbc would drop it silently from MPS and rejects it in LP")
+            if note not in enc.notes:
+                enc.notes.append(note)
         big_m = max((inv.get("max_M", 0.0) for inv in invs), default=0.0)
         if big_m > BIG_M_WARNING and not any("big-M" in n for n in enc.notes):
             enc.notes.append(
                 f"the largest big-M is {big_m:.3g}: with a solver's integrality tolerance of about "
                 f"1e-6 a ReLU may be off by {big_m * 1e-6:.2g} in its row (tighter bounds, "
                 "--bounds lp, shrink it)")
+    elif prog.objective is not None and prog.objective.quadratic:
+        # z3 5.4's (minimize ...) over a sum of squares did not finish within 60 s even on a
+        # linear classifier with 4 weights (QF_NRA, nlsat), and cvc5 does not optimise:
+        # SMT-LIB always gets the tangent lines
+        invs.append(_square_tangents(enc, prog, "SMT-LIB solvers do not minimise it reliably"))
+        prog = invs[-1].pop("program")
+    if invs:
+        logic = prog.logic()  # the passes may have made it linear (tangents)
     from .writers.symbol_map import SymbolMap
     npos = getattr(query.network, "pos", None) or query.pos
     extra = {"source": os.path.abspath(npos.file) if npos else None,
@@ -151,6 +177,22 @@ def lower(query: Query, target: str, *, epsilon: float = DEFAULT_EPSILON,
     smap = SymbolMap.from_program(prog, target=target, extra=extra)
     return Compilation(query, target, enc, prog, invs, smap, logic,
                        seconds={"encode": t1 - t0, "passes": time.perf_counter() - t1})
+
+
+def _square_tangents(enc: Encoded, prog: Program, why: str) -> dict:
+    """Apply :class:`~nncc.passes.square_tangents.SquareTangents`; its inverse data with the
+    new program under ``program``. The bound on the approximation goes into the notes."""
+    from .passes.square_tangents import SquareTangents
+    segments = enc.square_segments if enc.square_segments is not None else 0
+    new, inv = SquareTangents(segments).apply(prog)
+    why = "asked for with 'segments'" if enc.square_segments is not None else why
+    note = (f"L2 regulariser as tangent lines ({'/'.join(map(str, inv['segments']))} segments "
+            f"per weight; {why}): "
+            f"the objective under-estimates the true one by at most {inv['max_error']:.6g} "
+            "(lambda * sum over weights of (box width / segments / 2)^2)")
+    if note not in enc.notes:
+        enc.notes.append(note)
+    return {**inv, "program": new}
 
 
 def write_target(comp: Compilation, stream, *, relu_encoding: str | None = None,
@@ -233,7 +275,9 @@ class Answer:
         if comp is not None:
             out["ir"] = {"target": comp.target, "logic": comp.logic.smt,
                          "variables": comp.program.var_counts(), "constraints": comp.program.n_rows,
-                         "nonzeros": comp.program.nnz, "encoding": comp.encoded.description}
+                         "nonzeros": comp.program.nnz, "encoding": comp.encoded.description,
+                         "quadratic": bool(comp.program.objective is not None
+                                           and comp.program.objective.quadratic)}
         if self.check is not None:
             out["check"] = self.check.to_json()
         if self.certificate is not None:
@@ -287,8 +331,9 @@ def pick_solver(registry, solver: str, logic: Logic, optimise: bool = False):
             raise TargetError(f"solver {solver} reads {'/'.join(spec.formats)} only, but the query "
                               f"needs {logic.smt} ({logic.why_not_milp}): use --solver z3 or cvc5")
         if optimise and not spec.optimises:
-            raise TargetError(f"solver {solver} does not optimise, and the query has an objective: "
-                              "use highs, cbc or z3")
+            raise TargetError(f"solver {solver} does not optimise, and the query has an objective "
+                              "(a loss or regulariser to minimise): use " +
+                              ("z3" if not logic.milp else "highs, cbc or z3"))
         return spec
     prefer = AUTO_ORDER_MILP if logic.milp else AUTO_ORDER_SMT
     if optimise:
@@ -342,6 +387,11 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     spec = pick_solver(registry, solver, enc.program.logic(), optimise)
     target = "smtlib" if "smtlib" in spec.formats else ("mps" if "mps" in spec.formats else "lp")
     comp = lower(query, target, epsilon=epsilon, encoded=enc)
+    if spec.kind == "cbc" and comp.program.objective is not None and comp.program.objective.quadratic:
+        raise TargetError(f"query '{query.name}' has a quadratic objective (L2 regulariser): cbc "
+                          "would silently drop it from MPS (and rejects it in LP); use --solver "
+                          "highs (a convex QP), or 'regularize l2 ... segments K' for tangent lines "
+                          "that cbc solves", query.pos)
     progress.stage(f"encoded ({comp.encoded.description}); {comp.logic.smt}, "
                    f"{comp.program.n_vars:,} variables, {comp.program.nnz:,} nonzeros")
     with tempfile.TemporaryDirectory(prefix="nncc-") as tmp:
@@ -383,7 +433,8 @@ def _ticks(query, tick):
     net = getattr(query, "network", None)
     if not (query.kind == "train" and getattr(net, "binarised", False)
             and getattr(query, "objective", None) in (None, "errors")
-            and not getattr(query, "l1", 0) and not getattr(query, "l0", 0)):
+            and not getattr(query, "l1", 0) and not getattr(query, "regularised", False)
+            and not getattr(query, "l0", 0)):
         return tick
     n = len(query.data.y)
     num = r"(-?[\d.]+(?:e[-+]?\d+)?)"
@@ -456,7 +507,7 @@ def answer_from_result(query: Query | None, comp: Compilation, result: SolverRes
     if result.approximate:
         notes.append(f"{len(result.approximate)} values were irrational (algebraic numbers) and "
                      "were approximated in float64")
-    check = check_answer(query, arrays)
+    check = check_answer(query, arrays, comp, result)
     status = result.status if check.ok else "check_failed"
     objective = comp.program.objective is not None or "objective" in comp.symbol_map.extra
     if status == UNKNOWN and not objective:

@@ -231,7 +231,9 @@ def cmd_compile(args) -> int:
     comp = compile(q, args.target, args.output, epsilon=args.epsilon or DEFAULT_EPSILON,
                    relu_encoding=args.relu, progress=Progress())
     if args.output != "-":
-        print(f"nncc: wrote {args.output} ({comp.logic.smt if args.target == 'smtlib' else 'MILP'}, "
+        kind = (comp.logic.smt if args.target == "smtlib" else
+                "QP" if comp.logic.quadratic_objective else "MILP")
+        print(f"nncc: wrote {args.output} ({kind}, "
               f"{comp.program.nnz:,} nonzeros) and {args.output}.map.json", file=sys.stderr)
     for note in comp.encoded.notes:
         print(f"nncc: note: {note}", file=sys.stderr)
@@ -318,7 +320,7 @@ def _print_report(ans, report) -> None:
     ir = report.get("ir")
     if ir:
         v = ir["variables"]
-        logic = ir["logic"] if ir["target"] == "smtlib" else "MILP"
+        logic = ir["logic"] if ir["target"] == "smtlib" else "QP" if ir.get("quadratic") else "MILP"
         print(f"IR:        {ir['target']} {logic}, {v['real']} real / {v['int']} int / "
               f"{v['bool']} bool variables, {ir['constraints']} constraints, {ir['nonzeros']} nonzeros")
     if ans.check is not None and ans.query is not None and ans.query.kind != "train":
@@ -328,8 +330,13 @@ def _print_report(ans, report) -> None:
             print(line)
     elif ans.check is not None:
         c = ans.check
+        required = ("none: hinge loss" if not getattr(c, "classify", True) else
+                    "> 0" if not c.required_margin else f">= {c.required_margin:g}")
         print(f"training:  accuracy {c.accuracy:.2%}, smallest margin {c.min_margin:.6g} "
-              f"(required {'> 0' if not c.required_margin else f'>= {c.required_margin:g}'})")
+              f"(required {required})")
+        line = c.objective_line() if hasattr(c, "objective_line") else None
+        if line:
+            print(line)
         for p in c.problems:
             print(f"problem:   {p}")
     for n in ans.notes:

@@ -335,7 +335,7 @@ def test_l1_term_recomputed_from_exported_weights(tmp_path):
     assert plain.check.errors == 0
     assert l1 <= sum(np.abs(plain.params[k]).sum() for k in ("h.weight", "y.weight")) + 1e-6
     txt = run_nncc("solve", path, "--solver", "highs")
-    assert "L1 " in txt.stdout and "recomputed from the weights" in txt.stdout
+    assert "+ l1 " in txt.stdout and "recomputed from the weights" in txt.stdout
 
 
 def test_l0_larger_lambda_never_more_nonzeros(tmp_path):
@@ -473,7 +473,7 @@ data d { inputs [[0, 1], [1, 0]] labels [0, 1] }
     ("minimize hinge robust linf 0.1", "'robust' is for 'minimize errors'", "robust"),
     ("maximize margin regularize l0 1", "takes no regulariser", "regularize"),
     ("minimize errors margin 1", "'margin' is for 'minimize hinge'", "1"),
-    ("minimize errors regularize l2 1", "", None),
+    ("minimize errors regularize l3 1", "", None),
     ("minimize hinge margin 0", "positive number", "0"),
     ("minimize errors regularize l1 0.1 method local-search", "needs 'method milp'", "method"),
     ("minimize errors nonzero at most 3 method local-search", "needs 'method milp'", "method"),

@@ -29,8 +29,9 @@ objective is ``min sum e``. Weights in a two-value set ``{a, c}`` are
 
 Other losses: ``hinge`` (a real ``xi[n] >= G - (s[n, y] - s[n, k])``, at least
 0, ``min sum xi``) and ``margin`` (one ``gamma <= s[n, y] - s[n, k]``, ``max
-gamma``). Added to the loss: ``l1 * sum a`` with ``a >= |W|`` (:func:`add_abs`)
-and ``l0 * sum used`` with ``used = 0 => W = 0`` (:func:`add_used`); a budget
+gamma``). Added to the loss: ``l1 * sum a`` with ``a >= |W|`` and ``l2 * sum W**2``
+(:mod:`nncc.encodings.regularisation`, per layer with ``on LAYER``) and ``l0 * sum
+used`` with ``used = 0 => W = 0`` (:func:`add_used`); a budget
 ``sum used <= K``. Robust training (:func:`add_robust_rows`) keeps each first
 layer unit on its side over the L-infinity ball of every sample not counted
 as an error: the exact counterpart ``z -/+ r ||W_j||_1``, linear with ``a``.
@@ -46,6 +47,7 @@ from ..passes.strict_epsilon import DEFAULT_EPSILON
 from ..problem.network import DenseLayer, Network, ParamDomain
 from ..problem.query import TrainQuery
 from .dense_layers import interval_product
+from .regularisation import add_abs, largest_weight, regulariser_terms
 from .train_relu import Encoded
 
 CLAIM_PREFIX = "milp:"  # answer arrays that carry the MILP's own claims, not parameters
@@ -216,6 +218,7 @@ def encode_binarised(query: TrainQuery, epsilon: float = DEFAULT_EPSILON,
     l1, l0, budget, radius = float(query.l1), float(query.l0), query.nonzero_budget, float(query.robust)
     e = prog.add_vars("errors", (N,), BOOL) if objective == "errors" else None
     abs_groups, used_groups = [], []
+    abs_by_layer, weights = {}, {}
     for k, layer in enumerate(net.layers):
         fan_in = net.fan_in(k)
         fixed_bias = 0.0 if not layer.is_step or layer.threshold == "learned" else -float(layer.threshold)
@@ -231,8 +234,10 @@ def encode_binarised(query: TrainQuery, epsilon: float = DEFAULT_EPSILON,
             params.append(f"{layer.name}.weight")
             layers_inv.append({"name": layer.name, "fixed": False,
                                "bias": None if b is not None else fixed_bias, "size": layer.size})
-            if l1 > 0.0 or (radius > 0.0 and k == 0):
-                abs_groups.append(add_abs(prog, f"{layer.name}.weight", W, layer.weight_domain))
+            weights[layer.name] = (W, layer.weight_domain, 1.0)
+            if radius > 0.0 and k == 0:
+                abs_by_layer[layer.name] = add_abs(prog, f"{layer.name}.weight", W, layer.weight_domain)
+                abs_groups.append(abs_by_layer[layer.name])
             if l0 > 0.0 or budget is not None:
                 used_groups.append(add_used(prog, f"{layer.name}.weight", W, layer.weight_domain))
         z = _affine(prog, layer, inp, W, b, fixed_bias)
@@ -254,7 +259,7 @@ def encode_binarised(query: TrainQuery, epsilon: float = DEFAULT_EPSILON,
         u, m = add_step(prog, layer.name, z, epsilon)
         if radius > 0.0 and k == 0 and layer.name not in fixed:
             add_robust_rows(prog, layer.name, z, u, e, abs_groups[0], radius,
-                            _largest_weight(layer.weight_domain), epsilon)
+                            largest_weight(layer.weight_domain), epsilon)
         acts.append(f"{layer.name}.act")
         max_m = max(max_m, m)
         inp = _Input(u=u, levels=layer.levels)
@@ -266,9 +271,9 @@ def encode_binarised(query: TrainQuery, epsilon: float = DEFAULT_EPSILON,
         idx, coef = [h], [np.ones(len(h))]
     else:  # maximise the smallest margin: minimise its negative
         idx, coef = [prog.group("margin").indices()], [-np.ones(1)]
-    for g in abs_groups if l1 > 0.0 else []:
-        idx.append(g.reshape(-1))
-        coef.append(np.full(g.size, l1))
+    reg = regulariser_terms(prog, query, weights, abs_by_layer)
+    idx.append(reg.idx)
+    coef.append(reg.coef)
     for g in used_groups if l0 > 0.0 else []:
         idx.append(g.reshape(-1))
         coef.append(np.full(g.size, l0))
@@ -276,7 +281,8 @@ def encode_binarised(query: TrainQuery, epsilon: float = DEFAULT_EPSILON,
         allu = np.concatenate([g.reshape(-1) for g in used_groups])
         prog.add(LinearBlock.from_dense_rows("nonzero_budget", allu[None, :], np.ones((1, allu.size)),
                                              LE, float(budget)))
-    prog.objective = Objective("min", np.concatenate(idx), np.concatenate(coef))
+    prog.objective = Objective("min", np.concatenate(idx), np.concatenate(coef), 0.0,
+                               reg.sq_idx, reg.sq_coef)
     used_names = [f"{L['name']}.weight.used" for L in layers_inv if not L["fixed"]] if used_groups else []
     prog.answer_groups = (params + acts + (["errors"] if e is not None else [])
                           + [objective] * (objective != "errors") + used_names)
@@ -286,16 +292,17 @@ def encode_binarised(query: TrainQuery, epsilon: float = DEFAULT_EPSILON,
                "epsilon": epsilon, "big_m": query.big_m, "max_M": max_m, "mean_step_M": mean_m,
                "objective": objective, "claims": ([] if e is None else ["errors"])
                + [objective] * (objective != "errors") + used_names,
-               "l1": l1, "l0": l0, "nonzero_budget": budget, "robust": radius}
+               "l1": l1, "l0": l0, "nonzero_budget": budget, "robust": radius,
+               "regularised": bool(len(reg.idx) or len(reg.sq_idx)), "l2": bool(len(reg.sq_idx))}
     method = "seed's blanket M" if query.big_m == "seed" else "M per unit from the weight box and the data"
     what = {"errors": "minimal training errors", "hinge": f"minimal hinge loss (margin "
             f"{query.hinge_margin:g})", "margin": "the largest smallest score margin"}[objective]
-    what += "".join([f" + {l1:g} * L1 of the weights"] * (l1 > 0) + [f" + {l0:g} * non-zero weights"] * (l0 > 0)
+    what += reg.description + "".join([f" + {l0:g} * non-zero weights"] * (l0 > 0)
                     + [f", at most {budget} non-zero weights"] * (budget is not None)
                     + [f", robust within L-infinity radius {radius:g} (first layer's exact "
                        "counterpart)"] * (radius > 0))
     enc = Encoded(prog, inverse, f"binarised: step rows with big-M ({method}), exact products, "
-                  f"{what}")
+                  f"{what}", square_segments=reg.sq_segments if reg.segments_asked else None)
     enc.inverse["description"] = enc.description
     return enc
 
@@ -352,23 +359,6 @@ def encode_hidden_unit(layer: DenseLayer, X: np.ndarray, y: np.ndarray, j: int,
                                          np.stack([a, M], 1), GE, epsilon - c, drop_zeros=True))
     prog.objective = Objective("min", e, np.ones(N))
     return prog
-
-
-def _largest_weight(dom: ParamDomain) -> float:
-    """The largest ``|w|`` of a domain (a box or a two-value set)."""
-    return max(abs(v) for v in dom.values) if dom.kind == "set" else max(abs(dom.lo), abs(dom.hi))
-
-
-def add_abs(prog: Program, name: str, W: np.ndarray, dom: ParamDomain) -> np.ndarray:
-    """``NAME.abs >= |W|`` (two rows per weight); exact where the objective presses it down
-    (L1), an upper bound on ``|W|`` elsewhere (robust rows, which it only tightens)."""
-    a = prog.add_vars(name + ".abs", W.shape, REAL, 0.0, _largest_weight(dom))
-    w, t = W.reshape(-1), a.reshape(-1)
-    # a - w >= 0,  a + w >= 0
-    prog.add(LinearBlock.concat(name + ".abs", [
-        LinearBlock.from_dense_rows(name + ".abs_pos", np.stack([t, w], 1), [1.0, -1.0], GE, 0.0),
-        LinearBlock.from_dense_rows(name + ".abs_neg", np.stack([t, w], 1), [1.0, 1.0], GE, 0.0)]))
-    return a
 
 
 def add_used(prog: Program, name: str, W: np.ndarray, dom: ParamDomain) -> np.ndarray:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.program import GE, GT, LinearBlock, NonzeroBlock, Program
+from ..ir.program import GE, GT, REAL, LinearBlock, NonzeroBlock, Program
 
 
 def margin_rows(prog: Program, out_vars: np.ndarray, labels: np.ndarray, margin: float) -> None:
@@ -14,6 +14,22 @@ def margin_rows(prog: Program, out_vars: np.ndarray, labels: np.ndarray, margin:
     cols = np.stack([out_vars[n_idx, labels[n_idx]], out_vars[n_idx, k_idx]], 1)
     sense = GT if margin == 0 else GE
     prog.add(LinearBlock.from_dense_rows("classify", cols, [1.0, -1.0], sense, margin))
+
+
+def hinge_rows(prog: Program, out_vars: np.ndarray, out_lo: np.ndarray, out_hi: np.ndarray,
+               labels: np.ndarray, margin: float) -> np.ndarray:
+    """The hinge loss as slacks: for every sample ``n`` and class ``k != y[n]`` a
+    ``hinge[p] >= 0`` with ``hinge[p] + out[n, y[n]] - out[n, k] >= G``; the objective
+    sums them, so each is ``max(0, G - (out[n, y] - out[n, k]))`` at the optimum.
+    Bounded above by the worst case from the output bounds."""
+    N, K = out_vars.shape
+    n_idx, k_idx = np.nonzero(np.arange(K)[None, :] != labels[:, None])
+    yy = labels[n_idx]
+    worst = np.maximum(margin - (out_lo[n_idx, yy] - out_hi[n_idx, k_idx]), 0.0)
+    xi = prog.add_vars("hinge", (len(n_idx),), REAL, 0.0, worst)
+    cols = np.stack([xi, out_vars[n_idx, yy], out_vars[n_idx, k_idx]], 1)
+    prog.add(LinearBlock.from_dense_rows("classify_hinge", cols, [1.0, 1.0, -1.0], GE, margin))
+    return xi
 
 
 def nonzero_choice(n_weights: int, fraction: float, seed: int) -> np.ndarray:

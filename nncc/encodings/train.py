@@ -15,9 +15,22 @@ def encode_train(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
         return encode_binarised(query, epsilon=nonzero_eps)
     possible, exact, reason = normalisation_check(query)
     mode = query.normalise
+    if possible and query.regularised:
+        # the normalisation rescales each hidden unit (and fixes the output weights at the
+        # box ends): the network's function is kept, its weight norms are not
+        exact = False
+        reason = ("a regulariser is not preserved by the normalisation (it rescales the hidden "
+                  "units and fixes the output weights, which changes the weight norms); the "
+                  "direct encoding keeps it exact")
     if mode != "off" and possible and (exact or mode == "on"):
         enc = encode_train_normalised(query, nonzero_eps)
-        if not exact:
+        if not exact and query.regularised:
+            out = query.network.layers[-1].name
+            enc.notes.append(f"normalisation forced although not exact: the regulariser applies "
+                             f"to the normalised network (hidden layer '{enc.inverse['hidden']}' "
+                             f"weights times {enc.inverse['C']:g}, output layer '{out}' fixed at "
+                             "its box ends and not regularised), so the optimum is that network's")
+        elif not exact:
             enc.notes.append(f"normalisation forced although not exact ({reason}): "
                              "'no solution' is proven for the normalised problem only")
         enc.inverse["exact"] = exact

@@ -44,7 +44,7 @@ from ..problem.network import IDENTITY, RELU
 from ..problem.query import TrainQuery
 from .classify_margin import nonzero_choice
 from .dense_layers import Activations, activation, add_params, dense_pre_activation
-from .train_relu import Encoded, Program, _program_name
+from .train_relu import Encoded, Program, _program_name, training_objective
 
 
 def normalisation_check(query: TrainQuery) -> tuple[bool, bool, str]:
@@ -85,13 +85,14 @@ def encode_train_normalised(query: TrainQuery, nonzero_eps: float = 1e-3) -> Enc
     out, hid = net.layers[-1], net.layers[-2]
     C = out.weight_domain.hi - out.weight_domain.lo
     h = Activations.constant(np.asarray(data.X, dtype=np.float64))
-    weights, params = [], []
+    weights, params, by_layer = [], [], {}
     for k, layer in enumerate(net.layers[:-1]):
         scale = C if layer is hid else 1.0
         W = b = None
         if layer.trainable:
             W, b = add_params(prog, layer, net.fan_in(k), scale)
             weights.append(W)
+            by_layer[layer.name] = (W, layer.weight_domain, scale)
             params += [f"{layer.name}.weight", f"{layer.name}.bias"]
         wd, bd = layer.weight_domain, layer.bias_domain
         z = dense_pre_activation(prog, layer, h, W, b, (wd.lo * scale, wd.hi * scale),
@@ -142,7 +143,16 @@ def encode_train_normalised(query: TrainQuery, nonzero_eps: float = 1e-3) -> Enc
         sign_groups = [f"{out.name}.positive", f"{out.name}.negative"]
     # sigma_n (sum of contributions + d) >= margin, sigma = +1 for class 0, -1 for class 1
     sense = GE if query.margin > 0 else GT
-    prog.add(LinearBlock.from_dense_rows("classify", cols, coefs, sense, query.margin))
+    if query.classify:
+        prog.add(LinearBlock.from_dense_rows("classify", cols, coefs, sense, query.margin))
+    xi = None
+    if query.objective == "hinge":
+        # hinge[n] + sigma_n (...) >= G: the loss depends on y0 - y1 only, which the
+        # normalisation keeps, so it is exact here (a regulariser is not: see train.py)
+        xi = prog.add_vars("hinge", (N,), REAL, 0.0, np.inf)
+        prog.add(LinearBlock.from_dense_rows(
+            "classify_hinge", np.concatenate([cols, xi[:, None]], 1),
+            np.concatenate([coefs, np.ones((N, 1))], 1), GE, query.hinge_margin))
     if len(nonzero_flat):
         prog.add(NonzeroBlock("nonzero", nonzero_flat, nonzero_eps))
     if not query.nonzero_fraction and H > 1:
@@ -160,9 +170,12 @@ def encode_train_normalised(query: TrainQuery, nonzero_eps: float = 1e-3) -> Enc
                "b_lo": bl, "b_hi": bu}
     kind = ("a sign in {-1, 0, +1} per unit (two Booleans: units with required non-zero "
             "weights may contribute nothing)" if three_valued else "one Boolean sign per unit")
-    return Encoded(prog, inverse,
-                   f"normalised: each unit of '{hid.name}' scaled so its outgoing weight "
-                   f"difference is +-{C:g}; {kind}, no products")
+    enc = Encoded(prog, inverse,
+                  f"normalised: each unit of '{hid.name}' scaled so its outgoing weight "
+                  f"difference is +-{C:g}; {kind}, no products")
+    # the output layer's weights are the box ends here, not unknowns: no regulariser term
+    training_objective(prog, query, enc, xi, by_layer)
+    return enc
 
 
 def params_from_normalised(inv: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -164,7 +164,8 @@ class TrainClause:
     (percent), ``seed`` Num | None; ``relu`` -> "ite" | "disjunction";
     ``normalise`` -> "auto" | "on" | "off"; ``minimize`` -> ("errors" | "hinge",
     Num | None hinge margin); ``maximize`` -> ("margin", None);
-    ``regularize l1`` / ``regularize l0`` -> Num (weight); ``nonzero at most`` -> Num;
+    ``regularize l1`` / ``l2`` / ``l0`` -> Num (weight), ``layers`` [Ident] (``on NAME``),
+    ``segments`` [Num] (``segments K``, L2); ``nonzero at most`` -> Num;
     ``robust`` -> Num (L-infinity radius);
     ``method`` -> ("milp" | "local-search", Num | None restarts), ``seed`` Num | None;
     ``big-m`` -> "unit" | "seed".
@@ -174,6 +175,9 @@ class TrainClause:
     value: object
     pos: SourcePos
     seed: Num | None = None
+    # ``regularize ... on LAYER`` / ``segments K`` (lists: a repeat is reported by the checker)
+    layers: list = field(default_factory=list)
+    segments: list = field(default_factory=list)
 
 
 @dataclass

@@ -14,9 +14,10 @@ from ..errors import InputError
 from ..problem.network import DEFAULT_LEVELS, IDENTITY, RELU, Network
 from ..problem.query import TrainQuery
 from . import ast
+from .regularisation_check import REGULARISER_KEYS, apply_regularisers
 
-BINARISED_CLAUSES = ("minimize", "maximize", "method", "big-m", "regularize l1", "regularize l0",
-                     "nonzero at most", "robust")
+# `minimize hinge` and `regularize l1 | l2` are for both kinds (ReLU networks: checker.py)
+BINARISED_CLAUSES = ("maximize", "method", "big-m", "regularize l0", "nonzero at most", "robust")
 RELU_CLAUSES = ("classify", "nonzero", "relu", "normalise")
 
 
@@ -73,7 +74,8 @@ def check_binarised_network(network: Network) -> None:
 
 def apply_binarised_clauses(query: TrainQuery, decl: ast.TrainDecl) -> None:
     """``minimize errors | hinge [margin G]`` / ``maximize margin``, ``method``, ``big-m``,
-    ``regularize l1 | l0 LAMBDA``, ``nonzero at most K``, ``robust linf R``, each at most once."""
+    ``regularize l0 LAMBDA``, ``nonzero at most K``, ``robust linf R``, each at most once;
+    ``regularize l1 | l2`` as :func:`~nncc.frontend.regularisation_check.apply_regularisers`."""
     seen: dict[str, ast.TrainClause] = {}
     for clause in decl.clauses:
         if clause.key in RELU_CLAUSES:
@@ -82,6 +84,8 @@ def apply_binarised_clauses(query: TrainQuery, decl: ast.TrainDecl) -> None:
             raise InputError(f"'{clause.key}' is for ReLU networks; network "
                              f"{query.network.name} is binarised (step / sign layers): "
                              f"its training minimises errors ('minimize errors'){hint}", clause.pos)
+        if clause.key in REGULARISER_KEYS:
+            continue
         slot = "loss" if clause.key in ("minimize", "maximize") else clause.key
         if slot in seen:
             raise InputError(f"{'a loss' if slot == 'loss' else repr(clause.key)} given twice "
@@ -97,14 +101,14 @@ def apply_binarised_clauses(query: TrainQuery, decl: ast.TrainDecl) -> None:
                     raise InputError(f"the hinge margin must be a positive number, got "
                                      f"{margin.text}", margin.pos)
                 query.hinge_margin = margin.value
-        elif clause.key in ("regularize l1", "regularize l0", "robust"):
+        elif clause.key in ("regularize l0", "robust"):
             v = clause.value
             if not math.isfinite(v.value) or v.value < 0:
                 raise InputError(f"'{clause.key}' needs a non-negative number, got {v.text}", v.pos)
             if clause.key == "robust":
                 query.robust = v.value
             else:
-                setattr(query, clause.key[-2:], v.value)
+                query.l0 = v.value
         elif clause.key == "nonzero at most":
             v = clause.value
             if not v.is_integer or v.value < 0:
@@ -128,14 +132,16 @@ def apply_binarised_clauses(query: TrainQuery, decl: ast.TrainDecl) -> None:
                 query.seed = int(clause.seed.value)
         elif clause.key == "big-m":
             query.big_m = clause.value
+    regularisers = apply_regularisers(query, decl)
     if query.objective is None:
         query.objective = "errors"
-    extras = [k for k in ("regularize l1", "regularize l0", "nonzero at most") if k in seen] + (
+    extras = [c.key for c in regularisers][:1] + [
+        k for k in ("regularize l0", "nonzero at most") if k in seen] + (
         ["minimize " + query.objective] if query.objective != "errors" else [])
     if query.method == "local-search" and extras:
         raise InputError(f"'method local-search' minimises training errors (robust ones too) only; "
                          f"'{extras[0]}' needs 'method milp'", seen["method"].pos)
-    regs = [seen[k] for k in ("regularize l1", "regularize l0") if k in seen]
+    regs = regularisers + [seen[k] for k in ("regularize l0",) if k in seen]
     if query.objective == "margin" and regs:
         raise InputError("'maximize margin' takes no regulariser (the margin grows with the "
                          "weights); use 'minimize hinge' with a regulariser", regs[0].pos)

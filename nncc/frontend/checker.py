@@ -36,6 +36,7 @@ from . import ast
 from .architecture_check import build_space, build_task
 from .binarised_check import (apply_binarised_clauses, check_binarised_network,
                               reject_binarised_clauses, step_fields)
+from .regularisation_check import REGULARISER_KEYS, apply_regularisers
 from .parser import parse
 from .trained_networks import describe_source, fixed_from_dense, load_trained_network
 from .trained_queries import adversarial_query, evaluate_query, maximize_query, select_points
@@ -310,9 +311,13 @@ def check_shapes(network: Network, data: Dataset, decl: ast.TrainDecl) -> None:
 
 
 def apply_train_clauses(query: TrainQuery, decl: ast.TrainDecl) -> None:
-    """Margin, nonzero fraction and encoding options, each at most once."""
+    """Margin, nonzero fraction and encoding options, each at most once; the objective:
+    ``minimize hinge [margin G]`` and ``regularize l1 | l2`` (see
+    :mod:`nncc.frontend.regularisation_check`)."""
     seen: dict[str, ast.TrainClause] = {}
     for clause in decl.clauses:
+        if clause.key in REGULARISER_KEYS:
+            continue
         if clause.key in seen:
             raise InputError(f"'{clause.key}' given twice (first at "
                              f"{_where(seen[clause.key].pos)})", clause.pos)
@@ -335,9 +340,28 @@ def apply_train_clauses(query: TrainQuery, decl: ast.TrainDecl) -> None:
             query.relu_encoding = clause.value
         elif clause.key == "normalise":
             query.normalise = clause.value
-    if "classify" not in seen:
-        raise InputError("a train query needs a 'classify' clause "
-                         "(e.g. 'classify margin 0.1')", decl.pos)
+        elif clause.key == "minimize":
+            loss, margin = clause.value
+            if loss != "hinge":
+                raise InputError(f"'minimize {loss}' is for binarised networks (step / sign "
+                                 "layers); a ReLU network minimises 'hinge' (with a "
+                                 "regulariser) or is trained by 'classify'", clause.pos)
+            query.objective = "hinge"
+            if margin is not None:
+                if not math.isfinite(margin.value) or margin.value <= 0:
+                    raise InputError(f"the hinge margin must be a positive number, got "
+                                     f"{margin.text}", margin.pos)
+                query.hinge_margin = margin.value
+    regularisers = apply_regularisers(query, decl)
+    query.classify = "classify" in seen
+    if "classify" not in seen and query.objective != "hinge":
+        raise InputError("a train query needs a 'classify' clause (e.g. 'classify margin 0.1') "
+                         "or a loss ('minimize hinge')", decl.pos)
+    if query.objective != "hinge" and query.margin == 0 and query.regularised:
+        raise InputError("a regulariser with 'classify' at margin 0 has no optimum: the weights "
+                         "shrink towards 0 while every sample stays strictly classified; give "
+                         "'classify margin M' with M > 0, or 'minimize hinge'",
+                         next(c for c in regularisers if c.value.value > 0).pos)
 
 
 # ------------------------------------------------------------------ networks

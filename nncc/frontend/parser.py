@@ -367,8 +367,20 @@ class _AstBuilder(Transformer):
         return ast.TrainClause("maximize", ("margin", None), self._pos(meta))
 
     def regularize_clause(self, meta, children):
-        kind, weight = children
-        return ast.TrainClause("regularize " + kind, weight, self._pos(meta))
+        kind, weight, *options = children
+        clause = ast.TrainClause("regularize " + kind, weight, self._pos(meta))
+        for what, value in options:  # repeats are the checker's to report
+            if what == "layer":
+                clause.layers.append(value)
+            else:
+                clause.segments.append(value)
+        return clause
+
+    def regularize_layer(self, meta, children):
+        return ("layer", children[0])
+
+    def regularize_segments(self, meta, children):
+        return ("segments", children[0])
 
     def nonzero_budget_clause(self, meta, children):
         return ast.TrainClause("nonzero at most", children[0], self._pos(meta))

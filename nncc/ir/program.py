@@ -245,15 +245,28 @@ Block = LinearBlock | QuadraticBlock | ReluBlock | BoolProductBlock | NonzeroBlo
 
 @dataclass
 class Objective:
-    """``sense`` in {"min", "max"} of ``sum coef * x[idx] + constant``."""
+    """``sense`` in {"min", "max"} of ``sum coef * x[idx] + sum sq_coef * x[sq_idx]**2 + constant``.
+
+    The squares (an L2 regulariser) make a convex quadratic objective when their
+    coefficients are >= 0 and the sense is "min": highs takes it from MPS / LP as a
+    continuous QP, z3 as ``(minimize ...)`` over QF_NRA; elsewhere
+    :mod:`nncc.passes.square_tangents` replaces them by tangent lines.
+    """
 
     sense: str
     idx: np.ndarray
     coef: np.ndarray
     constant: float = 0.0
+    sq_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sq_coef: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def quadratic(self) -> bool:
+        return bool(len(self.sq_idx))
 
     def value(self, x: np.ndarray) -> float:
-        return float(np.dot(self.coef, x[self.idx]) + self.constant)
+        return float(np.dot(self.coef, x[self.idx]) + np.dot(self.sq_coef, x[self.sq_idx] ** 2)
+                     + self.constant)
 
 
 @dataclass
@@ -266,6 +279,7 @@ class Logic:
     smt: str  # the smallest SMT-LIB logic that holds, e.g. "QF_LRA"
     milp: bool  # expressible as MPS / LP after the standard passes
     why_not_milp: str = ""
+    quadratic_objective: bool = False  # squares in the objective (QP; NRA in SMT-LIB)
 
 
 @dataclass
@@ -346,13 +360,16 @@ class Program:
                 if not np.all(bi | bj):
                     nonlinear = True
         arith = ("IRA" if has_int and has_real else "IA" if has_int else "RA")
-        smt = "QF_" + ("N" if nonlinear else "L") + arith
+        quadratic = self.objective is not None and self.objective.quadratic
+        # the objective's squares are written as products in SMT-LIB: nonlinear there,
+        # while MPS / LP state them in a quadratic objective section
+        smt = "QF_" + ("N" if nonlinear or quadratic else "L") + arith
         why = ""
         if nonlinear:
             why = ("it multiplies two unknowns (" +
                    next(b.name for b in self.blocks if isinstance(b, QuadraticBlock) and len(b.q_row)) +
                    "), which MPS and LP cannot express")
-        return Logic(has_real, has_int, nonlinear, smt, not nonlinear, why)
+        return Logic(has_real, has_int, nonlinear, smt, not nonlinear, why, quadratic)
 
     def stats(self) -> list[dict]:
         """Size per block: rows and nonzeros (for ``nncc check``)."""

@@ -1,7 +1,7 @@
 """Queries: the question asked of a network and a dataset."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import SourcePos
 from .dataset import Dataset
@@ -16,6 +16,8 @@ class TrainQuery:
     For every sample the output of its label must exceed every other output
     by ``margin`` (strictly when ``margin`` is 0). ``nonzero_fraction`` of the
     unknown weights, chosen at random with ``nonzero_seed``, must be non-zero.
+    With ``objective`` "hinge" and / or L1 / L2 lambdas the query minimises the
+    hinge loss plus the regularisers (subject to the margin when ``classify``).
     """
 
     name: str
@@ -30,7 +32,7 @@ class TrainQuery:
     # binarised networks (step / sign layers): minimise training errors, by a MILP
     # ("milp") or the local search; big-M per unit from the data ("unit") or the
     # seed's blanket d r + 1 ("seed")
-    objective: str | None = None  # "errors" | "hinge" | "margin"
+    objective: str | None = None  # "errors" | "hinge" | "margin"; ReLU networks: None | "hinge"
     method: str = "milp"  # "milp" | "local-search"
     restarts: int = 0  # local search: 0 = as many as the time allows
     seed: int = 0
@@ -44,8 +46,34 @@ class TrainQuery:
     l0: float = 0.0
     nonzero_budget: int | None = None
     robust: float = 0.0
+    # L2 (lambda * sum W**2) for every network; per layer, ``regularize l1|l2 LAMBDA on
+    # LAYER`` overrides the global lambda for that layer's weights (biases are never
+    # regularised). ``segments``: tangent segments of the L2 approximation where asked for.
+    l2: float = 0.0
+    l1_layers: dict = field(default_factory=dict)
+    l2_layers: dict = field(default_factory=dict)
+    l2_segments: int | None = None
+    l2_segments_layers: dict = field(default_factory=dict)
+    # ReLU networks: the `classify margin` rows are hard constraints; without `classify`
+    # (only with `minimize hinge`) the hinge loss alone decides
+    classify: bool = True
 
     kind = "train"
+
+    def penalty(self, kind: str, layer: str) -> float:
+        """The lambda of ``kind`` ("l1" | "l2") on ``layer``'s weights: the layer's own
+        clause, else the global one (0 when neither is given)."""
+        return float(getattr(self, kind + "_layers").get(layer, getattr(self, kind)))
+
+    def segments(self, layer: str) -> int | None:
+        """The L2 tangent segments asked for ``layer`` (its clause's, else the global one's)."""
+        return self.l2_segments_layers.get(layer, self.l2_segments)
+
+    @property
+    def regularised(self) -> bool:
+        """Whether any trainable layer's weights carry an L1 or L2 term."""
+        return any(self.penalty(k, layer.name) > 0 for k in ("l1", "l2")
+                   for layer in self.network.layers if layer.trainable)
 
 
 @dataclass

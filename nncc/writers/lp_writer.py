@@ -73,7 +73,17 @@ class _LpWriter:
         if len(idx) == 0:  # an empty objective is not read by both: say 0
             idx, coef = np.zeros(1, np.int64), np.zeros(1)
         row = RowGroup(0, np.array([0, len(idx)]), idx, coef)
-        self.terms(Table.of([" obj:"]), [row], Table.of([" \n"]))
+        self.terms(Table.of([" obj:"]), [row], Table.of([" \n" if not len(f.sq_idx) else ""]))
+        if len(f.sq_idx):
+            # squares as ``+ [ 2c x ^ 2 ... ] / 2`` (the CPLEX form highs reads; cbc rejects it)
+            uniq, inv = unique_values(2.0 * f.sq_coef)
+            num = Table.of([f" + {s} " for s in shortest_repr(uniq)])
+            brk = Table.of(["", "\n "])
+            wrap = ((np.arange(len(f.sq_idx)) % 8 == 7)).astype(np.int64)
+            self.out.write(b" + [")
+            emit(self.out, len(f.sq_idx), lambda a, z: [
+                (num, inv[a:z]), (self.names, f.sq_idx[a:z]), b" ^ 2", (brk, wrap[a:z])])
+            self.out.write(b" ] / 2\n")
 
     def constraints(self) -> None:
         f = self.f

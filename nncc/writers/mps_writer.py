@@ -14,7 +14,7 @@ cannot say and gathers the rows.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
@@ -66,6 +66,9 @@ class MilpForm:
     ub: np.ndarray
     intlike: np.ndarray  # bool per variable: int or bool kind
     names: Table
+    # the objective's squares: + sum sq_coef * x[sq_idx]**2 (distinct variables, summed)
+    sq_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sq_coef: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def milp_form(program: Program, target: str) -> MilpForm:
@@ -124,9 +127,23 @@ def milp_form(program: Program, target: str) -> MilpForm:
         constant = float(o.constant)
     else:
         idx, coef, constant = np.zeros(0, np.int64), np.zeros(0), float(o.constant) if o else 0.0
+    sq_idx, sq_coef = np.zeros(0, np.int64), np.zeros(0)
+    if o is not None and o.quadratic:
+        sq_idx, inv = np.unique(np.asarray(o.sq_idx, np.int64), return_inverse=True)
+        sq_coef = np.bincount(inv.reshape(-1), weights=np.asarray(o.sq_coef, float),
+                              minlength=len(sq_idx))
+        if negated or np.any(sq_coef < 0):
+            # highs solves convex QPs only (minimise a positive semidefinite form)
+            raise TargetError(f"the quadratic objective is not convex; {fmt} solvers take only "
+                              "minimised sums of squares with coefficients >= 0")
+        if np.isin(program.kinds[sq_idx], _INTLIKE).any() or np.isin(program.kinds, _INTLIKE).any():
+            raise TargetError(
+                "a quadratic objective (L2 regulariser) over integer or binary variables is a "
+                "MIQP, which neither highs nor cbc solves: give 'regularize l2 ... segments K' "
+                "(tangent lines, a MILP) -- nncc solve does so by itself")
     if negated:
         coef, constant = -coef, -constant
-    if not np.all(np.isfinite(coef)) or not np.isfinite(constant):
+    if not np.all(np.isfinite(coef)) or not np.isfinite(constant) or not np.all(np.isfinite(sq_coef)):
         raise ValueError("non-finite objective coefficient")
 
     intlike = np.isin(program.kinds, _INTLIKE)
@@ -139,7 +156,7 @@ def milp_form(program: Program, target: str) -> MilpForm:
             f"a variable name has {longest} characters; cbc mangles or crashes on names over "
             f"{MAX_NAME_LENGTH}: give the layer or variable a shorter name")
     return MilpForm(groups, sense, rhs, idx, coef + 0.0, constant + 0.0, negated, lb, ub,
-                    intlike, names)
+                    intlike, names, sq_idx, sq_coef + 0.0)
 
 
 def _merge_duplicates(indptr, cols, coefs):
@@ -210,7 +227,21 @@ class _MpsWriter:
         self.columns()
         self.rhs()
         self.bounds()
+        self.quadobj()
         self.out.write(b"ENDATA\n")
+
+    def quadobj(self) -> None:
+        """``QUADOBJ``: the objective is ``c x + 1/2 x' Q x``, so ``coef * x**2`` is the
+        diagonal entry ``Q[x, x] = 2 coef`` (one triangle is listed; ours is diagonal).
+        highs reads it; cbc silently drops it (the solve path refuses cbc then)."""
+        f = self.f
+        if not len(f.sq_idx):
+            return
+        uniq, inv = unique_values(2.0 * f.sq_coef)
+        num = Table.of([" " + s + "\n" for s in shortest_repr(uniq)])
+        self.out.write(b"QUADOBJ\n")
+        emit(self.out, len(f.sq_idx), lambda a, z: [
+            b" ", (f.names, f.sq_idx[a:z]), b" ", (f.names, f.sq_idx[a:z]), (num, inv[a:z])])
 
     def rows(self) -> None:
         f = self.f

@@ -143,6 +143,8 @@ class _SmtWriter:
         if self.with_objective:
             self.objective()
         w(b"(check-sat)\n")
+        if self.with_objective:
+            w(b"(get-objectives)\n")  # the optimum, which the check holds the weights to
         self.get_value()
         w(b"(exit)\n")
 
@@ -343,10 +345,13 @@ class _SmtWriter:
     def objective(self) -> None:
         """``nncc_obj = sum coef x + constant`` as a row, then ``(minimize nncc_obj)``."""
         o = self.p.objective
-        idx = np.concatenate([np.asarray(o.idx, np.int64), [self.n - 1]])
-        coef = np.concatenate([np.asarray(o.coef, float), [-1.0]])
+        sq = np.asarray(o.sq_idx, np.int64)
+        # squares (an L2 regulariser) as products x * x: z3 minimises them over QF_NRA
+        idx = np.concatenate([np.asarray(o.idx, np.int64), sq, [self.n - 1]])
+        coef = np.concatenate([np.asarray(o.coef, float), np.asarray(o.sq_coef, float), [-1.0]])
+        cols2 = np.concatenate([np.full(len(o.idx), -1, np.int64), sq, [-1]]) if len(sq) else None
         self.out.write(f"(declare-const {self.obj_name} Real)\n".encode())
-        self.rows(np.array([0, len(idx)]), idx, coef, None, np.array([EQ]),
+        self.rows(np.array([0, len(idx)]), idx, coef, cols2, np.array([EQ]),
                   np.array([-float(o.constant)]))
         verb = "maximize" if o.sense == "max" else "minimize"
         self.out.write(f"({verb} {self.obj_name})\n".encode())
