@@ -320,7 +320,10 @@ def _print_report(ans, report) -> None:
     ir = report.get("ir")
     if ir:
         v = ir["variables"]
-        logic = ir["logic"] if ir["target"] == "smtlib" else "QP" if ir.get("quadratic") else "MILP"
+        integer = v["int"] + v["bool"] > 0
+        logic = (ir["logic"] if ir["target"] == "smtlib" else
+                 ("MIQP" if integer else "QP") if ir.get("quadratic") else
+                 "MILP" if integer else "LP")
         print(f"IR:        {ir['target']} {logic}, {v['real']} real / {v['int']} int / "
               f"{v['bool']} bool variables, {ir['constraints']} constraints, {ir['nonzeros']} nonzeros")
     if ans.check is not None and ans.query is not None and ans.query.kind != "train":

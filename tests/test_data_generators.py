@@ -1,10 +1,11 @@
 """Generated data (gaussian_clouds), the mnist_subset bundled set, and ``nncc data``."""
+import json
 import math
 
 import numpy as np
 import pytest
 
-from conftest import nn_error, run_nncc, write
+from conftest import EXAMPLES, nn_error, run_nncc, write
 from nncc.frontend.checker import load_document
 from nncc.problem.datasets_generated import gaussian_clouds, gaussian_clouds_bayes_error
 
@@ -141,3 +142,36 @@ def test_nncc_data_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, arg
     assert r.returncode == 2 and message in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "out.npz").exists()
+
+
+# ------------------------------------------------------------------ the example
+
+def test_the_seed_data_example_solves_and_writes_its_data(tmp_path):
+    example = EXAMPLES / "seed_data.nn"
+    doc = load_document(str(example))
+    assert doc.datasets["validation"].n_samples == 10000
+    assert doc.datasets["clouds.train"].n_samples == 80
+    assert doc.query("mnist_init").data.X.shape == (100, 784)
+    # the L1-regularised hinge loss of the clouds: an LP; both MILP solvers agree
+    objectives = []
+    for solver in ("highs", "cbc"):
+        r = run_nncc("solve", example, "--query", "clouds_l1", "--solver", solver,
+                     "-o", tmp_path / f"{solver}.npz", "--json")
+        assert r.returncode == 0, r.stderr
+        report = json.loads(r.stdout)
+        objectives.append(report["check"]["parts"]["total"])
+        w = np.load(tmp_path / f"{solver}.npz")
+        X, y = doc.datasets["clouds.train"].X, doc.datasets["clouds.train"].y
+        out = X @ w["y.weight"].T + w["y.bias"]
+        margin = np.where(y == 0, out[:, 0] - out[:, 1], out[:, 1] - out[:, 0])
+        hinge = np.maximum(0.0, 1.0 - margin).sum()
+        assert hinge + 0.05 * np.abs(w["y.weight"]).sum() == pytest.approx(objectives[-1], rel=1e-5)
+    assert objectives[0] == pytest.approx(objectives[1], rel=1e-5)
+    r = run_nncc("data", example, "validation", "-o", tmp_path / "v.npz")
+    assert r.returncode == 0 and np.load(tmp_path / "v.npz")["X"].shape == (10000, 10)
+    # the MNIST query compiles to a MILP of the expected size (solving it is the
+    # first experiment's business: examples/smt_init.py and its test)
+    r = run_nncc("compile", example, "--query", "mnist_init", "--target", "mps",
+                 "-o", tmp_path / "m.mps")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "m.mps").stat().st_size > 1_000_000
