@@ -28,6 +28,15 @@ def nncc_cli():
     return run_nncc
 
 
+def load_example(name: str):
+    """The module ``examples/NAME.py``, imported (the examples are scripts, not a package)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path

@@ -1,21 +1,17 @@
 """examples/lambda_vs_n.py: the batched numpy trainer, the slope fit and the --quick run."""
 import csv
-import importlib.util
 import math
 
 import numpy as np
 import pytest
-from conftest import EXAMPLES
+from conftest import load_example
 
 from nncc.problem.datasets_generated import gaussian_clouds, gaussian_clouds_bayes_error
 
 
 @pytest.fixture(scope="module")
 def exp():
-    spec = importlib.util.spec_from_file_location("lambda_vs_n", EXAMPLES / "lambda_vs_n.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_example("lambda_vs_n")
 
 
 def test_quick_run_writes_csv_and_png(exp, tmp_path, capsys):

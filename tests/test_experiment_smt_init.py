@@ -1,21 +1,17 @@
 """examples/smt_init.py: solver-found weights as the start of SGD (a seconds-long run)."""
 import csv
-import importlib.util
 import os
 
 import numpy as np
 import pytest
-from conftest import EXAMPLES
+from conftest import load_example
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 @pytest.fixture(scope="module")
 def exp():
-    spec = importlib.util.spec_from_file_location("smt_init", EXAMPLES / "smt_init.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_example("smt_init")
 
 
 @pytest.fixture(scope="module")
