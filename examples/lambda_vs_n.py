@@ -28,9 +28,12 @@ for L1 and L2. This script repeats it:
   of steps (600 by default), float32. Every network of one N (all lambdas,
   settings and seeds: 4 x 22 x 4 = 352 by default) is trained at once: the
   hidden units of all networks of a data seed form one wide layer, so one
-  matrix product per seed does the first layer of all of them. Training is
-  deterministic given the seeds (no mini-batches, no shuffling). L1 uses the
-  subgradient ``sign(W)`` (weights get small, not exactly 0);
+  matrix product per seed does the first layer of all of them. Training has
+  no mini-batches and no shuffling: a run repeats exactly with the same BLAS
+  thread count; another count sums in another order, which moves float32
+  losses by about 1e-6 and can move a near-tied lambda* by one grid step
+  (slopes changed by up to 0.04 between a 1-thread and a 2-thread run).
+  L1 uses the subgradient ``sign(W)`` (weights get small, not exactly 0);
 * lambda*: for each setting, N and seed, the lambda with the smallest
   validation error (ties: the smallest such lambda); also the argmin of the
   validation-error curve averaged over seeds ("mean"), and the same two with
