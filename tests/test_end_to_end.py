@@ -168,7 +168,9 @@ def test_every_example_solves_and_checks(tmp_path, example, query):
     assert r.returncode == 0, r.stdout + r.stderr
     report = json.loads(r.stdout)
     assert report["status"] == "solution" and report["check"]["ok"]
-    if "accuracy" in report["check"]:
+    # a hinge loss trades errors against the weights; every other train query
+    # classifies every sample
+    if "accuracy" in report["check"] and "hinge" not in report["check"].get("parts", {}):
         assert report["check"]["accuracy"] == 1.0
     assert (tmp_path / "a.npz").exists()
 
