@@ -231,8 +231,9 @@ def cmd_compile(args) -> int:
     comp = compile(q, args.target, args.output, epsilon=args.epsilon or DEFAULT_EPSILON,
                    relu_encoding=args.relu, progress=Progress())
     if args.output != "-":
+        counts = comp.program.var_counts()
         kind = (comp.logic.smt if args.target == "smtlib" else
-                "QP" if comp.logic.quadratic_objective else "MILP")
+                _milp_kind(counts["int"] + counts["bool"] > 0, comp.logic.quadratic_objective))
         print(f"nncc: wrote {args.output} ({kind}, "
               f"{comp.program.nnz:,} nonzeros) and {args.output}.map.json", file=sys.stderr)
     for note in comp.encoded.notes:
@@ -304,6 +305,11 @@ def _finish(ans, args) -> int:
     return STATUS_EXIT.get(ans.status, errors.EXIT_INTERNAL)
 
 
+def _milp_kind(integer: bool, quadratic: bool) -> str:
+    """What an MPS / LP file holds: LP, MILP, QP or MIQP."""
+    return ("MI" if integer else "") + ("QP" if quadratic else "LP")
+
+
 def _print_report(ans, report) -> None:
     r = ans.result
     words = {"solution": "solution found", "no_solution": "no solution (proven)",
@@ -320,10 +326,8 @@ def _print_report(ans, report) -> None:
     ir = report.get("ir")
     if ir:
         v = ir["variables"]
-        integer = v["int"] + v["bool"] > 0
         logic = (ir["logic"] if ir["target"] == "smtlib" else
-                 ("MIQP" if integer else "QP") if ir.get("quadratic") else
-                 "MILP" if integer else "LP")
+                 _milp_kind(v["int"] + v["bool"] > 0, bool(ir.get("quadratic"))))
         print(f"IR:        {ir['target']} {logic}, {v['real']} real / {v['int']} int / "
               f"{v['bool']} bool variables, {ir['constraints']} constraints, {ir['nonzeros']} nonzeros")
     if ans.check is not None and ans.query is not None and ans.query.kind != "train":

@@ -533,7 +533,6 @@ def finish_milp_answer(query, comp, result, arrays: dict, notes: list[str]):
                             proven_optimal=proven, bound=bound,
                             claimed_objective=None if plain else result.objective,
                             approximation=approximation)
-
     check.polished = slack
     notes = list(notes) + check.notes
     if slack is not None:

@@ -136,7 +136,7 @@ def milp_form(program: Program, target: str) -> MilpForm:
             # highs solves convex QPs only (minimise a positive semidefinite form)
             raise TargetError(f"the quadratic objective is not convex; {fmt} solvers take only "
                               "minimised sums of squares with coefficients >= 0")
-        if np.isin(program.kinds[sq_idx], _INTLIKE).any() or np.isin(program.kinds, _INTLIKE).any():
+        if np.isin(program.kinds, _INTLIKE).any():
             raise TargetError(
                 "a quadratic objective (L2 regulariser) over integer or binary variables is a "
                 "MIQP, which neither highs nor cbc solves: give 'regularize l2 ... segments K' "
