@@ -189,11 +189,12 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
            solver: str = "auto", time_limit: float | None = None, bounds: str = "symbolic",
            bounds_budget: float = 10.0, disjuncts: str = "split", falsify_budget: float | None = None,
            registry=None, progress: Progress | None = None, keep_file: str | None = None,
-           split_budget: float | None = None) -> Verdict:
+           split_budget: float | None = None, split_rule: str = "relax") -> Verdict:
     """The verdict on a network file (``.onnx`` / ``.nnet``) and a VNN-LIB file.
 
     ``split_budget``: seconds for input splitting (default: 60 % of the time
-    left, or 60 s without a time limit; 0 skips it).
+    left, or 60 s without a time limit; 0 skips it); ``split_rule``: which
+    input a box is bisected along (:func:`~nncc.passes.input_split.split_verify`).
 
     ``time_limit`` bounds the whole run (falsification, bounds, solver runs);
     ``disjuncts``: ``split`` (one solver run per disjunct left open) or
@@ -283,7 +284,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
                 net, [(prop.disjuncts[k].C, prop.disjuncts[k].d, prop.disjuncts[k].c_strict)
                       for k in ks], d0.lo, d0.hi, check=check,
                 time_limit=max(until - time.perf_counter(), 0.0) / (len(groups) - i),
-                progress=progress)
+                progress=progress, rule=split_rule)
             v.split_boxes += r.boxes
             if r.status == "sat":
                 v.seconds["split"] = time.perf_counter() - t
