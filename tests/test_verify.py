@@ -74,6 +74,8 @@ def test_cli_exit_codes_and_counterexample_file(tmp_path):
     r = run_nncc("verify", VNNCOMP / "test_sat.onnx", VNNCOMP / "test_prop.vnnlib", "-o", cex,
                  "--time-limit", "60")
     assert r.returncode == 0 and r.stdout.strip() == "sat", r.stderr
+    lines = cex.read_text().splitlines()
+    assert lines[0] == "sat" and lines[1].startswith("((X_0 ")   # a VNN-COMP results file
     x, y = read_counterexample(str(cex))
     assert x.shape == (5,) and y.shape == (5,)
     # the file's outputs are onnxruntime's on the file's inputs, and violate the property

@@ -11,8 +11,8 @@ satisfies its input rows, and the network's outputs satisfy its output rows
   explicit tolerance ``slack >= -CEX_TOLERANCE * (1 + |d| + |C| |y|)``
   (float32 carries about 1e-7 relative error per operation).
 
-A candidate that fails is never reported as ``sat``. The file written is the
-VNN-COMP format ``((X_0 v) ... (Y_0 v) ...)``, outputs from onnxruntime for
+A candidate that fails is never reported as ``sat``. The file written is a
+VNN-COMP results file, ``sat`` then ``((X_0 v) ... (Y_0 v) ...)``, outputs from onnxruntime for
 ONNX networks (what the competition's checker recomputes), written
 atomically.
 """
@@ -104,7 +104,9 @@ def counterexample_text(check: CexCheck) -> str:
 
 
 def write_counterexample(path: str, check: CexCheck) -> None:
-    """Write the counterexample atomically (``-``: standard output)."""
+    """Write the counterexample atomically as a VNN-COMP results file: a ``sat``
+    line, then the assignment (``-``: the assignment alone on standard output,
+    after which the verdict line is printed as for every run)."""
     text = counterexample_text(check)
     if path == "-":
         import sys
@@ -113,7 +115,7 @@ def write_counterexample(path: str, check: CexCheck) -> None:
         return
     from .atomic import atomic_output
     with atomic_output(path) as f:
-        f.write(text.encode())
+        f.write(("sat\n" + text).encode())
 
 
 def read_counterexample(path: str) -> tuple[np.ndarray, np.ndarray]:
