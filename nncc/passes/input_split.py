@@ -275,6 +275,8 @@ def split_verify(net, rowsets, lo: np.ndarray, hi: np.ndarray, *, check,
     in a box stays ruled out in its parts.  ``rule``: how the input to bisect
     is chosen, ``relax`` or ``slope`` (see the module).  Boxes are bounded in batches of
     ``batch``, depth first, so that the open boxes stay few."""
+    if rule not in ("relax", "slope"):
+        raise ValueError(f"unknown bisection rule {rule!r}: relax or slope")
     t0 = time.perf_counter()
     nt = _Net(net)
     sets = [conjunction_rows(np.asarray(C, np.float64), np.asarray(d, np.float64))
