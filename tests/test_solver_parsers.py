@@ -354,6 +354,11 @@ def test_highs_solution_files():
     res = highs.read_result(run(HIGHS_REPORT, solution=HIGHS_TIME_INCUMBENT))
     assert res.status == UNKNOWN and res.has_incumbent and res.objective == 6 and res.bound == 0
     assert res.values == {"x0": 0, "x1": 0, "x3": 1}
+    # HiGHS 1.16 adds the bound and the gap after the objective (as highspy writes them)
+    v116 = HIGHS_TIME_INCUMBENT.replace("Objective 6\n", "Objective 6\nObjective_bound 0\n"
+                                        "MIP_rel_gap 1\n")
+    res = highs.read_result(run(HIGHS_REPORT, solution=v116))
+    assert res.objective == 6 and res.bound == 0 and res.values == {"x0": 0, "x1": 0, "x3": 1}
     res = highs.read_result(run("", solution=HIGHS_TIME_NONE))
     assert res.status == UNKNOWN and not res.has_incumbent and res.values == {}
     unb = HIGHS_OPTIMAL.replace("Optimal", "Unbounded")

@@ -64,7 +64,7 @@ def read_solution(text: str) -> tuple[str, bool, float | None, dict[str, float]]
             feasible = lines[i + 1] == "Feasible"
             i += 2
             while i < len(lines) and not lines[i].startswith("# Dual"):
-                if lines[i].startswith("Objective"):
+                if lines[i].split()[:1] == ["Objective"]:   # not Objective_bound (1.16)
                     objective = _number(lines[i].split()[-1])
                 elif lines[i].startswith("# Columns"):
                     count = int(lines[i].split()[-1])
