@@ -167,6 +167,9 @@ def test_every_default_solver_is_found_with_a_version(reg):
         assert spec.available(), f"{name}: {spec.origin}"
         assert re.fullmatch(rf"{name} \d+\.\d+(\.\d+)?", spec.version()), spec.version()
         assert spec.origin.startswith("PyPI")
+    # HiGHS from the highspy package, through nncc's driver, which acts as the binary
+    assert re.fullmatch(r"highs \d+\.\d+\.\d+", reg.get("highspy").version())
+    assert reg.get("highspy").kind == "highs" and "highs_driver" in reg.get("highspy").origin
     assert reg.get("z3").formats == ["smtlib"] and reg.get("cbc").logics == ["MILP"]
     assert reg.get("z3").optimises and not reg.get("cvc5").optimises
 
@@ -196,7 +199,7 @@ def test_smt_time_limit(reg, tmp_path, name):
 
 # ------------------------------------------------------------------ MILP
 
-@pytest.mark.parametrize("name", ["cbc", "highs"])
+@pytest.mark.parametrize("name", ["cbc", "highs", "highspy"])
 def test_milp_optimal_infeasible_lp(reg, tmp_path, name):
     spec = reg.get(name)
     res = solve_file(spec, write(tmp_path, "opt.mps", MPS_OPT), "mps")
@@ -226,14 +229,14 @@ def test_cbc_run_again_takes_the_options_and_keeps_the_answer(reg, tmp_path, mon
     assert "preprocess off" in res.stdout.lower().replace("-", "")
 
 
-@pytest.mark.parametrize("name", ["cbc", "highs"])
+@pytest.mark.parametrize("name", ["cbc", "highs", "highspy"])
 def test_milp_unreadable_file(reg, tmp_path, name):
     res = solve_file(reg.get(name), write(tmp_path, "bad.mps", "this is not an mps file\n"), "mps")
     assert res.status == ERROR
     assert ("Unknown image" if name == "cbc" else "Parser error") in res.message
 
 
-@pytest.mark.parametrize("name", ["cbc", "highs"])
+@pytest.mark.parametrize("name", ["cbc", "highs", "highspy"])
 def test_milp_time_limit_keeps_incumbent(reg, tmp_path, name):
     path = write(tmp_path, f"msplit-{name}.mps", market_split(5, 40, seed=1))
     seen: list[tuple[float, str | None]] = []
@@ -338,7 +341,8 @@ def test_interrupt_kills_the_process_group(tmp_path):
 def test_registry_overrides_and_errors(tmp_path, monkeypatch):
     env_file = write(tmp_path, "env.toml", '[z3]\noptimises = false\n')
     user = write(tmp_path, "user.toml", '[cbc]\ncommand = "/nonexistent/cbc"\n'
-                 '[highs]\ncommand = "/nonexistent/highs"\n')
+                 '[highs]\ncommand = "/nonexistent/highs"\n'
+                 '[highspy]\ncommand = "/nonexistent/highs"\n')
     monkeypatch.setenv("NNCC_SOLVERS", env_file)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "nothing-here"))
     reg = load_registry(user)

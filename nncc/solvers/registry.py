@@ -43,6 +43,7 @@ _FIND_HINTS = {
     "cvc5-python": "pip install cvc5",
     "pulp-cbc": "pip install pulp (it bundles cbc), or apt install coinor-cbc",
     "highsbox": "pip install highsbox",
+    "highspy": "pip install highspy",
 }
 
 
@@ -247,11 +248,29 @@ def _find_highsbox() -> tuple[list[str], str, dict] | None:
     return [str(exe)], f"PyPI highsbox ({exe})", {"LD_LIBRARY_PATH": str(libdir)}
 
 
+def _find_highspy() -> tuple[list[str], str, dict] | None:
+    if importlib.util.find_spec("highspy") is None:
+        return None
+    nncc_parent = str(Path(__file__).resolve().parents[2])   # as for cvc5's driver
+    return ([sys.executable, "-m", "nncc.solvers.highs_driver"],
+            f"PyPI highspy {_dist_version('highspy')} (Python package, through "
+            "nncc.solvers.highs_driver)", {"PYTHONPATH": nncc_parent})
+
+
+def _dist_version(dist: str) -> str:
+    from importlib import metadata
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
 LOCATORS = {
     "z3-solver": _find_z3,
     "cvc5-python": _find_cvc5,
     "pulp-cbc": _find_pulp_cbc,
     "highsbox": _find_highsbox,
+    "highspy": _find_highspy,
 }
 
 
