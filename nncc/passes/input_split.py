@@ -126,7 +126,8 @@ def _substitute(nt: _Net, A, const, mag, depth, bi, lines: dict, top: int, lifts
             const = const + lift
             mag = mag + lift
             A = A * np.take(sl, bi, axis=0)           # the upper slope where A > 0:
-            A += Ap * np.take(dl, bi, axis=0)         # sl + (su - sl) (np.where is slower)
+            if dl is not None:                        # sl + (su - sl) (np.where is slower)
+                A += Ap * np.take(dl, bi, axis=0)
     return A, const, mag, depth
 
 
@@ -176,7 +177,8 @@ def _relu_bounds(nt: _Net, lo, hi):
             pre[k] = (plo, phi)
             for ln, f in zip(lines, (_lines, _relu_lines)):
                 su, iu, sl = f(plo, phi)
-                ln[k] = (iu, sl, su - sl)
+                dl = su - sl          # 0 everywhere for the parallel lower line
+                ln[k] = (iu, sl, dl if dl.any() else None)
             plo, phi = np.maximum(plo, 0.0), np.maximum(phi, 0.0)
     return pre, lines, sens
 
