@@ -36,6 +36,25 @@ def test_box_bounds_hold_at_every_point_of_every_box(seed):
         assert np.all(z.min(axis=1) >= l) and np.all(z.max(axis=1) <= u)
 
 
+def test_looseness_shares_are_nonnegative_and_none_where_every_relu_is_stable():
+    rng = np.random.default_rng(3)
+    net = relu_net(rng, 3, [12, 10, 8], 4)
+    nt = input_split._Net(net)
+    C = rng.normal(size=(2, 4))
+    # boxes so small that every Relu is stable: no chord, no share
+    lo = rng.uniform(-1, 1, size=(5, 3))
+    up, A, R = input_split.box_bounds(nt, C, lo, lo + 1e-9, relax=True)
+    assert R.shape == (5, 2, 3) and np.all(R == 0)
+    # wide boxes: shares are >= 0 and some are positive
+    lo = rng.uniform(-1, 0, size=(20, 3))
+    hi = lo + rng.uniform(0.5, 1.0, size=(20, 3))
+    up, A, R = input_split.box_bounds(nt, C, lo, hi, relax=True)
+    assert np.all(R >= 0) and R.sum() > 0
+    up2, A2 = input_split.box_bounds(nt, C, lo, hi)       # the same bounds (summed apart)
+    np.testing.assert_allclose(up, up2, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(A, A2, rtol=1e-12, atol=1e-12)
+
+
 def test_conjunction_rows_add_every_subset_sum():
     C = np.eye(3)
     d = np.array([1.0, 2.0, 3.0])

@@ -223,6 +223,8 @@ def box_bounds(nt: _Net, C, lo, hi, relax: bool = False):
         if relax:
             R = np.zeros_like(A)
             for k, lift in lifts.items():
+                if k not in sens:      # no Relu of that layer unstable in any box: no lift
+                    continue
                 S = sens[k] * width[:, None, :]
                 S = S / np.maximum(S.sum(axis=2, keepdims=True), 1e-300)
                 R += np.einsum("pw,pwn->pn", lift, np.take(S, bi, axis=0))
