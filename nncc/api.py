@@ -405,10 +405,15 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         result = solve_file(spec, path, target, time_limit=time_limit,
                             on_progress=_ticks(query, progress.solver(spec.name)), workdir=tmp)
         progress.done()
+    floor = None
+    if query.kind == "adversarial" and not result.optimal and result.status != NO_SOLUTION:
+        floor = _distance_floor(query, result, found, progress)
     ans = answer_from_result(query, comp, result)
     if found is not None and not (ans.arrays is not None and ans.check is not None
                                   and ans.check.ok and ans.status in (SOLUTION, UNKNOWN)):
         ans = _answer_from_start(query, comp, result, found, ans)
+    if floor is not None:
+        ans.notes.append(floor)
     if certify and ans.status == SOLUTION and query.kind in ("maximize", "adversarial"):
         from .roundtrip.certify import certify as certify_exactly
         progress.stage(f"certifying the answer exactly with {certify}")
@@ -467,6 +472,32 @@ def _adversarial_start(query, budget: float, progress: Progress):
     return found
 
 
+def _distance_floor(query, result: SolverResult, start, progress: Progress) -> str | None:
+    """When the solver stopped without proving its answer optimal: the distance the
+    back-substitution bounds prove no input below
+    (:func:`~nncc.encodings.adversarial.proven_radius`) becomes ``result.bound``
+    where it is higher, with a note saying so."""
+    from .encodings.adversarial import checked_query, proven_radius
+    dists = [d for d in (result.objective if result.has_incumbent else None,
+                         start.distance if start is not None else None) if d is not None]
+    if dists:
+        upto = min(dists)
+    else:
+        x0, _, lo, hi = checked_query(query)
+        reach = np.maximum(hi - x0, x0 - lo).clip(min=0)
+        upto = float(reach.sum() if query.norm == "l1" else reach.max(initial=0.0))
+    progress.stage("bounding the distance from below (back-substitution over balls)")
+    t = time.perf_counter()
+    r = proven_radius(query, upto)
+    if r <= 0 or (result.bound is not None and r <= result.bound):
+        return None
+    was = "none" if result.bound is None else f"{result.bound:.6g}"
+    result.bound = r
+    return (f"the bounds prove no input within {query.norm} distance {r:.6g} reaches the class "
+            f"({time.perf_counter() - t:.2f} s; the solver's lower bound: {was}): the proven "
+            f"lower bound is {r:.6g}")
+
+
 def _answer_from_start(query, comp: Compilation, result: SolverResult, start, ans: Answer) -> Answer:
     """The start as the answer, when the solver found nothing closer (with the cutoff
     every answer it could find is at least as close; none means none within its limit)."""
@@ -480,7 +511,7 @@ def _answer_from_start(query, comp: Compilation, result: SolverResult, start, an
                      "(the start itself is within it: a tolerance effect); the start is the answer, "
                      "not proven optimal")
     else:
-        bound = f"; its proven lower bound: {result.bound:.6g}" if result.bound is not None else ""
+        bound = f"; proven lower bound: {result.bound:.6g}" if result.bound is not None else ""
         notes.append(f"{result.solver} stopped ({result.message or result.status}) without anything "
                      f"closer than the start, which is the answer, not proven optimal{bound}")
     if ans.status == "check_failed":

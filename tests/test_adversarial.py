@@ -93,6 +93,37 @@ def test_brute_force_grid_agrees_with_milp_and_smt(seed, norm):
         assert smt.check.value == pytest.approx(milp.check.value, abs=1e-5)
 
 
+@needs_fixtures
+def test_the_radius_the_bounds_prove_is_a_lower_bound_on_the_distance():
+    # MIPVerify's network: the minimal L-infinity distance is 0.08112308; the bounds alone
+    # must prove some radius, and never more than that
+    from nncc.encodings.adversarial import proven_radius
+    net, x0 = mipverify()
+    q = AdversarialQuery("a", net, x0, 0.0, 1.0, target=0, margin=1e-5, norm="linf")
+    r = proven_radius(q, 0.5, budget=10.0)
+    assert 0.01 < r <= 0.08112308
+    # a solver stopped before its proof: the answer's lower bound is that radius, with a note
+    ans = nncc.solve(q, "highs", time_limit=0.01)
+    assert not ans.result.optimal and 0.01 < ans.result.bound <= 0.08112308, ans.notes
+    assert any(n.startswith("the bounds prove no input within linf distance") for n in ans.notes)
+    # small random networks, L1 and L-infinity: below the MILP's optimum, often well above 0
+    rng = np.random.default_rng(5)
+    positive = 0
+    for _ in range(6):
+        net = small_net(rng)
+        x0 = rng.uniform(-1, 1, size=2)
+        label = int(np.argmax(net.forward(x0[None])[0]))
+        for norm in ("l1", "linf"):
+            q = AdversarialQuery("a", net, x0, -3.0, 3.0, target=(label + 1) % 3, margin=1e-3,
+                                 norm=norm)
+            ans = nncc.solve(q, "highs", time_limit=60)
+            r = proven_radius(q, 12.0, budget=10.0)
+            if ans.status == "solution":
+                assert ans.result.optimal and r <= ans.check.value + 1e-9, (r, ans.check.value)
+            positive += r > 0
+    assert positive >= 3
+
+
 def test_minimal_correction_is_a_target_equal_to_the_label():
     rng = np.random.default_rng(5)
     net = small_net(rng)

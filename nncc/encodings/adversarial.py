@@ -98,6 +98,38 @@ def bounds_proof(query: AdversarialQuery, method: str) -> str | None:
     return unreachable(query, nb, label)
 
 
+def proven_radius(query: AdversarialQuery, upto: float, budget: float = 0.5,
+                  steps: int = 16) -> float:
+    """The largest radius ``r`` (bisected in ``[0, upto]``, at most ``steps`` times or
+    ``budget`` seconds) for which back-substitution bounds over the inputs within
+    distance ``r`` of ``x0`` prove that none reaches the query's class: a lower
+    bound on the distance, without a solver (0 when none is proven, and for L0).
+
+    On the MNIST 784-64-64-10 minimal-L1 queries it is 42-69 % of the distance
+    found, in about 0.3 s; highs' own lower bound after 60 s was 0 on four of
+    them.  As a row of the MILP (``distance >= r``) it slowed highs down (its
+    lower bound then stayed at ``r``), so it is reported, not encoded."""
+    import time
+    if query.norm not in ("l1", "linf") or not upto > 0:
+        return 0.0
+    x0, label, lo, hi = checked_query(query)
+    t0, best, top = time.perf_counter(), 0.0, float(upto)
+    for _ in range(steps):
+        if time.perf_counter() - t0 > budget:
+            break
+        r = 0.5 * (best + top)
+        if query.norm == "l1":
+            nb = network_bounds(query.network, lo, hi, "symbolic", l1_ball=(x0, r))
+        else:
+            nb = network_bounds(query.network, np.maximum(lo, x0 - r), np.minimum(hi, x0 + r),
+                                "symbolic")
+        if unreachable(query, nb, label):
+            best = r
+        else:
+            top = r
+    return best
+
+
 def start_cutoff(start) -> float:
     """The cutoff a start at distance ``D`` allows: ``D`` and a hair (it must stay feasible)."""
     return float(start.distance) * (1.0 + 1e-7) + 1e-9
