@@ -24,7 +24,7 @@ weight in that Relu's input.  Without the second part (``rule="slope"``, the
 rule of ReluVal and Neurify) a box whose looseness comes from an input the
 row barely depends on is bisected along the others until they are points:
 on ACAS Xu property 6 / N1,7 the search reached depth 211 and was still open
-after 150 s; with it, it is proven in 39 s (25,764 boxes), and N1,6 needs
+after 150 s; with it, it is proven in 40 s (25,764 boxes), and N1,6 needs
 10,514 boxes instead of 29,914 (``benchmarks/split_rules.py``).
 Counterexample candidates are the centre
 of every box and the corner that maximises that row's upper function; a
