@@ -214,7 +214,12 @@ def box_bounds(nt: _Net, C, lo, hi, relax: bool = False):
     A0 = np.tile(C, (B, 1))
     z = np.zeros(B * r)
     best = bestA = bestR = None
-    width = hi - lo
+    shares = {}
+    if relax:   # per box, Relu and input: that input's width times weight, as a share
+        width = hi - lo
+        for k, sk in sens.items():
+            S = sk * width[:, None, :]
+            shares[k] = S / np.maximum(S.sum(axis=2, keepdims=True), 1e-300)
     for ln in lines:
         lifts = {} if relax else None
         A, c, m, dep = _substitute(nt, A0, z, z, 0, bi, ln, len(nt.layers) - 1, lifts)
@@ -223,11 +228,8 @@ def box_bounds(nt: _Net, C, lo, hi, relax: bool = False):
         if relax:
             R = np.zeros_like(A)
             for k, lift in lifts.items():
-                if k not in sens:      # no Relu of that layer unstable in any box: no lift
-                    continue
-                S = sens[k] * width[:, None, :]
-                S = S / np.maximum(S.sum(axis=2, keepdims=True), 1e-300)
-                R += np.einsum("pw,pwn->pn", lift, np.take(S, bi, axis=0))
+                if k in shares:      # else no Relu of that layer is unstable in any box
+                    R += np.einsum("pw,pwn->pn", lift, np.take(shares[k], bi, axis=0))
         if best is None:
             best, bestA, bestR = up, A, R
         else:
