@@ -477,18 +477,12 @@ def _distance_floor(query, result: SolverResult, start, progress: Progress) -> s
     back-substitution bounds prove no input below
     (:func:`~nncc.encodings.adversarial.proven_radius`) becomes ``result.bound``
     where it is higher, with a note saying so."""
-    from .encodings.adversarial import checked_query, proven_radius
+    from .encodings.adversarial import proven_radius
     dists = [d for d in (result.objective if result.has_incumbent else None,
                          start.distance if start is not None else None) if d is not None]
-    if dists:
-        upto = min(dists)
-    else:
-        x0, _, lo, hi = checked_query(query)
-        reach = np.maximum(hi - x0, x0 - lo).clip(min=0)
-        upto = float(reach.sum() if query.norm == "l1" else reach.max(initial=0.0))
     progress.stage("bounding the distance from below (back-substitution over balls)")
     t = time.perf_counter()
-    r = proven_radius(query, upto)
+    r = proven_radius(query, min(dists) if dists else None)
     if r <= 0 or (result.bound is not None and r <= result.bound):
         return None
     was = "none" if result.bound is None else f"{result.bound:.6g}"

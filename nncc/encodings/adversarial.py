@@ -28,6 +28,8 @@ closer than the start.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..errors import InputError
@@ -98,21 +100,31 @@ def bounds_proof(query: AdversarialQuery, method: str) -> str | None:
     return unreachable(query, nb, label)
 
 
-def proven_radius(query: AdversarialQuery, upto: float, budget: float = 0.5,
+def _reach(x0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How far each input can move from ``x0`` inside the box."""
+    return np.maximum(hi - x0, x0 - lo).clip(min=0)
+
+
+def proven_radius(query: AdversarialQuery, upto: float | None = None, budget: float = 0.5,
                   steps: int = 16) -> float:
-    """The largest radius ``r`` (bisected in ``[0, upto]``, at most ``steps`` times or
-    ``budget`` seconds) for which back-substitution bounds over the inputs within
-    distance ``r`` of ``x0`` prove that none reaches the query's class: a lower
+    """The largest radius ``r`` (bisected in ``[0, upto]``, by default the farthest
+    the box reaches, at most ``steps`` times or ``budget`` seconds) for which
+    back-substitution bounds over the inputs within distance ``r`` of ``x0``
+    prove that none reaches the query's class: a lower
     bound on the distance, without a solver (0 when none is proven, and for L0).
 
     On the MNIST 784-64-64-10 minimal-L1 queries it is 42-69 % of the distance
     found, in about 0.3 s; highs' own lower bound after 60 s was 0 on four of
     them.  As a row of the MILP (``distance >= r``) it slowed highs down (its
     lower bound then stayed at ``r``), so it is reported, not encoded."""
-    import time
-    if query.norm not in ("l1", "linf") or not upto > 0:
+    if query.norm not in ("l1", "linf"):
         return 0.0
     x0, label, lo, hi = checked_query(query)
+    if upto is None:
+        reach = _reach(x0, lo, hi)
+        upto = float(reach.sum() if query.norm == "l1" else reach.max(initial=0.0))
+    if not upto > 0:
+        return 0.0
     t0, best, top = time.perf_counter(), 0.0, float(upto)
     for _ in range(steps):
         if time.perf_counter() - t0 > budget:
@@ -196,7 +208,7 @@ def encode_adversarial(query: AdversarialQuery, bounds: str = DEFAULT_BOUNDS,
             np.stack([np.ones(len(others)), -np.ones(len(others)), -M], 1), GE, margin - M))
         prog.add(LinearBlock.from_dense_rows("some_winner", c[None, :], np.ones((1, len(others))),
                                              GE, 1.0))
-    reach = np.maximum(hi - x0, x0 - lo).clip(min=0)
+    reach = _reach(x0, lo, hi)
     if query.norm == "l1":
         t = prog.add_vars("distance", (n,), REAL, 0.0, reach)
         _abs_rows(prog, x, t, x0)
