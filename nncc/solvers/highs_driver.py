@@ -93,7 +93,6 @@ def main(argv: list[str] | None = None) -> int:
     if start is not None:
         h.readSolution(start, 0)
     h.run()
-    sys.stdout.flush()
     if solution is not None:
         tmp = f"{solution}.part"
         h.writeSolution(tmp, 0)
