@@ -345,7 +345,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
           epsilon: float = DEFAULT_EPSILON, relu_encoding: str | None = None,
           bounds: str = DEFAULT_BOUNDS, bounds_budget: float = 10.0, certify: str | None = None,
           keep_file: str | None = None, registry=None, progress: Progress | None = None,
-          start: bool = True, start_budget: float = 2.0) -> Answer:
+          start: bool = True, start_budget: float = 2.0, split_budget: float = 10.0) -> Answer:
     """Compile ``query`` for ``solver``, run it, map the values back and re-check them.
 
     For an adversarial query, ``start`` first looks for a checked answer by greedy
@@ -353,6 +353,10 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     at most ``start_budget`` seconds); the solver is then asked for anything
     closer, and when it finds nothing closer within its time limit the start
     is the answer (not proven optimal unless the solver proved its bound).
+    When no start is found, ReLU splitting (:mod:`nncc.passes.relu_split`, at
+    most ``split_budget`` seconds, taken from ``time_limit``) looks for a proof
+    that no input of the box reaches the class, which needs no solver, or for
+    an answer to start from.
 
     Never raises for a solver's "no solution" / "unknown": see ``Answer.status``.
     Raises :class:`SolverError` when the solver is missing or its output is unreadable.
@@ -366,13 +370,24 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     if query.kind == "train" and query.network.binarised and query.method == "local-search":
         from .solvers.local_search import solve_local_search
         return solve_local_search(query, time_limit=time_limit, epsilon=epsilon, progress=progress)
-    found = None
+    found = split_proof = split_note = None
     if start and query.kind == "adversarial":
         # a proof from the bounds needs no start (and no solver): the cheap bounds first
-        from .encodings.adversarial import bounds_proof
+        from .encodings.adversarial import bounds_proof, split_search
         if bounds_proof(query, bounds) is None:
             found = _adversarial_start(query, start_budget, progress)
+            budget = split_budget if time_limit is None else min(split_budget, 0.5 * time_limit)
+            if found is None and budget > 0:
+                progress.stage("no start: ReLU splitting for a proof or an answer")
+                t_split = time.perf_counter()
+                split_proof, found, split_note = split_search(query, budget, progress)
+                if time_limit is not None:
+                    time_limit = max(time_limit - (time.perf_counter() - t_split), 1.0)
     enc = encode_query(query, epsilon, bounds, bounds_budget, start=found)
+    if split_note is not None and split_proof is None:
+        enc.notes.append(split_note)
+    if split_proof is not None:
+        enc.proof = split_proof
     if enc.proof is not None:
         progress.stage(enc.proof)
         comp = lower(query, "mps" if not enc.program.logic().nonlinear else "smtlib", epsilon=epsilon,
@@ -403,7 +418,8 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         t2 = time.perf_counter()
         progress.stage(f"wrote {target} for {spec.name}")
         result = solve_file(spec, path, target, time_limit=time_limit,
-                            on_progress=_ticks(query, progress.solver(spec.name)), workdir=tmp)
+                            on_progress=_ticks(query, progress.solver(spec.name)), workdir=tmp,
+                            focus="bound" if found is not None else None)
         progress.done()
     floor = None
     if query.kind == "adversarial" and not result.optimal and result.status != NO_SOLUTION:

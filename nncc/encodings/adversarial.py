@@ -100,6 +100,64 @@ def bounds_proof(query: AdversarialQuery, method: str) -> str | None:
     return unreachable(query, nb, label)
 
 
+def split_search(query: AdversarialQuery, budget: float, progress=None):
+    """ReLU splitting (:mod:`nncc.passes.relu_split`) over the query's box, for at
+    most ``budget`` seconds: ``(proof, start, note)``.
+
+    ``proof`` (a sentence) when no input of the box reaches the class (for "any
+    class but the label", every other class is ruled out in turn); ``start`` (a
+    checked :class:`~nncc.passes.adversarial_start.Start`, polished like the
+    greedy one) when the search met an answer; ``note`` says what was done.
+    ``(None, None, None)`` for networks the splitting does not take."""
+    from ..passes.adversarial_start import Start, polish, query_rows
+    from ..passes.relu_split import relu_split_verify, supported
+    from ..roundtrip.check_network import check_network_answer
+    net = query.network
+    if not supported(net) or budget <= 0:
+        return None, None, None
+    x0, label, lo, hi = checked_query(query)
+    K = net.n_outputs
+    if query.target is not None:
+        winners = [int(query.target)]
+    else:   # the strongest rivals first: where an answer is likeliest
+        y0 = net.forward(x0[None])[0]
+        winners = [int(k) for k in np.argsort(-y0) if k != label]
+    t0 = time.perf_counter()
+    nodes = 0
+
+    def check(x):
+        return check_network_answer(query, {"input": x, "output": net.forward(x[None])[0]}).ok
+
+    for w in winners:
+        C, rhs = query_rows(query, K, label, w)
+        left = budget - (time.perf_counter() - t0)
+        res = relu_split_verify(net, C, rhs, lo, hi, check=check, time_limit=max(left, 0.0),
+                                progress=progress) if left > 0 else None
+        if res is not None:
+            nodes += res.boxes
+        spent = time.perf_counter() - t0
+        if res is None or res.status == "unknown":
+            why = res.reason if res is not None else "time limit"
+            return None, None, (f"ReLU splitting: no verdict ({why}; {nodes:,} nodes, "
+                                f"{spent:.2f} s)")
+        if res.status == "sat":
+            x, dist, lps = polish(net, x0, lo, hi, C, rhs, query.norm, res.x,
+                                  time.perf_counter() + 1.0)
+            out = net.forward(x[None])[0]
+            chk = check_network_answer(query, {"input": x, "output": out})
+            if not chk.ok:      # the polish drifted: the search's own point was checked
+                x = res.x
+                chk = check_network_answer(query, {"input": x, "output": net.forward(x[None])[0]})
+            start = Start(x, chk.value, w, time.perf_counter() - t0, lps, 0,
+                          found_by=f"ReLU splitting, {nodes:,} nodes")
+            return None, start, f"ReLU splitting met an answer ({nodes:,} nodes, {spent:.2f} s)"
+    spent = time.perf_counter() - t0
+    goal = f"class {query.target}" if query.target is not None else f"any class but {label}"
+    proof = (f"no input of the box reaches {goal}: ReLU splitting proves it ({nodes:,} nodes "
+             f"with back-substitution bounds, {spent:.2f} s)")
+    return proof, None, proof
+
+
 def _reach(x0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """How far each input can move from ``x0`` inside the box."""
     return np.maximum(hi - x0, x0 - lo).clip(min=0)

@@ -56,11 +56,13 @@ class Start:
     seconds: float
     lp_solves: int
     descent_steps: int
+    found_by: str | None = None   # how, when not by greedy descent
 
     def note(self, norm: str) -> str:
+        how = self.found_by or f"greedy descent, {self.descent_steps} steps"
         return (f"start: a {norm} distance of {self.distance:.6g} found in {self.seconds:.2f} s "
-                f"(greedy descent, {self.descent_steps} steps; {self.lp_solves} LPs over "
-                f"activation regions); the solver was asked for anything closer")
+                f"({how}; {self.lp_solves} LPs over activation regions); the solver was asked "
+                "for anything closer")
 
 
 def class_rows(K: int, winner: int, margin: float, ratio: float | None = None,
@@ -337,6 +339,38 @@ def _distance(x, x0, norm) -> float:
     return float(np.sum(d > 1e-9))
 
 
+def polish(net, x0, lo, hi, C, rhs, norm: str, x: np.ndarray, deadline: float,
+           max_polish: int = 30) -> tuple[np.ndarray, float, int]:
+    """``(x', distance, LPs)``: ``x`` (which meets the rows ``C y >= rhs``) moved closer
+    to ``x0`` by LPs over its activation region and the adjacent ones (step 2 of
+    the module), until the distance stops going down or ``deadline`` passes."""
+    lps = 0
+    cur, cur_d = x, _distance(x, x0, norm)
+    if highspy is not None:
+        changed = np.abs(x - x0) > 1e-12
+        pat = _pattern(net, cur)
+        for _ in range(max_polish):
+            if time.perf_counter() > deadline:
+                break
+            lps += 1
+            xp = _region_lp(net, x0, lo, hi, C, rhs, norm, pat, changed)
+            if xp is None:
+                break
+            s, j = _slack(net.forward(xp[None])[0], C, rhs)
+            dp = _distance(xp, x0, norm)
+            if s[j] < 0 or dp > cur_d * (1 - 1e-9) - 1e-12:
+                if s[j] >= 0 and dp <= cur_d + 1e-12:
+                    cur, cur_d = xp, min(dp, cur_d)
+                break
+            cur, cur_d = xp, dp
+            nxt = _pattern(net, cur, previous=pat)
+            if all((a is None and b is None) or (a is not None and np.array_equal(a, b))
+                   for a, b in zip(nxt, pat)):
+                break
+            pat = nxt
+    return cur, cur_d, lps
+
+
 def find_start(query, lo: np.ndarray, hi: np.ndarray, label: int,
                time_budget: float = 2.0, max_polish: int = 30) -> Start | None:
     """A checked adversarial input for ``query`` in ``[lo, hi]``, or None.
@@ -377,29 +411,8 @@ def find_start(query, lo: np.ndarray, hi: np.ndarray, label: int,
         steps_total += steps
         if x is None:
             continue
-        cur, cur_d = x, _distance(x, x0, norm)
-        if highspy is not None:
-            changed = np.abs(x - x0) > 1e-12
-            pat = _pattern(net, cur)
-            for _ in range(max_polish):
-                if time.perf_counter() > deadline:
-                    break
-                lps += 1
-                xp = _region_lp(net, x0, lo, hi, C, rhs, norm, pat, changed)
-                if xp is None:
-                    break
-                s, j = _slack(net.forward(xp[None])[0], C, rhs)
-                dp = _distance(xp, x0, norm)
-                if s[j] < 0 or dp > cur_d * (1 - 1e-9) - 1e-12:
-                    if s[j] >= 0 and dp <= cur_d + 1e-12:
-                        cur, cur_d = xp, min(dp, cur_d)
-                    break
-                cur, cur_d = xp, dp
-                nxt = _pattern(net, cur, previous=pat)
-                if all((a is None and b is None) or (a is not None and np.array_equal(a, b))
-                       for a, b in zip(nxt, pat)):
-                    break
-                pat = nxt
+        cur, cur_d, n_lp = polish(net, x0, lo, hi, C, rhs, norm, x, deadline, max_polish)
+        lps += n_lp
         if best is None or cur_d < best.distance:
             out = net.forward(cur[None])[0]
             chk = check_network_answer(query, {"input": cur, "output": out})

@@ -105,7 +105,7 @@ def _input_with_extension(input_path: str, fmt: str, tmpdir: str) -> str:
 def solve_file(spec: SolverSpec, input_path: str, fmt: str, *,
                time_limit: float | None = None,
                on_progress: Callable[[float, str | None], None] | None = None,
-               workdir: str | None = None) -> SolverResult:
+               workdir: str | None = None, focus: str | None = None) -> SolverResult:
     """Run ``spec`` on ``input_path`` (format ``fmt``) and return its verdict.
 
     ``time_limit`` (seconds) is passed to the solver and enforced by a watchdog
@@ -113,6 +113,8 @@ def solve_file(spec: SolverSpec, input_path: str, fmt: str, *,
     about every 0.5 s; ``incumbent`` is text such as ``"incumbent 3, bound 0,
     gap 100%"`` when the log shows one, else None. Temporary files go to a
     directory under ``workdir`` (default: the system's) that is removed after.
+    ``focus="bound"`` says an answer is already known (a cutoff row keeps only
+    better ones): solvers that can be told (highs) skip their primal heuristics.
     Raises SolverError when the executable is missing, InputError when the
     solver does not read ``fmt`` or the file does not exist; every other
     failure is a SolverResult with status ERROR.
@@ -132,6 +134,8 @@ def solve_file(spec: SolverSpec, input_path: str, fmt: str, *,
         model = _input_with_extension(input_path, fmt, tmpdir)
         solution = os.path.join(tmpdir, "solution.txt")
         argv = spec.command_line(model, solution, time_limit)
+        if focus is not None:
+            argv += getattr(module, "focus_args", lambda focus, tmp: [])(focus, tmpdir)
         run = _run(argv, spec, module, time_limit, on_progress, tmpdir)
         again = getattr(module, "run_again_with", lambda run: None)(run)
         if again and not run.killed:

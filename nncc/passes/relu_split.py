@@ -1,0 +1,409 @@
+"""Branch and bound over ReLU phases: proofs that no input of a box reaches a class.
+
+Input splitting (:mod:`nncc.passes.input_split`) is hopeless on images, whose
+784 inputs would each have to be bisected.  Here the search splits unstable
+ReLUs instead: a node of the search fixes the phase of some of them (active,
+``z >= 0``, or inactive, ``z <= 0``), and is closed when, over the box and
+under its phases, some row ``c . y >= d`` of the question is out of reach.
+
+Bounding a node (all nodes of a batch at once, in numpy):
+
+1. **Neuron bounds under the phases.**  A fixed ReLU is exact (``h = z`` or
+   ``h = 0``) and its bounds are clamped to its phase; the bounds of every
+   later layer are recomputed by back-substitution with those exact ReLUs
+   (:func:`nncc.passes.input_split._substitute`), and never loosen from the
+   parent's.  A node whose clamped bounds cross (``l > u``) is empty.
+2. **The rows' bound, optimised** (alpha- and beta-CROWN, Wang et al. 2021).
+   For any ``beta >= 0`` per fixed ReLU, ``c . y <= c . y - sum beta s z``
+   on the node (``s z <= 0`` is the phase: ``s`` is +1 for inactive, -1 for
+   active), and back-substitution bounds the right-hand side over the box
+   with the ReLU relaxations; so does any lower slope ``alpha`` in ``[0, 1]``
+   of a free unstable ReLU.  Every choice gives a valid bound, so a few
+   projected gradient steps (Adam) on ``alpha`` and ``beta`` can only help:
+   the smallest bound met is kept.  The gradient is exact: ``dU / d beta =
+   -s z*`` and ``dU / d alpha = a z*``, where ``z*`` is the pre-activation at
+   the maximising corner of the box pushed forward through the relaxation
+   the bound used, and ``a`` the row's (negative) weight on that ReLU.
+   A child starts from its parent's ``alpha`` and ``beta``.
+3. **Candidates.**  The maximising corner of the nearest row is run through
+   the network; ``check`` decides whether it is an answer.
+4. **Branching.**  The free unstable ReLU whose relaxation adds most to the
+   nearest row's bound (its weight times its chord's intercept, BaBSR's
+   score) is split.
+5. **Leaves.**  A node with every ReLU fixed or stable is an affine network on
+   a polytope: one LP (HiGHS through scipy) finds a point meeting the rows,
+   which ``check`` decides, or shows there is none -- within HiGHS's
+   tolerances, as every answer of the MILP back end is.
+
+Every bound is widened for rounding as in :mod:`nncc.passes.input_split`.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .input_split import SplitResult, _lines, _Net, _relu_lines, _substitute, _upper
+
+
+class _Nodes:
+    """A batch of nodes: per Relu layer ``k``, phases (N, width) in {-1, 0, 1}
+    (inactive, free, active), the bounds (l, u) of its input, and per node and
+    row the optimiser's ``alpha`` / ``beta`` (N, rows, width)."""
+
+    def __init__(self, phase, lo, up, alpha, beta, depth):
+        self.phase, self.lo, self.up = phase, lo, up
+        self.alpha, self.beta, self.depth = alpha, beta, depth
+
+    def __len__(self):
+        return len(self.depth)
+
+    def take(self, idx):
+        f = (lambda d: {k: v[idx] for k, v in d.items()})
+        return _Nodes(f(self.phase), f(self.lo), f(self.up), f(self.alpha), f(self.beta),
+                      self.depth[idx])
+
+    @staticmethod
+    def concat(parts):
+        parts = [p for p in parts if len(p)]
+        f = (lambda name: {k: np.concatenate([getattr(p, name)[k] for p in parts])
+                           for k in getattr(parts[0], name)})
+        return _Nodes(f("phase"), f("lo"), f("up"), f("alpha"), f("beta"),
+                      np.concatenate([p.depth for p in parts]))
+
+
+def supported(net, max_entries: float = 4e6) -> bool:
+    """Affine / Relu networks with a Relu, whose weights fit dense in ``max_entries``
+    float64 (a convolution's sparse matrix is made dense)."""
+    layers = net.layers
+    if not all(type(l).__name__ in ("Affine", "Relu") for l in layers):
+        return False
+    size = sum(int(np.prod(l.W.shape)) for l in layers if type(l).__name__ == "Affine")
+    return any(type(l).__name__ == "Relu" for l in layers) and size <= max_entries
+
+
+def _clamp(phase, l, u):
+    return (np.where(phase > 0, np.maximum(l, 0.0), l), np.where(phase < 0, np.minimum(u, 0.0), u))
+
+
+def _node_bounds(nt: _Net, relus: list[int], nodes: _Nodes, lo, hi):
+    """Tighten each node's Relu input bounds under its phases (in place); the mask of
+    nodes whose bounds cross (empty nodes)."""
+    N = len(nodes)
+    empty = np.zeros(N, bool)
+    lines = ({}, {})
+    for k in relus:
+        l, u = _clamp(nodes.phase[k], nodes.lo[k], nodes.up[k])
+        if k != relus[0]:      # the first Relu's input bounds need no back-substitution
+            W, b = nt.layers[k - 1][1], nt.layers[k - 1][2]
+            bx, j = np.nonzero((l < 0) & (u > 0))
+            if len(bx):
+                A0 = np.concatenate([W[j], -W[j]])
+                c0 = np.concatenate([b[j], -b[j]])
+                bi = np.concatenate([bx, bx])
+                best = None
+                for ln in lines:
+                    sub = _substitute(nt, A0, c0, np.abs(c0), 1, bi, ln, k - 2)
+                    upb = _upper(nt, *sub, lo[None], hi[None], np.zeros(len(bi), np.int64))
+                    best = upb if best is None else np.minimum(best, upb)
+                n = len(bx)
+                l[bx, j] = np.maximum(l[bx, j], -best[n:])
+                u[bx, j] = np.minimum(u[bx, j], best[:n])
+                l, u = _clamp(nodes.phase[k], l, u)
+        empty |= np.any(l > u, axis=1)
+        u = np.maximum(u, l)
+        nodes.lo[k], nodes.up[k] = l, u
+        for ln, f in zip(lines, (_lines, _relu_lines)):
+            su, iu, sl = f(l, u)
+            dl = su - sl
+            ln[k] = (iu, sl, dl if dl.any() else None)
+    return empty
+
+
+def _row_bounds(nt: _Net, relus, nodes: _Nodes, C, lo, hi, iters: int, lr_alpha: float,
+                lr_beta: float):
+    """Per node and row the smallest upper bound of ``C y`` met over ``iters`` Adam
+    steps on alpha and beta (N, R); per node and row the maximising corner of the
+    best bound (N, R, n) and each Relu layer's lifts (weight times intercept) there.
+    Updates ``nodes.alpha`` / ``nodes.beta``."""
+    N, R = len(nodes), C.shape[0]
+    P = N * R
+    bi = np.repeat(np.arange(N), R)
+    L = len(nt.layers)
+    lines = {}
+    for k in relus:
+        l, u = nodes.lo[k], nodes.up[k]
+        su, iu, _ = _relu_lines(l, u)
+        free = (l < 0) & (u > 0)
+        lines[k] = (np.take(su, bi, axis=0), np.take(iu, bi, axis=0),
+                    np.take(np.where(u <= 0, 0.0, 1.0), bi, axis=0),   # stable slope
+                    np.take(free, bi, axis=0),
+                    np.take(np.sign(nodes.phase[k]).astype(np.float64), bi, axis=0))
+    alpha = {k: nodes.alpha[k].reshape(P, -1).copy() for k in relus}
+    beta = {k: nodes.beta[k].reshape(P, -1).copy() for k in relus}
+    moments = {("a", k): [np.zeros_like(alpha[k]), np.zeros_like(alpha[k])] for k in relus}
+    moments.update({("b", k): [np.zeros_like(beta[k]), np.zeros_like(beta[k])] for k in relus})
+    best = np.full(P, np.inf)
+    best_x = np.zeros((P, len(lo)))
+    best_lift = {k: np.zeros_like(alpha[k]) for k in relus}
+    best_alpha = {k: alpha[k].copy() for k in relus}
+    best_beta = {k: beta[k].copy() for k in relus}
+    Cr = np.tile(C, (N, 1))
+    gamma = nt.gamma
+    xabs = np.maximum(np.abs(lo), np.abs(hi))
+    for it in range(max(iters, 1)):
+        A = Cr.copy()
+        const = np.zeros(P)
+        mag = np.zeros(P)
+        depth = 0
+        pos, lifts = {}, {}
+        for k in range(L - 1, -1, -1):
+            layer = nt.layers[k]
+            if layer[0] == "affine":
+                W, b, absb = layer[1], layer[2], layer[6]
+                const += A @ b
+                mag += np.abs(A) @ absb
+                A = A @ W
+                depth += 1
+            else:
+                su, iu, stable, free, s = lines[k]
+                Ap = A > 0
+                lift = np.where(Ap, A, 0.0) * iu
+                lifts[k] = lift
+                pos[k] = Ap
+                sl = np.where(free, alpha[k], stable)
+                A = A * np.where(Ap, su, sl) + s * beta[k]
+                const += lift.sum(axis=1)
+                mag += lift.sum(axis=1)
+        x = np.where(A > 0, hi, lo)
+        v = np.einsum("pi,pi->p", A, x) + const
+        err = 4.0 * (depth + 1) * gamma * (np.abs(A) @ xabs + mag + np.abs(v)) \
+            + 4.0 * np.spacing(np.abs(v))
+        U = v + err
+        better = U < best
+        if better.any():
+            best = np.where(better, U, best)
+            best_x[better] = x[better]
+            for k in relus:
+                best_lift[k][better] = lifts[k][better]
+                best_alpha[k][better] = alpha[k][better]
+                best_beta[k][better] = beta[k][better]
+        if it == iters - 1 or iters <= 1:
+            break
+        # forward through the relaxation used: z* at each Relu's input
+        h = x
+        grads = {}
+        for k in range(L):
+            layer = nt.layers[k]
+            if layer[0] == "affine":
+                h = h @ layer[1].T + layer[2]
+            else:
+                su, iu, stable, free, s = lines[k]
+                z = h
+                sl = np.where(free, alpha[k], stable)
+                h = np.where(pos[k], su * z + iu, sl * z)
+                # the row's weight on this Relu's output, recomputed cheaply below
+                grads[k] = z
+        # a: the weight on each Relu output, from the top again (cheap: no input layer)
+        A = Cr.copy()
+        for k in range(L - 1, -1, -1):
+            layer = nt.layers[k]
+            if layer[0] == "affine":
+                if k == 0:
+                    break
+                A = A @ layer[1]
+            else:
+                su, iu, stable, free, s = lines[k]
+                z = grads[k]
+                ga = np.where(free & (A < 0), A * z, 0.0)
+                gb = np.where(s != 0, s * z, 0.0)
+                sl = np.where(free, alpha[k], stable)
+                A = A * np.where(pos[k], su, sl) + s * beta[k]
+                for key, g, par, lr, top in ((("a", k), ga, alpha[k], lr_alpha, 1.0),
+                                             (("b", k), gb, beta[k], lr_beta, np.inf)):
+                    m, v2 = moments[key]
+                    m *= 0.9
+                    m += 0.1 * g
+                    v2 *= 0.999
+                    v2 += 0.001 * g * g
+                    mh = m / (1 - 0.9 ** (it + 1))
+                    vh = v2 / (1 - 0.999 ** (it + 1))
+                    par -= lr * mh / (np.sqrt(vh) + 1e-8)
+                    np.clip(par, 0.0, top, out=par)
+    for k in relus:
+        nodes.alpha[k] = best_alpha[k].reshape(N, R, -1)
+        nodes.beta[k] = best_beta[k].reshape(N, R, -1)
+    return (best.reshape(N, R), best_x.reshape(N, R, -1),
+            {k: v.reshape(N, R, -1) for k, v in best_lift.items()})
+
+
+def _region_lp(nt: _Net, phase: dict, C, d, lo, hi):
+    """The point of the activation region ``phase`` (per Relu layer, +1 active or -1
+    inactive for every neuron) that meets the rows ``C y >= d`` with the most
+    slack, or None when the LP says there is none.  On the region the network is
+    affine, so this is exact up to HiGHS's tolerances."""
+    from scipy.optimize import linprog
+    n = len(lo)
+    M, c = np.eye(n), np.zeros(n)
+    blocks, rhs = [], []
+    for k, layer in enumerate(nt.layers):
+        if layer[0] == "affine":
+            M, c = layer[1] @ M, layer[1] @ c + layer[2]
+        else:
+            on = phase[k] > 0
+            sign = np.where(on, -1.0, 1.0)             # z >= 0 / z <= 0 as A x <= b
+            blocks.append(sign[:, None] * M)
+            rhs.append(-sign * c)
+            M, c = M * on[:, None], c * on
+    # C (M x + c) - d >= t; maximise t (at most 1, so that the LP stays bounded)
+    A = np.vstack([np.hstack([np.vstack(blocks), np.zeros((sum(map(len, rhs)), 1))]),
+                   np.hstack([-(C @ M), np.ones((len(d), 1))])])
+    b = np.concatenate(rhs + [C @ c - d])
+    obj = np.zeros(n + 1)
+    obj[-1] = -1.0
+    res = linprog(obj, A_ub=A, b_ub=b, bounds=list(zip(lo, hi)) + [(None, 1.0)],
+                  method="highs")
+    if res.status != 0 or res.x[-1] < 0:
+        return None
+    return np.clip(res.x[:n], lo, hi)
+
+
+def _node_pattern(nodes: _Nodes, relus, i: int, outs=None) -> dict:
+    """Node ``i``'s phases, its stable ReLUs' phases, and for its free ones the phase at
+    a point (``outs``, the layer outputs there) or inactive."""
+    pat = {}
+    for k in relus:
+        ph = nodes.phase[k][i]
+        guess = (outs[k - 1] > 0) if outs is not None else np.zeros(len(ph), bool)
+        free = np.where(nodes.lo[k][i] >= 0, 1, np.where(nodes.up[k][i] <= 0, -1,
+                                                           np.where(guess, 1, -1)))
+        pat[k] = np.where(ph != 0, ph, free)
+    return pat
+
+
+def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = None,
+                      max_nodes: int = 1_000_000, batch: int = 64, iters: int = 12,
+                      root_iters: int = 40, lr_alpha: float = 0.2, lr_beta: float = 0.2,
+                      progress=None) -> SplitResult:
+    """Is there an ``x`` in ``[lo, hi]`` with ``C net(x) >= d`` (every row)?
+
+    ``check(x)`` re-checks a candidate (True: an answer).  ``unsat`` is a proof
+    (every leaf of the search has a row out of reach); ``sat`` comes with a
+    checked point; ``unknown`` when ``time_limit`` or ``max_nodes`` ran out, or
+    a node with every ReLU fixed stayed open.  ``SplitResult.boxes`` counts
+    the nodes bounded."""
+    if not supported(net):
+        raise ValueError("ReLU splitting takes Affine / Relu networks of moderate size")
+    t0 = time.perf_counter()
+    nt = _Net(net)
+    C = np.asarray(C, np.float64)
+    d = np.asarray(d, np.float64)
+    lo = np.asarray(lo, np.float64).ravel()
+    hi = np.asarray(hi, np.float64).ravel()
+    R = C.shape[0]
+    relus = [k for k, l in enumerate(nt.layers) if l[0] == "relu"]
+    # the root: bounds by back-substitution over the box
+    from .input_split import relu_bounds
+    pre = relu_bounds(nt, lo[None], hi[None])
+    width = {k: pre[k][0].shape[1] for k in relus}
+    root = _Nodes({k: np.zeros((1, width[k]), np.int8) for k in relus},
+                  {k: pre[k][0].copy() for k in relus}, {k: pre[k][1].copy() for k in relus},
+                  {k: np.tile(np.where(pre[k][1] > -pre[k][0], 1.0, 0.0)[:, None, :], (1, R, 1))
+                   for k in relus},
+                  {k: np.zeros((1, R, width[k])) for k in relus}, np.zeros(1, np.int64))
+    stack = [root]
+    done, n_open, max_depth, last_report = 0, 1, 0, t0
+    first = True
+    lp_seconds = 0.0
+
+    def result(status, n_open, **kw):
+        return SplitResult(status, boxes=done, open_boxes=n_open, max_depth=max_depth,
+                           seconds=time.perf_counter() - t0, **kw)
+
+    while stack:
+        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+            return result("unknown", n_open, reason="time limit")
+        if done >= max_nodes:
+            return result("unknown", n_open, reason=f"{max_nodes} nodes bounded")
+        nodes = stack.pop()
+        if len(nodes) > batch:
+            stack.append(nodes.take(np.arange(len(nodes) - batch)))
+            nodes = nodes.take(np.arange(len(nodes) - batch, len(nodes)))
+        N = len(nodes)
+        n_open -= N
+        done += N
+        empty = _node_bounds(nt, relus, nodes, lo, hi)
+        U, X, lifts = _row_bounds(nt, relus, nodes, C, lo, hi, root_iters if first else iters,
+                                  lr_alpha, lr_beta)
+        first = False
+        gap = U - d                                                # < 0: out of reach
+        keep = ~empty & ~np.any(gap < 0, axis=1)
+        if not keep.any():
+            continue
+        nodes, gap, X = nodes.take(np.flatnonzero(keep)), gap[keep], X[keep]
+        lifts = {k: v[keep] for k, v in lifts.items()}
+        N = len(nodes)
+        r = np.arange(N)
+        near = np.argmin(gap, axis=1)                              # the row nearest to a proof
+        pts = X[r, near]
+        y = net.forward(pts)
+        ok = np.all(y @ C.T >= d, axis=1)
+        for i in np.flatnonzero(ok)[:8]:
+            if check(pts[i]):
+                return result("sat", n_open, x=pts[i].copy())
+        # branch: per node, the free unstable ReLU with the largest lift on its nearest row
+        best_score = np.full(N, -1.0)
+        best_k = np.zeros(N, np.int64)
+        best_j = np.zeros(N, np.int64)
+        for k in relus:
+            free = (nodes.phase[k] == 0) & (nodes.lo[k] < 0) & (nodes.up[k] > 0)
+            sc = np.where(free, lifts[k][r, near], -1.0)
+            sc = np.where(free & (sc <= 0), 1e-12 * (nodes.up[k] - nodes.lo[k]), sc)
+            j = np.argmax(sc, axis=1)
+            s = sc[r, j]
+            better = s > best_score
+            best_score = np.where(better, s, best_score)
+            best_k = np.where(better, k, best_k)
+            best_j = np.where(better, j, best_j)
+        leaves = np.flatnonzero(best_score < 0)
+        promise = gap[r, near]                  # how far the nearest row is from a proof
+        # the most promising node: an LP over the region of its corner, for an answer
+        # (after the first batch, and at most a tenth of the time: where there is no
+        # answer, it is time lost)
+        i = int(np.argmax(np.where(best_score >= 0, promise, -np.inf)))
+        if best_score[i] >= 0 and done > batch and lp_seconds <= 0.1 * (time.perf_counter() - t0):
+            t_lp = time.perf_counter()
+            _, outs = net.forward(pts[i][None], return_all=True)
+            x = _region_lp(nt, _node_pattern(nodes, relus, i, [o[0] for o in outs]), C, d, lo, hi)
+            lp_seconds += time.perf_counter() - t_lp
+            if x is not None and check(x):
+                return result("sat", n_open, x=x)
+        for i in leaves:          # affine on the node: an LP decides it
+            x = _region_lp(nt, _node_pattern(nodes, relus, int(i)), C, d, lo, hi)
+            if x is not None:
+                if check(x):
+                    return result("sat", n_open, x=x)
+                return result("unknown", n_open, reason="an LP's point at a leaf failed the "
+                              "check (tolerances)")
+        # children of the inner nodes, the most promising parent's last (popped first)
+        inner = np.flatnonzero(best_score >= 0)
+        order = inner[np.argsort(promise[inner], kind="stable")]
+        N = len(order)
+        if not N:
+            continue
+        idx = np.repeat(order, 2)
+        kids = nodes.take(idx)
+        sign = np.tile(np.array([-1, 1], np.int8), N)
+        for k in relus:
+            sel = np.flatnonzero(best_k[idx] == k)
+            kids.phase[k][sel, best_j[idx][sel]] = sign[sel]
+        kids.depth = kids.depth + 1
+        stack.append(kids)
+        n_open += 2 * N
+        max_depth = max(max_depth, int(nodes.depth.max()) + 1)
+        now = time.perf_counter()
+        if progress is not None and now - last_report > 1.0:
+            progress.stage(f"ReLU splitting: {done:,} nodes bounded, {n_open:,} open, "
+                           f"depth {max_depth}, {now - t0:.1f} s")
+            last_report = now
+    return result("unsat", 0)
