@@ -28,9 +28,9 @@ def test_optimised_bounds_hold_at_every_point_of_each_node(seed):
         {k: np.repeat(pre[k][1], N, 0) for k in relus},
         {k: rng.uniform(0, 1, size=(N, 3, pre[k][0].shape[1])) for k in relus},
         {k: rng.uniform(0, 2, size=(N, 3, pre[k][0].shape[1])) for k in relus},
-        np.zeros(N, np.int64))
+        np.zeros(N, np.int64), np.full(N, relus[0]))   # every later layer recomputed
     empty = relu_split._node_bounds(nt, relus, nodes, lo, hi)
-    U, X, _ = relu_split._row_bounds(nt, relus, nodes, C, lo, hi, 8, 0.2, 0.2)
+    U, X, _ = relu_split._row_bounds(nt, relus, nodes, C, np.zeros(3), lo, hi, 8, 0.2, 0.2)
     x = rng.uniform(-1, 1, size=(20000, 3))
     _, outs = net.forward(x, return_all=True)
     y = outs[-1] @ C.T

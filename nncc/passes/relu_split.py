@@ -43,17 +43,20 @@ import time
 
 import numpy as np
 
-from .input_split import SplitResult, _lines, _Net, _relu_lines, _substitute, _upper
+from .input_split import SplitResult, _lines, _Net, _relu_lines, _substitute
 
 
 class _Nodes:
     """A batch of nodes: per Relu layer ``k``, phases (N, width) in {-1, 0, 1}
     (inactive, free, active), the bounds (l, u) of its input, and per node and
-    row the optimiser's ``alpha`` / ``beta`` (N, rows, width)."""
+    row the optimiser's ``alpha`` / ``beta`` (N, rows, width); ``dirty``: the
+    Relu layer of the node's last split (the bounds of later layers are stale),
+    or -1 for none."""
 
-    def __init__(self, phase, lo, up, alpha, beta, depth):
+    def __init__(self, phase, lo, up, alpha, beta, depth, dirty=None):
         self.phase, self.lo, self.up = phase, lo, up
         self.alpha, self.beta, self.depth = alpha, beta, depth
+        self.dirty = np.full(len(depth), -1, np.int64) if dirty is None else dirty
 
     def __len__(self):
         return len(self.depth)
@@ -61,7 +64,7 @@ class _Nodes:
     def take(self, idx):
         f = (lambda d: {k: v[idx] for k, v in d.items()})
         return _Nodes(f(self.phase), f(self.lo), f(self.up), f(self.alpha), f(self.beta),
-                      self.depth[idx])
+                      self.depth[idx], self.dirty[idx])
 
     @staticmethod
     def concat(parts):
@@ -69,7 +72,30 @@ class _Nodes:
         f = (lambda name: {k: np.concatenate([getattr(p, name)[k] for p in parts])
                            for k in getattr(parts[0], name)})
         return _Nodes(f("phase"), f("lo"), f("up"), f("alpha"), f("beta"),
-                      np.concatenate([p.depth for p in parts]))
+                      np.concatenate([p.depth for p in parts]),
+                      np.concatenate([p.dirty for p in parts]))
+
+
+def _maximise(nt: _Net, A, const, mag, depth, lo, hi, ball=None):
+    """Per row, the largest ``A x + const`` over the box (and the L1 ball ``(x0, r)``:
+    a fractional knapsack from ``x0``, the largest ``|A_i|`` first), widened for
+    rounding like :func:`~nncc.passes.input_split._upper`; and the maximiser."""
+    if ball is None:
+        x = np.where(A > 0, hi, lo)
+    else:
+        x0, r = ball
+        g = np.abs(A)
+        order = np.argsort(-g, axis=1)
+        cap = np.take_along_axis(np.where(A > 0, hi - x0, x0 - lo), order, axis=1)
+        take = np.clip(r - (np.cumsum(cap, axis=1) - cap), 0.0, cap)
+        step = np.empty_like(take)
+        np.put_along_axis(step, order, take, axis=1)
+        x = x0 + np.sign(A) * step
+    v = np.einsum("pi,pi->p", A, x) + const
+    xabs = np.maximum(np.abs(lo), np.abs(hi))
+    err = 4.0 * (depth + 1) * nt.gamma * (np.abs(A) @ xabs + mag + np.abs(v)) \
+        + 4.0 * np.spacing(np.abs(v))
+    return v + err, x
 
 
 def supported(net, max_entries: float = 4e6) -> bool:
@@ -86,9 +112,10 @@ def _clamp(phase, l, u):
     return (np.where(phase > 0, np.maximum(l, 0.0), l), np.where(phase < 0, np.minimum(u, 0.0), u))
 
 
-def _node_bounds(nt: _Net, relus: list[int], nodes: _Nodes, lo, hi):
-    """Tighten each node's Relu input bounds under its phases (in place); the mask of
-    nodes whose bounds cross (empty nodes)."""
+def _node_bounds(nt: _Net, relus: list[int], nodes: _Nodes, lo, hi, ball=None):
+    """Tighten each node's Relu input bounds under its phases (in place: a layer is
+    recomputed only after a split in an earlier one); the mask of nodes whose
+    bounds cross (empty nodes)."""
     N = len(nodes)
     empty = np.zeros(N, bool)
     lines = ({}, {})
@@ -96,7 +123,8 @@ def _node_bounds(nt: _Net, relus: list[int], nodes: _Nodes, lo, hi):
         l, u = _clamp(nodes.phase[k], nodes.lo[k], nodes.up[k])
         if k != relus[0]:      # the first Relu's input bounds need no back-substitution
             W, b = nt.layers[k - 1][1], nt.layers[k - 1][2]
-            bx, j = np.nonzero((l < 0) & (u > 0))
+            bx, j = np.nonzero((l < 0) & (u > 0) & (nodes.dirty[:, None] >= 0)
+                               & (nodes.dirty[:, None] < k))
             if len(bx):
                 A0 = np.concatenate([W[j], -W[j]])
                 c0 = np.concatenate([b[j], -b[j]])
@@ -104,7 +132,7 @@ def _node_bounds(nt: _Net, relus: list[int], nodes: _Nodes, lo, hi):
                 best = None
                 for ln in lines:
                     sub = _substitute(nt, A0, c0, np.abs(c0), 1, bi, ln, k - 2)
-                    upb = _upper(nt, *sub, lo[None], hi[None], np.zeros(len(bi), np.int64))
+                    upb = _maximise(nt, *sub, lo, hi, ball)[0]
                     best = upb if best is None else np.minimum(best, upb)
                 n = len(bx)
                 l[bx, j] = np.maximum(l[bx, j], -best[n:])
@@ -117,15 +145,18 @@ def _node_bounds(nt: _Net, relus: list[int], nodes: _Nodes, lo, hi):
             su, iu, sl = f(l, u)
             dl = su - sl
             ln[k] = (iu, sl, dl if dl.any() else None)
+    nodes.dirty[:] = -1
     return empty
 
 
-def _row_bounds(nt: _Net, relus, nodes: _Nodes, C, lo, hi, iters: int, lr_alpha: float,
-                lr_beta: float):
+def _row_bounds(nt: _Net, relus, nodes: _Nodes, C, d, lo, hi, iters: int, lr_alpha: float,
+                lr_beta: float, ball=None, focus: int = 2):
     """Per node and row the smallest upper bound of ``C y`` met over ``iters`` Adam
-    steps on alpha and beta (N, R); per node and row the maximising corner of the
-    best bound (N, R, n) and each Relu layer's lifts (weight times intercept) there.
-    Updates ``nodes.alpha`` / ``nodes.beta``."""
+    steps on alpha and beta (N, R); per node and row the maximiser of the best
+    bound (N, R, n) and each Relu layer's lifts (weight times intercept) there.
+    After the first step only each node's ``focus`` rows nearest to ``d`` are
+    optimised (one row out of reach closes the node).  Updates ``nodes.alpha`` /
+    ``nodes.beta``."""
     N, R = len(nodes), C.shape[0]
     P = N * R
     bi = np.repeat(np.arange(N), R)
@@ -141,20 +172,18 @@ def _row_bounds(nt: _Net, relus, nodes: _Nodes, C, lo, hi, iters: int, lr_alpha:
                     np.take(np.sign(nodes.phase[k]).astype(np.float64), bi, axis=0))
     alpha = {k: nodes.alpha[k].reshape(P, -1).copy() for k in relus}
     beta = {k: nodes.beta[k].reshape(P, -1).copy() for k in relus}
-    moments = {("a", k): [np.zeros_like(alpha[k]), np.zeros_like(alpha[k])] for k in relus}
-    moments.update({("b", k): [np.zeros_like(beta[k]), np.zeros_like(beta[k])] for k in relus})
     best = np.full(P, np.inf)
     best_x = np.zeros((P, len(lo)))
     best_lift = {k: np.zeros_like(alpha[k]) for k in relus}
     best_alpha = {k: alpha[k].copy() for k in relus}
     best_beta = {k: beta[k].copy() for k in relus}
     Cr = np.tile(C, (N, 1))
-    gamma = nt.gamma
-    xabs = np.maximum(np.abs(lo), np.abs(hi))
+    act = np.arange(P)                   # the pairs (node, row) being optimised
+    moments = None
     for it in range(max(iters, 1)):
         A = Cr.copy()
-        const = np.zeros(P)
-        mag = np.zeros(P)
+        const = np.zeros(len(act))
+        mag = np.zeros(len(act))
         depth = 0
         pos, lifts = {}, {}
         for k in range(L - 1, -1, -1):
@@ -175,61 +204,66 @@ def _row_bounds(nt: _Net, relus, nodes: _Nodes, C, lo, hi, iters: int, lr_alpha:
                 A = A * np.where(Ap, su, sl) + s * beta[k]
                 const += lift.sum(axis=1)
                 mag += lift.sum(axis=1)
-        x = np.where(A > 0, hi, lo)
-        v = np.einsum("pi,pi->p", A, x) + const
-        err = 4.0 * (depth + 1) * gamma * (np.abs(A) @ xabs + mag + np.abs(v)) \
-            + 4.0 * np.spacing(np.abs(v))
-        U = v + err
-        better = U < best
+        U, x = _maximise(nt, A, const, mag, depth, lo, hi, ball)
+        better = U < best[act]
         if better.any():
-            best = np.where(better, U, best)
-            best_x[better] = x[better]
+            at = act[better]
+            best[at] = U[better]
+            best_x[at] = x[better]
             for k in relus:
-                best_lift[k][better] = lifts[k][better]
-                best_alpha[k][better] = alpha[k][better]
-                best_beta[k][better] = beta[k][better]
+                best_lift[k][at] = lifts[k][better]
+                best_alpha[k][at] = alpha[k][better]
+                best_beta[k][at] = beta[k][better]
         if it == iters - 1 or iters <= 1:
             break
+        if it == 0 and focus < R:     # from here on, each node's rows nearest to a proof
+            near = np.argsort((best - np.tile(d, N)).reshape(N, R), axis=1)[:, :focus]
+            keep = (np.arange(N)[:, None] * R + near).ravel()
+            x, Cr = x[keep], Cr[keep]
+            pos = {k: v[keep] for k, v in pos.items()}
+            lines = {k: tuple(a[keep] for a in v) for k, v in lines.items()}
+            alpha = {k: v[keep] for k, v in alpha.items()}
+            beta = {k: v[keep] for k, v in beta.items()}
+            act = keep
+        if moments is None:
+            moments = {(w, k): [np.zeros_like(alpha[k]), np.zeros_like(alpha[k])]
+                       for k in relus for w in "ab"}
         # forward through the relaxation used: z* at each Relu's input
         h = x
-        grads = {}
+        zs = {}
         for k in range(L):
             layer = nt.layers[k]
             if layer[0] == "affine":
                 h = h @ layer[1].T + layer[2]
             else:
                 su, iu, stable, free, s = lines[k]
-                z = h
+                zs[k] = h
                 sl = np.where(free, alpha[k], stable)
-                h = np.where(pos[k], su * z + iu, sl * z)
-                # the row's weight on this Relu's output, recomputed cheaply below
-                grads[k] = z
-        # a: the weight on each Relu output, from the top again (cheap: no input layer)
+                h = np.where(pos[k], su * h + iu, sl * h)
+        # the row's weight on each Relu output, from the top again (no input layer)
         A = Cr.copy()
-        for k in range(L - 1, -1, -1):
+        for k in range(L - 1, 0, -1):
             layer = nt.layers[k]
             if layer[0] == "affine":
-                if k == 0:
-                    break
                 A = A @ layer[1]
-            else:
-                su, iu, stable, free, s = lines[k]
-                z = grads[k]
-                ga = np.where(free & (A < 0), A * z, 0.0)
-                gb = np.where(s != 0, s * z, 0.0)
-                sl = np.where(free, alpha[k], stable)
-                A = A * np.where(pos[k], su, sl) + s * beta[k]
-                for key, g, par, lr, top in ((("a", k), ga, alpha[k], lr_alpha, 1.0),
-                                             (("b", k), gb, beta[k], lr_beta, np.inf)):
-                    m, v2 = moments[key]
-                    m *= 0.9
-                    m += 0.1 * g
-                    v2 *= 0.999
-                    v2 += 0.001 * g * g
-                    mh = m / (1 - 0.9 ** (it + 1))
-                    vh = v2 / (1 - 0.999 ** (it + 1))
-                    par -= lr * mh / (np.sqrt(vh) + 1e-8)
-                    np.clip(par, 0.0, top, out=par)
+                continue
+            su, iu, stable, free, s = lines[k]
+            z = zs[k]
+            ga = np.where(free & (A < 0), A * z, 0.0)      # dU / d alpha
+            gb = np.where(s != 0, s * z, 0.0)                # dU / d beta
+            sl = np.where(free, alpha[k], stable)
+            A = A * np.where(pos[k], su, sl) + s * beta[k]
+            for key, g, par, lr, top in ((("a", k), ga, alpha[k], lr_alpha, 1.0),
+                                         (("b", k), gb, beta[k], lr_beta, np.inf)):
+                m, v2 = moments[key]
+                m *= 0.9
+                m += 0.1 * g
+                v2 *= 0.999
+                v2 += 0.001 * g * g
+                mh = m / (1 - 0.9 ** (it + 1))
+                vh = v2 / (1 - 0.999 ** (it + 1))
+                par -= lr * mh / (np.sqrt(vh) + 1e-8)
+                np.clip(par, 0.0, top, out=par)
     for k in relus:
         nodes.alpha[k] = best_alpha[k].reshape(N, R, -1)
         nodes.beta[k] = best_beta[k].reshape(N, R, -1)
@@ -237,11 +271,11 @@ def _row_bounds(nt: _Net, relus, nodes: _Nodes, C, lo, hi, iters: int, lr_alpha:
             {k: v.reshape(N, R, -1) for k, v in best_lift.items()})
 
 
-def _region_lp(nt: _Net, phase: dict, C, d, lo, hi):
+def _region_lp(nt: _Net, phase: dict, C, d, lo, hi, ball=None):
     """The point of the activation region ``phase`` (per Relu layer, +1 active or -1
-    inactive for every neuron) that meets the rows ``C y >= d`` with the most
-    slack, or None when the LP says there is none.  On the region the network is
-    affine, so this is exact up to HiGHS's tolerances."""
+    inactive for every neuron) in the box (and L1 ball) that meets the rows
+    ``C y >= d`` with the most slack, or None when the LP says there is none.  On
+    the region the network is affine, so this is exact up to HiGHS's tolerances."""
     from scipy.optimize import linprog
     n = len(lo)
     M, c = np.eye(n), np.zeros(n)
@@ -255,17 +289,27 @@ def _region_lp(nt: _Net, phase: dict, C, d, lo, hi):
             blocks.append(sign[:, None] * M)
             rhs.append(-sign * c)
             M, c = M * on[:, None], c * on
-    # C (M x + c) - d >= t; maximise t (at most 1, so that the LP stays bounded)
-    A = np.vstack([np.hstack([np.vstack(blocks), np.zeros((sum(map(len, rhs)), 1))]),
-                   np.hstack([-(C @ M), np.ones((len(d), 1))])])
+    # columns: x, and the slack t of C (M x + c) - d >= t (maximised, at most 1 so that
+    # the LP stays bounded); with a ball, x = x0 + p - q, p, q >= 0, sum p + q <= r
+    G = np.vstack(blocks + [-(C @ M)])
     b = np.concatenate(rhs + [C @ c - d])
-    obj = np.zeros(n + 1)
+    tcol = np.concatenate([np.zeros(len(b) - len(d)), np.ones(len(d))])[:, None]
+    if ball is None:
+        A = np.hstack([G, tcol])
+        bounds = list(zip(lo, hi)) + [(None, 1.0)]
+    else:
+        x0, r = ball
+        A = np.vstack([np.hstack([G, -G, tcol]),
+                       np.concatenate([np.ones(2 * n), [0.0]])[None]])
+        b = np.concatenate([b - G @ x0, [r]])
+        bounds = list(zip(np.zeros(n), hi - x0)) + list(zip(np.zeros(n), x0 - lo)) + [(None, 1.0)]
+    obj = np.zeros(A.shape[1])
     obj[-1] = -1.0
-    res = linprog(obj, A_ub=A, b_ub=b, bounds=list(zip(lo, hi)) + [(None, 1.0)],
-                  method="highs")
+    res = linprog(obj, A_ub=A, b_ub=b, bounds=bounds, method="highs")
     if res.status != 0 or res.x[-1] < 0:
         return None
-    return np.clip(res.x[:n], lo, hi)
+    x = res.x[:n] if ball is None else ball[0] + res.x[:n] - res.x[n:2 * n]
+    return np.clip(x, lo, hi)
 
 
 def _node_pattern(nodes: _Nodes, relus, i: int, outs=None) -> dict:
@@ -284,8 +328,9 @@ def _node_pattern(nodes: _Nodes, relus, i: int, outs=None) -> dict:
 def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = None,
                       max_nodes: int = 1_000_000, batch: int = 64, iters: int = 12,
                       root_iters: int = 40, lr_alpha: float = 0.2, lr_beta: float = 0.2,
-                      progress=None) -> SplitResult:
-    """Is there an ``x`` in ``[lo, hi]`` with ``C net(x) >= d`` (every row)?
+                      progress=None, l1_ball=None) -> SplitResult:
+    """Is there an ``x`` in ``[lo, hi]`` (and within L1 distance ``r`` of ``x0`` when
+    ``l1_ball=(x0, r)`` is given, ``x0`` in the box) with ``C net(x) >= d`` (every row)?
 
     ``check(x)`` re-checks a candidate (True: an answer).  ``unsat`` is a proof
     (every leaf of the search has a row out of reach); ``sat`` comes with a
@@ -302,9 +347,14 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = No
     hi = np.asarray(hi, np.float64).ravel()
     R = C.shape[0]
     relus = [k for k, l in enumerate(nt.layers) if l[0] == "relu"]
-    # the root: bounds by back-substitution over the box
-    from .input_split import relu_bounds
-    pre = relu_bounds(nt, lo[None], hi[None])
+    ball = None
+    if l1_ball is not None:
+        ball = (np.asarray(l1_ball[0], np.float64).ravel(), float(l1_ball[1]))
+    # the root: bounds by back-substitution over the box (and ball)
+    from .symbolic_bounds import symbolic_bounds
+    nb = symbolic_bounds(net, lo, hi, l1_ball=ball)
+    pre = {k: tuple(np.asarray(v, np.float64)[None].copy() for v in nb.pre_relu(k))
+           for k in relus}
     width = {k: pre[k][0].shape[1] for k in relus}
     root = _Nodes({k: np.zeros((1, width[k]), np.int8) for k in relus},
                   {k: pre[k][0].copy() for k in relus}, {k: pre[k][1].copy() for k in relus},
@@ -332,9 +382,9 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = No
         N = len(nodes)
         n_open -= N
         done += N
-        empty = _node_bounds(nt, relus, nodes, lo, hi)
-        U, X, lifts = _row_bounds(nt, relus, nodes, C, lo, hi, root_iters if first else iters,
-                                  lr_alpha, lr_beta)
+        empty = _node_bounds(nt, relus, nodes, lo, hi, ball)
+        U, X, lifts = _row_bounds(nt, relus, nodes, C, d, lo, hi,
+                                  root_iters if first else iters, lr_alpha, lr_beta, ball)
         first = False
         gap = U - d                                                # < 0: out of reach
         keep = ~empty & ~np.any(gap < 0, axis=1)
@@ -374,12 +424,13 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = No
         if best_score[i] >= 0 and done > batch and lp_seconds <= 0.1 * (time.perf_counter() - t0):
             t_lp = time.perf_counter()
             _, outs = net.forward(pts[i][None], return_all=True)
-            x = _region_lp(nt, _node_pattern(nodes, relus, i, [o[0] for o in outs]), C, d, lo, hi)
+            x = _region_lp(nt, _node_pattern(nodes, relus, i, [o[0] for o in outs]), C, d,
+                            lo, hi, ball)
             lp_seconds += time.perf_counter() - t_lp
             if x is not None and check(x):
                 return result("sat", n_open, x=x)
         for i in leaves:          # affine on the node: an LP decides it
-            x = _region_lp(nt, _node_pattern(nodes, relus, int(i)), C, d, lo, hi)
+            x = _region_lp(nt, _node_pattern(nodes, relus, int(i)), C, d, lo, hi, ball)
             if x is not None:
                 if check(x):
                     return result("sat", n_open, x=x)
@@ -398,6 +449,7 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = No
             sel = np.flatnonzero(best_k[idx] == k)
             kids.phase[k][sel, best_j[idx][sel]] = sign[sel]
         kids.depth = kids.depth + 1
+        kids.dirty = best_k[idx].astype(np.int64)
         stack.append(kids)
         n_open += 2 * N
         max_depth = max(max_depth, int(nodes.depth.max()) + 1)
