@@ -370,24 +370,49 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     if query.kind == "train" and query.network.binarised and query.method == "local-search":
         from .solvers.local_search import solve_local_search
         return solve_local_search(query, time_limit=time_limit, epsilon=epsilon, progress=progress)
-    found = split_proof = split_note = None
+    found = split_proof = None
+    split_notes: list[str] = []
+    proven = False
     if start and query.kind == "adversarial":
         # a proof from the bounds needs no start (and no solver): the cheap bounds first
-        from .encodings.adversarial import bounds_proof, split_search
+        from .encodings.adversarial import bounds_proof, split_optimality, split_search
         if bounds_proof(query, bounds) is None:
-            found = _adversarial_start(query, start_budget, progress)
             budget = split_budget if time_limit is None else min(split_budget, 0.5 * time_limit)
-            if found is None and budget > 0:
+            t_split = time.perf_counter()
+            if query.epsilon is not None and budget > 0:
+                # in an epsilon ball the answer is often "none", which the greedy descent
+                # takes long to give up on (0.8 s on MNIST) and ReLU splitting proves in
+                # tenths of a second: a short look first
+                split_proof, found, _ = split_search(query, min(0.25, budget), progress)
+            t_start = time.perf_counter()
+            if split_proof is None:
+                greedy = _adversarial_start(query, start_budget, progress)
+                if greedy is not None and (found is None or greedy.distance < found.distance):
+                    found = greedy
+            t_split += time.perf_counter() - t_start     # the start's time is not the split's
+            if found is None and split_proof is None and budget > 0:
                 progress.stage("no start: ReLU splitting for a proof or an answer")
-                t_split = time.perf_counter()
-                split_proof, found, split_note = split_search(query, budget, progress)
-                if time_limit is not None:
-                    time_limit = max(time_limit - (time.perf_counter() - t_split), 1.0)
+                split_proof, found, note = split_search(query, budget, progress)
+                split_notes += [note] if note is not None and split_proof is None else []
+            left = budget - (time.perf_counter() - t_split)
+            if found is not None and split_proof is None and left > 0:
+                progress.stage(f"ReLU splitting: is anything closer than {found.distance:.6g}?")
+                found, proven, note = split_optimality(query, found, left, progress=progress)
+                split_notes += [note] if note is not None else []
+            if time_limit is not None:
+                time_limit = max(time_limit - (time.perf_counter() - t_split), 1.0)
     enc = encode_query(query, epsilon, bounds, bounds_budget, start=found)
-    if split_note is not None and split_proof is None:
-        enc.notes.append(split_note)
+    enc.notes.extend(split_notes)
     if split_proof is not None:
         enc.proof = split_proof
+    if proven:
+        comp = lower(query, "mps", epsilon=epsilon, encoded=enc)
+        ans = _answer_proven_start(query, comp, found, time.perf_counter() - t0)
+        ans = _certified(ans, query, registry, certify, time_limit, found.distance, progress)
+        ans.seconds = {"compile": time.perf_counter() - t0, "write": 0.0, "solve": 0.0,
+                       "total": time.perf_counter() - t0}
+        progress.stage(ans.status)
+        return ans
     if enc.proof is not None:
         progress.stage(enc.proof)
         comp = lower(query, "mps" if not enc.program.logic().nonlinear else "smtlib", epsilon=epsilon,
@@ -430,19 +455,47 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         ans = _answer_from_start(query, comp, result, found, ans)
     if floor is not None:
         ans.notes.append(floor)
-    if certify and ans.status == SOLUTION and query.kind in ("maximize", "adversarial"):
-        from .roundtrip.certify import certify as certify_exactly
-        progress.stage(f"certifying the answer exactly with {certify}")
-        value = result.objective if result.objective is not None else ans.check.value
-        ans.certificate = certify_exactly(query, registry, certify, time_limit or 60.0,
-                                          ans.arrays, value)
-        if ans.certificate.problems and ans.certificate.input is not None:
-            ans.status = "check_failed"  # an exact point broke a claim: not a float artefact
+    if ans.status == SOLUTION:
+        ans = _certified(ans, query, registry, certify, time_limit,
+                         result.objective if result.objective is not None else ans.check.value,
+                         progress)
     ans.seconds = {"compile": t1 - t0, "write": t2 - t1, "solve": result.seconds,
                    "total": time.perf_counter() - t0}
     progress.stage(f"{ans.status}" + (f", accuracy {ans.check.accuracy:.1%}"
                                       if getattr(ans.check, "accuracy", None) is not None else ""))
     return ans
+
+
+def _certified(ans: Answer, query, registry, certify: str | None, time_limit, value,
+               progress: Progress) -> Answer:
+    """With ``certify`` (z3 or cvc5), the answer of a maximize / adversarial query
+    re-checked exactly (:mod:`nncc.roundtrip.certify`)."""
+    if not certify or ans.status != SOLUTION or query.kind not in ("maximize", "adversarial"):
+        return ans
+    from .roundtrip.certify import certify as certify_exactly
+    progress.stage(f"certifying the answer exactly with {certify}")
+    ans.certificate = certify_exactly(query, registry, certify, time_limit or 60.0,
+                                      ans.arrays, value)
+    if ans.certificate.problems and ans.certificate.input is not None:
+        ans.status = "check_failed"  # an exact point broke a claim: not a float artefact
+    return ans
+
+
+def _answer_proven_start(query, comp: Compilation, start, seconds: float) -> Answer:
+    """The start as the answer, ReLU splitting having proved nothing closer (to within
+    its relative gap): no solver ran."""
+    from .roundtrip.check_network import check_network_answer
+    x = np.asarray(start.x, float)
+    arrays = {"input": x, "output": query.network.forward(x[None])[0]}
+    check = check_network_answer(query, arrays)
+    gap = next((n for n in comp.encoded.notes if n.startswith("ReLU splitting proves")), "")
+    bound = float(start.distance) * (1.0 - 1e-4)
+    result = SolverResult(SOLUTION, solver="relu splitting", objective=float(start.distance),
+                          bound=bound, optimal=True, has_incumbent=True,
+                          message=gap or "proven by ReLU splitting")
+    result.seconds = seconds
+    return Answer(SOLUTION if check.ok else "check_failed", query, arrays, check, result, comp,
+                  list(comp.encoded.notes))
 
 
 def _ticks(query, tick):
