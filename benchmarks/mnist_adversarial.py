@@ -14,7 +14,12 @@ winning by ``--margin`` (0.01) over every other class, solved by highs with
   cutoff, then per-neuron big-M from back-substitution bounds over the inputs
   within that distance, or from LP-tightened bounds (``--bounds-budget``
   seconds of in-process LP solves); the solver's limit does not count the
-  start and the bounds, the "total" column does.  A query the bounds prove
+  start and the bounds, the "total" column does.  Before the MILP, ReLU
+  splitting (``nncc.passes.relu_split``, up to 10 s or half the limit,
+  taken from the solver's time) tries to prove the start optimal (nothing
+  within 1 - 1e-4 of its distance; solver ``relu splitting``), or, without
+  a start, that no input of the box reaches the class; in a ball it gets
+  a first look of 0.25 s before the start.  A query the bounds prove
   unanswerable never reaches the solver;
 * ``nncc symbolic no-start`` / ``nncc interval no-start``: the same MILP
   without the start (``start=False``); interval is the first figures' encoding

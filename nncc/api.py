@@ -400,7 +400,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
                 found, proven, note = split_optimality(query, found, left, progress=progress)
                 split_notes += [note] if note is not None else []
             if time_limit is not None:
-                time_limit = max(time_limit - (time.perf_counter() - t_split), 1.0)
+                time_limit = max(time_limit - (time.perf_counter() - t_split), min(time_limit, 1.0))
     enc = encode_query(query, epsilon, bounds, bounds_budget, start=found)
     enc.notes.extend(split_notes)
     if split_proof is not None:

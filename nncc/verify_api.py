@@ -15,6 +15,9 @@ The steps, cheapest first, each on the disjuncts the previous left open:
    few inputs (ACAS Xu has 5): bisect the disjunct's box until bounds rule
    out every part or a part's centre or corner is a checked counterexample,
    with part of the time (``split_budget``); what it leaves open goes on.
+   Networks with more inputs (images) get **ReLU splitting** instead
+   (:mod:`nncc.passes.relu_split`): branch on unstable ReLUs with optimised
+   back-substitution bounds, on each disjunct given by a box.
 4. **MILP / SMT** on what remains: one program per disjunct (default) or one
    with an indicator binary per disjunct
    (:mod:`nncc.encodings.verify`), run by a solver subprocess; a feasible
@@ -192,8 +195,9 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
            split_budget: float | None = None, split_rule: str = "relax") -> Verdict:
     """The verdict on a network file (``.onnx`` / ``.nnet``) and a VNN-LIB file.
 
-    ``split_budget``: seconds for input splitting (default: 60 % of the time
-    left, or 60 s without a time limit; 0 skips it); ``split_rule``: which
+    ``split_budget``: seconds for input splitting, or ReLU splitting on networks
+    with many inputs (default: 60 % of the time left, or 60 s without a time
+    limit; 0 skips it); ``split_rule``: which
     input a box is bisected along (:func:`~nncc.passes.input_split.split_verify`).
 
     ``time_limit`` bounds the whole run (falsification, bounds, solver runs);
@@ -240,9 +244,11 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
         return done(SAT, "falsification", f"counterexample in disjunct {chk.disjunct + 1}", chk)
     # 2. proofs from bounds, per disjunct; where input splitting follows, the costly
     # LP / MILP tightening waits for the disjuncts that reach the solver
-    from .passes import input_split
+    from .passes import input_split, relu_split
     splitting = input_split.supported(net) and (split_budget is None or split_budget > 0)
-    first = "symbolic" if splitting and bounds in ("lp", "milp") else bounds
+    relu_splitting = (not splitting and relu_split.supported(net)
+                      and (split_budget is None or split_budget > 0))
+    first = "symbolic" if (splitting or relu_splitting) and bounds in ("lp", "milp") else bounds
     t2 = time.perf_counter()
     open_ks, nbs = [], {}
     for k, d in enumerate(prop.disjuncts):
@@ -300,6 +306,41 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
             return done(UNSAT, "input splitting", f"every disjunct ({len(prop.disjuncts)}) is "
                         f"ruled out: {v.proven_by_bounds} by bounds, {v.proven_by_splitting} by "
                         f"splitting the inputs into {v.split_boxes:,} boxes")
+        open_ks = still
+    if relu_splitting:
+        t = time.perf_counter()
+        until = t + (split_budget if split_budget is not None else
+                     (0.6 * left() if deadline else 60.0))
+        still = []
+        for i, k in enumerate(open_ks):
+            d = prop.disjuncts[k]
+            if len(d.b):                                  # input rows: not a box
+                still.append(k)
+                continue
+            passed: list[CexCheck] = []
+
+            def check(x, k=k, passed=passed):
+                chk = check_counterexample(net, prop, x, prefer=k)
+                passed[:] = [chk] if chk.ok else []
+                return chk.ok
+            r = relu_split.relu_split_verify(
+                net, d.C, d.d, d.lo, d.hi, check=check, progress=progress,
+                time_limit=max(until - time.perf_counter(), 0.0) / (len(open_ks) - i))
+            v.split_boxes += r.boxes
+            if r.status == "sat":
+                v.seconds["split"] = time.perf_counter() - t
+                chk = passed[0]
+                return done(SAT, "ReLU splitting", f"counterexample in disjunct "
+                            f"{chk.disjunct + 1} ({r.boxes:,} nodes)", chk)
+            if r.status == "unsat":
+                v.proven_by_splitting += 1
+            else:
+                still.append(k)
+        v.seconds["split"] = time.perf_counter() - t
+        if not still:
+            return done(UNSAT, "ReLU splitting", f"every disjunct ({len(prop.disjuncts)}) is "
+                        f"ruled out: {v.proven_by_bounds} by bounds, {v.proven_by_splitting} by "
+                        f"splitting ReLUs ({v.split_boxes:,} nodes)")
         open_ks = still
     if first != bounds:  # the tightening asked for, on what reaches the solver
         t, still = time.perf_counter(), []

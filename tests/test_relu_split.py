@@ -139,3 +139,37 @@ def test_ball_proofs_on_digits_agree_with_the_milp(digits_net, eps):
                 assert split.check.ok
                 assert split.check.value == pytest.approx(milp.check.value, rel=1e-3)
     assert proofs >= 1
+
+
+def _robustness_prop(x0, eps, label, classes):
+    """VNN-COMP's robustness property: the epsilon ball (within [0, 1]); unsafe when
+    some other class scores at least the label's."""
+    from nncc.frontend.vnnlib import parse_vnnlib
+    n = len(x0)
+    text = "".join(f"(declare-const X_{i} Real)" for i in range(n))
+    text += "".join(f"(declare-const Y_{j} Real)" for j in range(classes))
+    for i, v in enumerate(x0):
+        text += (f"(assert (>= X_{i} {float(max(0.0, v - eps))!r}))"
+                 f"(assert (<= X_{i} {float(min(1.0, v + eps))!r}))")
+    text += "(assert (or " + " ".join(f"(and (>= Y_{j} Y_{label}))" for j in range(classes)
+                                      if j != label) + "))"
+    return parse_vnnlib(text, "robust.vnnlib")
+
+
+def test_verify_uses_relu_splitting_on_images_and_agrees_with_the_milp(digits_net):
+    from nncc.verify_api import verify
+    net, X, Y = digits_net
+    by_split = 0
+    for x0, label in zip(X[:4], Y[:4]):
+        for eps in (0.1, 0.2):
+            prop = _robustness_prop(x0, eps, int(label), 10)
+            relu = verify(None, None, net=net, prop=prop, solver="highs", time_limit=60,
+                          falsify_budget=0.0)
+            milp = verify(None, None, net=net, prop=prop, solver="highs", time_limit=60,
+                          falsify_budget=0.0, split_budget=0.0)
+            assert relu.status == milp.status and relu.status in ("sat", "unsat"), (
+                relu.report(), milp.report())
+            by_split += relu.how == "ReLU splitting"
+            if relu.status == "sat":
+                assert relu.check.ok
+    assert by_split >= 2

@@ -370,10 +370,16 @@ def _region_lp(nt: _Net, phase: dict, C, d, lo, hi, ball=None):
     obj = np.zeros(A.shape[1])
     obj[-1] = -1.0
     res = linprog(obj, A_ub=A, b_ub=b, bounds=bounds, method="highs")
-    if res.status != 0 or res.x[-1] < 0:
+    if res.status == 2 or (res.status == 0 and res.x[-1] < 0):
         return None
+    if res.status != 0:
+        raise _LPFailed(res.message)
     x = res.x[:n] if ball is None else ball[0] + res.x[:n] - res.x[n:2 * n]
     return np.clip(x, lo, hi)
+
+
+class _LPFailed(Exception):
+    """An LP ended neither optimal nor infeasible (iteration limit, numerical trouble)."""
 
 
 def _node_pattern(nodes: _Nodes, relus, i: int, outs=None) -> dict:
@@ -492,13 +498,22 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = No
         if best_score[i] >= 0 and done > batch and lp_seconds <= 0.1 * (time.perf_counter() - t0):
             t_lp = time.perf_counter()
             _, outs = net.forward(pts[i][None], return_all=True)
-            x = _region_lp(nt, _node_pattern(nodes, relus, i, [o[0] for o in outs]), C, d,
-                            lo, hi, ball)
+            try:
+                x = _region_lp(nt, _node_pattern(nodes, relus, i, [o[0] for o in outs]), C, d,
+                               lo, hi, ball)
+            except _LPFailed:
+                x = None            # only a candidate: nothing is closed by it
             lp_seconds += time.perf_counter() - t_lp
             if x is not None and check(x):
                 return result("sat", n_open, x=x)
         for i in leaves:          # affine on the node: an LP decides it
-            x = _region_lp(nt, _node_pattern(nodes, relus, int(i)), C, d, lo, hi, ball)
+            if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                return result("unknown", n_open + len(leaves), reason="time limit")
+            try:
+                x = _region_lp(nt, _node_pattern(nodes, relus, int(i)), C, d, lo, hi, ball)
+            except _LPFailed as e:
+                return result("unknown", n_open + len(leaves),
+                              reason=f"a leaf's LP ended without a verdict ({e})")
             if x is not None:
                 if check(x):
                     return result("sat", n_open, x=x)
