@@ -98,9 +98,11 @@ def fmt(v, spec=".3f", none="-"):
 
 
 # ---------------------------------------------------------------- nncc
-def run_nncc(q, bounds: str, T: float, budget: float, start: bool = True) -> Row:
+def run_nncc(q, bounds: str, T: float, budget: float, start: bool = True,
+             split: bool = True) -> Row:
     t0 = time.perf_counter()
-    ans = nncc.solve(q, "highs", time_limit=T, bounds=bounds, bounds_budget=budget, start=start)
+    ans = nncc.solve(q, "highs", time_limit=T, bounds=bounds, bounds_budget=budget, start=start,
+                     split_budget=10.0 if split else 0.0)
     total = time.perf_counter() - t0
     r = ans.result
     dist = ans.check.value if (ans.check is not None and ans.check.ok) else None
@@ -112,7 +114,8 @@ def run_nncc(q, bounds: str, T: float, budget: float, start: bool = True) -> Row
     bound = r.bound if r is not None else None
     if infeasible:
         bound = float("inf")
-    return Row(f"nncc {bounds}" + ("" if start else " no-start"), ans.status, dist, bound,
+    return Row(f"nncc {bounds}" + ("" if start else " no-start") + ("" if split else " no-split"),
+               ans.status, dist, bound,
                r.seconds if r else None, total, optimal, infeasible, note, r.objective if r else None)
 
 
@@ -169,14 +172,17 @@ def seed_program(net, x0, lo, hi, target: int, margin: float):
 # (skip key, row name): nncc's default (symbolic bounds and a start), LP bounds with a
 # start, the default without a start, and interval bounds without a start (the
 # first figures' "nncc interval")
-NNCC_VARIANTS = [("symbolic", "nncc symbolic"), ("lp", "nncc lp"),
-                 ("nostart", "nncc symbolic no-start"), ("interval", "nncc interval no-start")]
+NNCC_VARIANTS = [("symbolic", "nncc symbolic"), ("nosplit", "nncc symbolic no-split"),
+                 ("lp", "nncc lp"), ("nostart", "nncc symbolic no-start"),
+                 ("interval", "nncc interval no-start")]
 
 
 def nncc_rows(q, T: float, budget: float, skip: set) -> list:
     rows = []
     if "symbolic" not in skip:
         rows.append(run_nncc(q, "symbolic", T, budget))
+    if "nosplit" not in skip:
+        rows.append(run_nncc(q, "symbolic", T, budget, split=False))
     if "lp" not in skip:
         rows.append(run_nncc(q, "lp", T, budget))
     if "nostart" not in skip:
@@ -323,8 +329,10 @@ def main() -> None:
     ap.add_argument("--eps", default="0.02,0.05,0.1", help="L-infinity radii ('' to skip)")
     ap.add_argument("--ball-time-limit", type=float, default=None,
                     help="highs seconds per ball query (default: --time-limit)")
-    ap.add_argument("--skip", default="interval", help="comma list of encodings to leave out: "
-                    "symbolic,lp,nostart,interval,seed,omlt (default: interval)")
+    ap.add_argument("--skip", default="interval,nosplit", help="comma list of encodings to leave out: "
+                    "symbolic,nosplit,lp,nostart,interval,seed,omlt (default: interval,nosplit)")
+    ap.add_argument("--balls-only", action="store_true",
+                    help="skip the unrestricted question and the evaluation")
     ap.add_argument("--cache", default=mnist_model.DEFAULT_CACHE)
     ap.add_argument("--seed", type=int, default=0, help="seed of the split and the training")
     args = ap.parse_args()
@@ -359,7 +367,7 @@ def main() -> None:
     all_rows: list[list[Row]] = []
     evals = []
     with tempfile.TemporaryDirectory(prefix="nncc-mnist-") as tmp:
-        for n_img, idx in enumerate(chosen):
+        for n_img, idx in enumerate([] if args.balls_only else chosen):
             x0, label = X[idx].astype(float), int(Y[idx])
             target = (label + 1) % 10
             q = AdversarialQuery(f"adv{idx}", net, x0, 0.0, 1.0, target=target,
@@ -460,10 +468,18 @@ def main() -> None:
                 print(f"  {e:<14} proven {sum(r.proven for r in col)}/{len(col)} "
                       f"(infeasible {sum(r.infeasible for r in col)}); median seconds to a proven "
                       f"answer: total {median_text(tot, cens)}, solver {median_text(sol, cens)}")
+            if "nncc symbolic" in per_enc and "nncc symbolic no-split" in per_enc:
+                a, b = per_enc["nncc symbolic"], per_enc["nncc symbolic no-split"]
+                ratios = [y.total_s / x.total_s for x, y in zip(a, b) if x.proven]
+                print(f"  ReLU splitting: median {np.median([r.total_s for r in a]):.2f} s with, "
+                      f"{np.median([r.total_s for r in b]):.2f} s without (the MILP alone); "
+                      f"per ball proven with it, time without / with: "
+                      + ", ".join(f"{v:.1f}x" for v in ratios)
+                      + " (the MILP's time-outs count at the limit)")
             if "seed bigM100" in per_enc:
                 seedm = np.median([r.total_s for r in per_enc["seed bigM100"]])
                 for e in [name for _, name in NNCC_VARIANTS]:
-                    if e in per_enc:
+                    if e in per_enc and e != "nncc symbolic no-split":
                         mm = np.median([r.total_s for r in per_enc[e]])
                         print(f"  speed-up of {e} over the seed (median total seconds): "
                               f"{seedm / mm:.1f}x" + (" (a median at the time limit, no proven "

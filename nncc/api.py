@@ -375,7 +375,8 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     proven = False
     if start and query.kind == "adversarial":
         # a proof from the bounds needs no start (and no solver): the cheap bounds first
-        from .encodings.adversarial import bounds_proof, split_optimality, split_search
+        from .encodings.adversarial import (bounds_proof, polish_start, split_optimality,
+                                            split_search)
         if bounds_proof(query, bounds) is None:
             budget = split_budget if time_limit is None else min(split_budget, 0.5 * time_limit)
             t_split = time.perf_counter()
@@ -383,10 +384,13 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
                 # in an epsilon ball the answer is often "none", which the greedy descent
                 # takes long to give up on (0.8 s on MNIST) and ReLU splitting proves in
                 # tenths of a second: a short look first
-                split_proof, found, _ = split_search(query, min(0.25, budget), progress)
+                split_proof, found, _ = split_search(query, min(0.25, budget), progress,
+                                                     polished=False)
             t_start = time.perf_counter()
             if split_proof is None:
                 greedy = _adversarial_start(query, start_budget, progress)
+                if found is not None and greedy is None:
+                    found = polish_start(query, found)
                 if greedy is not None and (found is None or greedy.distance < found.distance):
                     found = greedy
             t_split += time.perf_counter() - t_start     # the start's time is not the split's
@@ -455,7 +459,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         ans = _answer_from_start(query, comp, result, found, ans)
     if floor is not None:
         ans.notes.append(floor)
-    if ans.status == SOLUTION:
+    if certify and ans.status == SOLUTION:
         ans = _certified(ans, query, registry, certify, time_limit,
                          result.objective if result.objective is not None else ans.check.value,
                          progress)

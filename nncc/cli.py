@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-start", action="store_true",
                    help="adversarial queries: skip the search for a start (greedy descent and "
                    "LPs over activation regions) that gives the solver a cutoff")
+    c.add_argument("--split-time", type=float, default=10.0,
+                   help="adversarial queries: seconds of ReLU splitting before the solver, to "
+                   "prove the start optimal or that there is no answer (default 10, at most "
+                   "half the time limit; 0 skips it)")
     c.add_argument("--certify", nargs="?", const="cvc5", choices=["cvc5", "z3"],
                    help="re-check a maximize / adversarial answer exactly: fix its activation "
                    "pattern and solve the rest in rational arithmetic (default cvc5)")
@@ -258,7 +262,8 @@ def cmd_solve(args) -> int:
     ans = solve(q, args.solver, time_limit=args.time_limit, epsilon=args.epsilon or DEFAULT_EPSILON,
                 relu_encoding=args.relu, keep_file=args.keep, registry=reg, progress=Progress(),
                 bounds=args.bounds, bounds_budget=args.bounds_time, certify=args.certify,
-                start=not getattr(args, "no_start", False))
+                start=not getattr(args, "no_start", False),
+                split_budget=getattr(args, "split_time", 10.0))
     return _finish(ans, args)
 
 

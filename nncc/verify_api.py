@@ -267,17 +267,19 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     if not open_ks:
         return done(UNSAT, "bounds", f"every disjunct ({len(prop.disjuncts)}) is unreachable by "
                     f"{first} bounds")
-    # 3. input splitting
-    if splitting:
+    # 3. input splitting (few inputs) or ReLU splitting (many)
+    if splitting or relu_splitting:
         t = time.perf_counter()
         until = t + (split_budget if split_budget is not None else
                      (0.6 * left() if deadline else 60.0))
         still = [k for k in open_ks if len(prop.disjuncts[k].b)]   # input rows: not a box
-        groups: dict = {}                                           # disjuncts by their box
+        groups: dict = {}   # input splitting: the disjuncts of one box in one search
         for k in open_ks:
             d = prop.disjuncts[k]
             if not len(d.b):
-                groups.setdefault((d.lo.tobytes(), d.hi.tobytes()), []).append(k)
+                groups.setdefault((d.lo.tobytes(), d.hi.tobytes()) if splitting else k,
+                                  []).append(k)
+        what, unit = ("input splitting", "boxes") if splitting else ("ReLU splitting", "nodes")
         for i, ks in enumerate(groups.values()):
             d0 = prop.disjuncts[ks[0]]
             passed: list[CexCheck] = []  # the check that let a point through
@@ -286,61 +288,30 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
                 chk = check_counterexample(net, prop, x, prefer=k)
                 passed[:] = [chk] if chk.ok else []
                 return chk.ok
-            r = input_split.split_verify(
-                net, [(prop.disjuncts[k].C, prop.disjuncts[k].d, prop.disjuncts[k].c_strict)
-                      for k in ks], d0.lo, d0.hi, check=check,
-                time_limit=max(until - time.perf_counter(), 0.0) / (len(groups) - i),
-                progress=progress, rule=split_rule)
+            share = max(until - time.perf_counter(), 0.0) / (len(groups) - i)
+            if splitting:
+                r = input_split.split_verify(
+                    net, [(prop.disjuncts[k].C, prop.disjuncts[k].d, prop.disjuncts[k].c_strict)
+                          for k in ks], d0.lo, d0.hi, check=check, time_limit=share,
+                    progress=progress, rule=split_rule)
+            else:
+                r = relu_split.relu_split_verify(net, d0.C, d0.d, d0.lo, d0.hi, check=check,
+                                                 time_limit=share, progress=progress)
             v.split_boxes += r.boxes
             if r.status == "sat":
                 v.seconds["split"] = time.perf_counter() - t
                 chk = passed[0]
-                return done(SAT, "input splitting", f"counterexample in disjunct "
-                            f"{chk.disjunct + 1} ({r.boxes:,} boxes)", chk)
+                return done(SAT, what, f"counterexample in disjunct {chk.disjunct + 1} "
+                            f"({r.boxes:,} {unit})", chk)
             if r.status == "unsat":
                 v.proven_by_splitting += len(ks)
             else:
                 still.extend(ks)
         v.seconds["split"] = time.perf_counter() - t
         if not still:
-            return done(UNSAT, "input splitting", f"every disjunct ({len(prop.disjuncts)}) is "
-                        f"ruled out: {v.proven_by_bounds} by bounds, {v.proven_by_splitting} by "
-                        f"splitting the inputs into {v.split_boxes:,} boxes")
-        open_ks = still
-    if relu_splitting:
-        t = time.perf_counter()
-        until = t + (split_budget if split_budget is not None else
-                     (0.6 * left() if deadline else 60.0))
-        still = []
-        for i, k in enumerate(open_ks):
-            d = prop.disjuncts[k]
-            if len(d.b):                                  # input rows: not a box
-                still.append(k)
-                continue
-            passed: list[CexCheck] = []
-
-            def check(x, k=k, passed=passed):
-                chk = check_counterexample(net, prop, x, prefer=k)
-                passed[:] = [chk] if chk.ok else []
-                return chk.ok
-            r = relu_split.relu_split_verify(
-                net, d.C, d.d, d.lo, d.hi, check=check, progress=progress,
-                time_limit=max(until - time.perf_counter(), 0.0) / (len(open_ks) - i))
-            v.split_boxes += r.boxes
-            if r.status == "sat":
-                v.seconds["split"] = time.perf_counter() - t
-                chk = passed[0]
-                return done(SAT, "ReLU splitting", f"counterexample in disjunct "
-                            f"{chk.disjunct + 1} ({r.boxes:,} nodes)", chk)
-            if r.status == "unsat":
-                v.proven_by_splitting += 1
-            else:
-                still.append(k)
-        v.seconds["split"] = time.perf_counter() - t
-        if not still:
-            return done(UNSAT, "ReLU splitting", f"every disjunct ({len(prop.disjuncts)}) is "
-                        f"ruled out: {v.proven_by_bounds} by bounds, {v.proven_by_splitting} by "
-                        f"splitting ReLUs ({v.split_boxes:,} nodes)")
+            return done(UNSAT, what, f"every disjunct ({len(prop.disjuncts)}) is ruled out: "
+                        f"{v.proven_by_bounds} by bounds, {v.proven_by_splitting} by {what} "
+                        f"({v.split_boxes:,} {unit})")
         open_ks = still
     if first != bounds:  # the tightening asked for, on what reaches the solver
         t, still = time.perf_counter(), []

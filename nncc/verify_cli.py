@@ -40,8 +40,9 @@ def add_subcommands(sub) -> None:
                    help="seconds for the search for a counterexample before any solver "
                    "(default min(2, 10%% of the time limit); 0 skips it)")
     c.add_argument("--split-time", type=float, default=None,
-                   help="seconds for input splitting on networks with few inputs (default 60%% "
-                   "of the time left, or 60 without a time limit; 0 skips it)")
+                   help="seconds for input splitting on networks with few inputs, ReLU "
+                   "splitting on others (default 60%% of the time left, or 60 without a time "
+                   "limit; 0 skips it)")
     c.add_argument("--keep", help="also keep the last file given to the solver at this path")
     c.add_argument("--solvers-config")
     c.add_argument("--json", action="store_true", help="print a machine-readable report")

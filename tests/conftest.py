@@ -5,6 +5,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +76,14 @@ def relu_net(rng, n, hidden, classes, bias_scale=0.5, name="n"):
         k = h
     layers.append(Affine("out", rng.normal(size=(classes, k)), rng.normal(size=classes)))
     return FixedNetwork(name, (n,), (classes,), layers)
+
+
+def sampled_threshold(net, n: int, rng, points: int, above: bool, step: float = 0.05) -> float:
+    """``t`` just above (no input reaches it, most likely) or just below (one does) the
+    largest ``min(y_0 - y_1, y_0 - y_2)`` over random points of ``[-1, 1]^n``."""
+    y = net.forward(rng.uniform(-1, 1, size=(points, n)))
+    best = float(np.max(np.minimum(y[:, 0] - y[:, 1], y[:, 0] - y[:, 2])))
+    return best + (step if above else -step)
 
 
 def _children(pid: int) -> list[int]:

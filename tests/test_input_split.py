@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import relu_net
+from conftest import relu_net, sampled_threshold
 from nncc.frontend.vnnlib import parse_vnnlib
 from nncc.passes import input_split
 from nncc.roundtrip.counterexample import check_counterexample
@@ -84,10 +84,7 @@ def test_splitting_and_the_milp_give_the_same_verdict(seed):
     # (no falsification, no solver) must agree with the MILP alone, and sat points check
     rng = np.random.default_rng(100 + seed)
     net = relu_net(rng, 2, [10, 10], 3)
-    x = rng.uniform(-1, 1, size=(4000, 2))
-    y = net.forward(x)
-    best = float(np.max(np.minimum(y[:, 0] - y[:, 1], y[:, 0] - y[:, 2])))
-    t = best + (0.05 if seed % 2 else -0.05)
+    t = sampled_threshold(net, 2, rng, 4000, above=bool(seed % 2))
     prop = _prop(2, 3, -1.0, 1.0, [f"(>= Y_0 (+ Y_1 {t!r}))", f"(>= Y_0 (+ Y_2 {t!r}))"])
     by_split = verify(None, None, net=net, prop=prop, solver="highs", time_limit=60,
                       falsify_budget=0.0, split_budget=30.0)

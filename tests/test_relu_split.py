@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import nncc
-from conftest import relu_net
+from conftest import relu_net, sampled_threshold
 from nncc.passes import input_split, relu_split
 from nncc.problem.query import AdversarialQuery
 
@@ -59,10 +59,7 @@ def test_relu_splitting_never_contradicts_input_splitting(seed):
     # where there is one, ReLU splitting must not say none, and a point it gives checks
     rng = np.random.default_rng(200 + seed)
     net = relu_net(rng, 3, [10, 10], 3)
-    x = rng.uniform(-1, 1, size=(20000, 3))
-    y = net.forward(x)
-    best = float(np.max(np.minimum(y[:, 0] - y[:, 1], y[:, 0] - y[:, 2])))
-    t = best + (0.05 if seed % 2 else -0.05)
+    t = sampled_threshold(net, 3, rng, 20000, above=bool(seed % 2))
     C = np.array([[1.0, -1.0, 0.0], [1.0, 0.0, -1.0]])
     d = np.array([t, t])
     lo, hi = -np.ones(3), np.ones(3)

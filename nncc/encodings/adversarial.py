@@ -100,16 +100,38 @@ def bounds_proof(query: AdversarialQuery, method: str) -> str | None:
     return unreachable(query, nb, label)
 
 
-def split_search(query: AdversarialQuery, budget: float, progress=None):
+def polish_start(query: AdversarialQuery, start, seconds: float = 1.0):
+    """``start`` moved closer to ``x0`` by LPs over activation regions
+    (:func:`~nncc.passes.adversarial_start.polish`, at most ``seconds``), if the
+    result still checks and is closer; else ``start`` itself."""
+    from dataclasses import replace
+
+    from ..passes.adversarial_start import polish, query_rows
+    from ..roundtrip.check_network import check_network_answer
+    net = query.network
+    x0, label, lo, hi = checked_query(query)
+    C, rhs = query_rows(query, net.n_outputs, label, start.winner)
+    t0 = time.perf_counter()
+    x, _, lps = polish(net, x0, lo, hi, C, rhs, query.norm, start.x, t0 + seconds)
+    chk = check_network_answer(query, {"input": x, "output": net.forward(x[None])[0]})
+    if not chk.ok or chk.value >= start.distance:
+        return start
+    return replace(start, x=x, distance=chk.value, lp_solves=start.lp_solves + lps,
+                   seconds=start.seconds + time.perf_counter() - t0)
+
+
+def split_search(query: AdversarialQuery, budget: float, progress=None,
+                 polished: bool = True):
     """ReLU splitting (:mod:`nncc.passes.relu_split`) over the query's box, for at
     most ``budget`` seconds: ``(proof, start, note)``.
 
     ``proof`` (a sentence) when no input of the box reaches the class (for "any
     class but the label", every other class is ruled out in turn); ``start`` (a
     checked :class:`~nncc.passes.adversarial_start.Start`, polished like the
-    greedy one) when the search met an answer; ``note`` says what was done.
+    greedy one unless ``polished`` is False) when the search met an answer;
+    ``note`` says what was done.
     ``(None, None, None)`` for networks the splitting does not take."""
-    from ..passes.adversarial_start import Start, polish, query_rows
+    from ..passes.adversarial_start import Start, query_rows
     from ..passes.relu_split import relu_split_verify, supported
     from ..roundtrip.check_network import check_network_answer
     net = query.network
@@ -141,15 +163,12 @@ def split_search(query: AdversarialQuery, budget: float, progress=None):
             return None, None, (f"ReLU splitting: no verdict ({why}; {nodes:,} nodes, "
                                 f"{spent:.2f} s)")
         if res.status == "sat":
-            x, dist, lps = polish(net, x0, lo, hi, C, rhs, query.norm, res.x,
-                                  time.perf_counter() + 1.0)
-            out = net.forward(x[None])[0]
-            chk = check_network_answer(query, {"input": x, "output": out})
-            if not chk.ok:      # the polish drifted: the search's own point was checked
-                x = res.x
-                chk = check_network_answer(query, {"input": x, "output": net.forward(x[None])[0]})
-            start = Start(x, chk.value, w, time.perf_counter() - t0, lps, 0,
+            chk = check_network_answer(query, {"input": res.x,
+                                               "output": net.forward(res.x[None])[0]})
+            start = Start(res.x, chk.value, w, time.perf_counter() - t0, 0, 0,
                           found_by=f"ReLU splitting, {nodes:,} nodes")
+            if polished:
+                start = polish_start(query, start)
             return None, start, f"ReLU splitting met an answer ({nodes:,} nodes, {spent:.2f} s)"
     spent = time.perf_counter() - t0
     goal = f"class {query.target}" if query.target is not None else f"any class but {label}"
@@ -170,7 +189,7 @@ def split_optimality(query: AdversarialQuery, start, budget: float, rel_gap: flo
     the start, and the search goes on from its distance.  ``proven`` is False
     (and the start the best met) when the budget ran out; the note says what
     was done.  L0 and networks the splitting does not take: ``(start, False, None)``."""
-    from ..passes.adversarial_start import Start, polish, query_rows
+    from ..passes.adversarial_start import Start, query_rows
     from ..passes.relu_split import relu_split_verify, supported
     from ..roundtrip.check_network import check_network_answer
     net = query.network
@@ -207,7 +226,7 @@ def split_optimality(query: AdversarialQuery, start, budget: float, rel_gap: flo
                 found = "time" if res.reason == "time limit" else res.reason
                 break
             if res.status == "sat":
-                found = (res.x, w, C, rhs)
+                found = (res.x, w)
                 break
         spent = time.perf_counter() - t0
         if found is None:
@@ -218,19 +237,15 @@ def split_optimality(query: AdversarialQuery, start, budget: float, rel_gap: flo
         if isinstance(found, str):
             return start, False, (f"ReLU splitting did not prove the answer optimal ({found}; "
                                   f"{nodes:,} nodes, {spent:.2f} s)")
-        x, w, C, rhs = found
-        xp, _, lps = polish(net, x0, lo, hi, C, rhs, query.norm, x, time.perf_counter() + 0.5)
-        chk = check_network_answer(query, {"input": xp, "output": net.forward(xp[None])[0]})
-        if not chk.ok or chk.value >= start.distance:
-            xp = x
-            chk = check_network_answer(query, {"input": x, "output": net.forward(x[None])[0]})
+        x, w = found
+        chk = check_network_answer(query, {"input": x, "output": net.forward(x[None])[0]})
         if not chk.ok or chk.value >= start.distance:   # a tolerance artefact: no progress
             return start, False, (f"ReLU splitting met a point that is not closer ({nodes:,} "
                                   f"nodes, {spent:.2f} s)")
         better += 1
-        start = Start(xp, chk.value, w, start.seconds + spent, start.lp_solves + lps,
-                      start.descent_steps, found_by=(start.found_by or "greedy descent")
-                      + ", then ReLU splitting")
+        start = polish_start(query, Start(
+            x, chk.value, w, start.seconds, start.lp_solves, start.descent_steps,
+            found_by=(start.found_by or "greedy descent") + ", then ReLU splitting"), 0.5)
 
 
 def _reach(x0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
