@@ -372,7 +372,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         return solve_local_search(query, time_limit=time_limit, epsilon=epsilon, progress=progress)
     found = split_proof = None
     split_notes: list[str] = []
-    proven = False
+    proven, proof_note = False, None
     if start and query.kind == "adversarial":
         # a proof from the bounds needs no start (and no solver): the cheap bounds first
         from .encodings.adversarial import (bounds_proof, polish_start, split_optimality,
@@ -403,6 +403,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
                 progress.stage(f"ReLU splitting: is anything closer than {found.distance:.6g}?")
                 found, proven, note = split_optimality(query, found, left, progress=progress)
                 split_notes += [note] if note is not None else []
+                proof_note = note
             if time_limit is not None:
                 time_limit = max(time_limit - (time.perf_counter() - t_split), min(time_limit, 1.0))
     enc = encode_query(query, epsilon, bounds, bounds_budget, start=found)
@@ -411,7 +412,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         enc.proof = split_proof
     if proven:
         comp = lower(query, "mps", epsilon=epsilon, encoded=enc)
-        ans = _answer_proven_start(query, comp, found, time.perf_counter() - t0)
+        ans = _answer_proven_start(query, comp, found, proof_note, time.perf_counter() - t0)
         ans = _certified(ans, query, registry, certify, time_limit, found.distance, progress)
         ans.seconds = {"compile": time.perf_counter() - t0, "write": 0.0, "solve": 0.0,
                        "total": time.perf_counter() - t0}
@@ -485,18 +486,16 @@ def _certified(ans: Answer, query, registry, certify: str | None, time_limit, va
     return ans
 
 
-def _answer_proven_start(query, comp: Compilation, start, seconds: float) -> Answer:
+def _answer_proven_start(query, comp: Compilation, start, proof: str, seconds: float) -> Answer:
     """The start as the answer, ReLU splitting having proved nothing closer (to within
-    its relative gap): no solver ran."""
+    its relative gap; ``proof`` says so): no solver ran."""
     from .roundtrip.check_network import check_network_answer
     x = np.asarray(start.x, float)
     arrays = {"input": x, "output": query.network.forward(x[None])[0]}
     check = check_network_answer(query, arrays)
-    gap = next((n for n in comp.encoded.notes if n.startswith("ReLU splitting proves")), "")
     bound = float(start.distance) * (1.0 - 1e-4)
     result = SolverResult(SOLUTION, solver="relu splitting", objective=float(start.distance),
-                          bound=bound, optimal=True, has_incumbent=True,
-                          message=gap or "proven by ReLU splitting")
+                          bound=bound, optimal=True, has_incumbent=True, message=proof)
     result.seconds = seconds
     return Answer(SOLUTION if check.ok else "check_failed", query, arrays, check, result, comp,
                   list(comp.encoded.notes))

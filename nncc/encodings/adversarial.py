@@ -120,6 +120,21 @@ def polish_start(query: AdversarialQuery, start, seconds: float = 1.0):
                    seconds=start.seconds + time.perf_counter() - t0)
 
 
+def _split_setup(query: AdversarialQuery):
+    """``(x0, label, lo, hi, winners, check)`` for ReLU splitting on a query: the
+    classes to steer to (the target, or every other class, strongest rival
+    first) and the forward-pass check of a candidate input."""
+    from ..roundtrip.check_network import check_network_answer
+    net = query.network
+    x0, label, lo, hi = checked_query(query)
+    winners = ([int(query.target)] if query.target is not None else
+               [int(k) for k in np.argsort(-net.forward(x0[None])[0]) if k != label])
+
+    def check(x):
+        return check_network_answer(query, {"input": x, "output": net.forward(x[None])[0]}).ok
+    return x0, label, lo, hi, winners, check
+
+
 def split_search(query: AdversarialQuery, budget: float, progress=None,
                  polished: bool = True):
     """ReLU splitting (:mod:`nncc.passes.relu_split`) over the query's box, for at
@@ -137,19 +152,10 @@ def split_search(query: AdversarialQuery, budget: float, progress=None,
     net = query.network
     if not supported(net) or budget <= 0:
         return None, None, None
-    x0, label, lo, hi = checked_query(query)
+    x0, label, lo, hi, winners, check = _split_setup(query)
     K = net.n_outputs
-    if query.target is not None:
-        winners = [int(query.target)]
-    else:   # the strongest rivals first: where an answer is likeliest
-        y0 = net.forward(x0[None])[0]
-        winners = [int(k) for k in np.argsort(-y0) if k != label]
     t0 = time.perf_counter()
     nodes = 0
-
-    def check(x):
-        return check_network_answer(query, {"input": x, "output": net.forward(x[None])[0]}).ok
-
     for w in winners:
         C, rhs = query_rows(query, K, label, w)
         left = budget - (time.perf_counter() - t0)
@@ -195,16 +201,10 @@ def split_optimality(query: AdversarialQuery, start, budget: float, rel_gap: flo
     net = query.network
     if query.norm not in ("l1", "linf") or not supported(net) or budget <= 0:
         return start, False, None
-    x0, label, lo, hi = checked_query(query)
+    x0, label, lo, hi, winners, check = _split_setup(query)
     K = net.n_outputs
-    winners = ([int(query.target)] if query.target is not None else
-               [int(k) for k in np.argsort(-net.forward(x0[None])[0]) if k != label])
     t0 = time.perf_counter()
     nodes, better = 0, 0
-
-    def check(x):
-        return check_network_answer(query, {"input": x, "output": net.forward(x[None])[0]}).ok
-
     while True:
         r = float(start.distance) * (1.0 - rel_gap)
         ball, blo, bhi = None, lo, hi
