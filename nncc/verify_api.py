@@ -215,14 +215,16 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     net = net if net is not None else load_network(net_path)
     prop = prop if prop is not None else load_vnnlib(prop_path)
     prop.check_network(net)
-    notes = list(prop.notes)
+    notes = []
     if getattr(net, "input_box", None) is not None:
         n_before = len(prop.disjuncts)
         prop = prop.restrict_to(net.input_box)
         notes.append("inputs restricted to the network's clip box (the NNet header's min / max)"
                      + (f"; {n_before - len(prop.disjuncts)} disjuncts left empty"
                         if n_before != len(prop.disjuncts) else ""))
-    v = Verdict(UNKNOWN, notes=notes, disjuncts=len(prop.disjuncts))
+    from .problem.output_softmax import logit_property
+    restated = logit_property(net, prop)
+    v = Verdict(UNKNOWN, notes=list(prop.notes) + notes, disjuncts=len(prop.disjuncts))
     t_load = time.perf_counter()
 
     def done(status, how, message="", check=None):
@@ -233,6 +235,17 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
 
     if not prop.disjuncts:
         return done(UNSAT, "property", "the unsafe set is empty")
+    if restated is None:   # rows over softmax outputs with no exact form over the logits
+        return _verify_softmax_rows(net, prop, v, done, left, progress)
+    if restated is not prop:
+        v.notes.append(restated.notes[-1])
+        prop = restated
+    prop, free = bound_free_inputs(net, prop)
+    if free:
+        return _verify_unbounded(net, prop, free, v, done, left, dict(
+            solver=solver, bounds=bounds, bounds_budget=bounds_budget, disjuncts=disjuncts,
+            falsify_budget=falsify_budget, registry=registry, progress=progress,
+            split_budget=split_budget, split_rule=split_rule))
     # 1. falsification
     fb = falsify_budget if falsify_budget is not None else min(2.0, 0.1 * time_limit
                                                                 if time_limit else 2.0)
@@ -272,11 +285,12 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
         t = time.perf_counter()
         until = t + (split_budget if split_budget is not None else
                      (0.6 * left() if deadline else 60.0))
-        still = [k for k in open_ks if len(prop.disjuncts[k].b)]   # input rows: not a box
+        # input rows (not a box), or no output row (nothing for the bounds to rule out)
+        still = [k for k in open_ks if len(prop.disjuncts[k].b) or not len(prop.disjuncts[k].d)]
         groups: dict = {}   # input splitting: the disjuncts of one box in one search
         for k in open_ks:
             d = prop.disjuncts[k]
-            if not len(d.b):
+            if not len(d.b) and len(d.d):
                 groups.setdefault((d.lo.tobytes(), d.hi.tobytes()) if splitting else k,
                                   []).append(k)
         what, unit = ("input splitting", "boxes") if splitting else ("ReLU splitting", "nodes")
@@ -392,6 +406,99 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     return done(UNSAT, f"milp ({spec.name})" if v.milp_runs else "bounds",
                 f"{v.proven_by_bounds} disjuncts ruled out by bounds, {v.milp_runs} solver runs "
                 "infeasible")
+
+
+def _verify_softmax_rows(net, prop: Property, v: Verdict, done, left, progress) -> Verdict:
+    """Rows over the outputs of a final softmax that the logits cannot state exactly:
+    branch and bound with softmax bounds (:mod:`nncc.passes.softmax_split`)."""
+    from .passes.softmax_split import softmax_split_verify
+    progress.stage(f"rows over the {net.output_softmax} outputs: softmax splitting")
+    passed: list[CexCheck] = []
+
+    def check(x, k):
+        chk = check_counterexample(net, prop, x, prefer=k)
+        passed[:] = [chk] if chk.ok else []
+        return chk.ok
+    t = time.perf_counter()
+    limit = left()
+    r = softmax_split_verify(net, prop, check=check, time_limit=60.0 if limit is None else limit)
+    v.seconds["split"] = time.perf_counter() - t
+    v.split_boxes = r.boxes
+    if r.status == "sat":
+        chk = passed[0]
+        return done(SAT, "softmax splitting", f"counterexample in disjunct {chk.disjunct + 1} "
+                    f"({r.boxes:,} boxes)", chk)
+    if r.status == "unsat":
+        v.proven_by_splitting = len(prop.disjuncts)
+        return done(UNSAT, "softmax splitting", f"every disjunct ({len(prop.disjuncts)}) is ruled "
+                    f"out by softmax bounds ({r.boxes:,} boxes)")
+    return done(UNKNOWN, "timeout" if r.reason == "time limit" else "softmax splitting",
+                f"rows over the {net.output_softmax} outputs: {r.reason} ({r.boxes:,} boxes)")
+
+
+def bound_free_inputs(net, prop: Property) -> tuple[Property, list[int]]:
+    """Inputs that some disjunct leaves without a lower or upper bound (VNN-LIB lets an
+    input range over all reals): one the network never reads and no input row
+    names is fixed at a value of its range (the outputs do not depend on it);
+    returns the property and the flat indices of the unbounded inputs the network
+    reads."""
+    from .problem.property import Disjunct
+    if all(np.isfinite(d.lo).all() and np.isfinite(d.hi).all() for d in prop.disjuncts):
+        return prop, []
+    used = np.ones(net.n_inputs, bool)
+    first = net.layers[0] if net.layers else None
+    if first is not None and hasattr(first, "W"):
+        W = first.W
+        used = (np.asarray(abs(W).sum(axis=0)).ravel() > 0)
+    elif first is None:
+        used[:] = True   # the outputs are the inputs
+    out, free = [], set()
+    for d in prop.disjuncts:
+        lo, hi = d.lo.copy(), d.hi.copy()
+        los, his = d.lo_strict.copy(), d.hi_strict.copy()
+        in_rows = np.any(d.A != 0, axis=0) if len(d.b) else np.zeros(lo.size, bool)
+        for i in np.flatnonzero(~(np.isfinite(lo) & np.isfinite(hi))):
+            if used[i] or in_rows[i]:
+                free.add(int(i))
+                continue
+            val = lo[i] + 1.0 if np.isfinite(lo[i]) else (hi[i] - 1.0 if np.isfinite(hi[i]) else 0.0)
+            lo[i] = hi[i] = val
+            los[i] = his[i] = False
+        out.append(Disjunct(lo, hi, los, his, d.A, d.b, d.a_strict, d.C, d.d, d.c_strict, d.where))
+    return (Property(prop.path, prop.n_inputs, prop.n_outputs, out, list(prop.notes),
+                     prop.original), sorted(free))
+
+
+def _verify_unbounded(net, prop: Property, free: list[int], v: Verdict, done, left,
+                      options: dict) -> Verdict:
+    """Inputs the network reads with no bound: nncc's proofs need a bounded box, so only a
+    counterexample can be found, searched for in growing boxes inside the unbounded
+    one; a box with no counterexample proves nothing about the rest."""
+    from .problem.property import Disjunct
+    names = ", ".join(f"X_{i}" for i in free[:5]) + (" ..." if len(free) > 5 else "")
+    radii = (1.0, 100.0, 1e4)
+    for n, R in enumerate(radii):
+        boxed = []
+        for d in prop.disjuncts:
+            lo, hi = d.lo.copy(), d.hi.copy()
+            fl, fh = np.isfinite(lo), np.isfinite(hi)
+            lo = np.where(fl, lo, np.where(fh, hi - R, -R))
+            hi = np.where(fh, hi, np.where(fl, lo + R, R))
+            boxed.append(Disjunct(lo, hi, d.lo_strict & fl, d.hi_strict & fh, d.A, d.b,
+                                  d.a_strict, d.C, d.d, d.c_strict, d.where))
+        sub = Property(prop.path, prop.n_inputs, prop.n_outputs, boxed, [],
+                       prop.original or prop)
+        limit = left()
+        share = None if limit is None else limit / (len(radii) - n)
+        w = verify(None, None, net=net, prop=sub, time_limit=share or (20.0 if limit is None
+                                                                        else 0.01), **options)
+        if w.status == SAT:
+            v.split_boxes += w.split_boxes
+            return done(SAT, w.how, f"{w.message} (inputs {names} have no bound; searched within "
+                        f"{R:g} of the bounds given)", w.check)
+    return done(UNKNOWN, "unbounded inputs", f"inputs {names} have no lower or upper bound and "
+                "the network reads them: no counterexample within 10,000 of the bounds given, and "
+                "nncc proves properties over bounded inputs only")
 
 
 def _checked_point(net, prop: Property, ks: list[int], x: np.ndarray) -> CexCheck | None:

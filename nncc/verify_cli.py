@@ -71,7 +71,8 @@ def _report(v, args) -> int:
         if v.status == "sat" and args.output and args.output != "-":
             print(f"nncc: wrote the counterexample to {args.output}", file=sys.stderr)
     secs = ", ".join(f"{k} {s:.2f} s" for k, s in v.seconds.items())
-    print(f"nncc: {v.status} by {v.how}: {v.message} ({secs})", file=sys.stderr)
+    print(f"nncc: {v.status} by {v.how}: {v.message}" + (f" ({secs})" if secs else ""),
+          file=sys.stderr)
     for note in v.notes:
         print(f"nncc: note: {note}", file=sys.stderr)
     if v.check_failed:
@@ -160,7 +161,8 @@ def cmd_decode_verify(args, smap, result) -> int:
     from .problem.property import load_network
     from .roundtrip.counterexample import check_counterexample
     from .solvers.result import ERROR, NO_SOLUTION, SOLUTION
-    from .verify_api import SAT, UNKNOWN, UNSAT, Verdict
+    from .verify_api import SAT, UNKNOWN, UNSAT, Verdict, _checked_point
+    import numpy as np
     paths = {k: smap.extra.get(k) for k in ("network", "property")}
     for what, path in paths.items():
         if not path or not os.path.exists(str(path)):
@@ -176,8 +178,12 @@ def cmd_decode_verify(args, smap, result) -> int:
     elif result.status != SOLUTION and not result.has_incumbent:
         v = Verdict(UNKNOWN, "decode", message=result.message or "no answer")
     else:
-        x = arrays_from_values(smap, result)["input"]
-        chk = check_counterexample(net, prop, x, prefer=smap.extra["encoding"].get("disjunct"))
+        x = np.asarray(arrays_from_values(smap, result)["input"], float).reshape(-1)
+        k = smap.extra["encoding"].get("disjunct")
+        # a solution file rounds its values: a point a hair outside the box is clipped in
+        chk = _checked_point(net, prop, [k] if k is not None else
+                             list(range(len(prop.disjuncts))), x)
+        chk = chk or check_counterexample(net, prop, x, prefer=k)
         if chk.ok:
             v = Verdict(SAT, "decode", chk, message="the solver's point is a checked counterexample")
         else:

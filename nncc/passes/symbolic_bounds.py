@@ -132,19 +132,27 @@ def symbolic_bounds(net: FixedNetwork, lo, hi, l1_ball=None, known: NetworkBound
     return out
 
 
-def class_rows_unreachable(net: FixedNetwork, bounds: NetworkBounds, C: np.ndarray, rhs: np.ndarray,
-                           l1_ball=None) -> np.ndarray:
-    """Which rows ``C y >= rhs`` (over the network output ``y``) no input of the box
-    (and ball) can satisfy, by back-substitution with ``bounds``; for networks it
-    does not support, by the interval bounds of the output."""
+def row_upper_bounds(net: FixedNetwork, bounds: NetworkBounds, C: np.ndarray,
+                     l1_ball=None) -> np.ndarray:
+    """Upper bounds of the rows ``C y`` (over the network output ``y``) for the inputs of
+    the box (and ball): the interval bounds of the output, and for networks it
+    supports the back-substitution with ``bounds``, widened for rounding."""
     C = np.asarray(C, dtype=np.float64)
     ylo, yhi = bounds.output()
     Cp, Cn = np.maximum(C, 0), np.minimum(C, 0)
     best = Cp @ yhi + Cn @ ylo
     best = best + 4.0 * _gamma(C.shape[1] + 2) * (np.abs(C) @ np.maximum(np.abs(ylo), np.abs(yhi)))
-    if supported(net):
+    if supported(net) and net.layers:
         pre = {k: bounds.pre_relu(k) for k in bounds.relu_layers()}
         lo, hi = bounds.input_lo, bounds.input_hi
         sub = _concretise(*_substitute(net, len(net.layers) - 1, C, pre, True), lo, hi, l1_ball, True)
         best = np.minimum(best, sub)
-    return best < np.asarray(rhs, dtype=np.float64)
+    return best
+
+
+def class_rows_unreachable(net: FixedNetwork, bounds: NetworkBounds, C: np.ndarray, rhs: np.ndarray,
+                           l1_ball=None) -> np.ndarray:
+    """Which rows ``C y >= rhs`` (over the network output ``y``) no input of the box
+    (and ball) can satisfy, by back-substitution with ``bounds``; for networks it
+    does not support, by the interval bounds of the output."""
+    return row_upper_bounds(net, bounds, C, l1_ball) < np.asarray(rhs, dtype=np.float64)

@@ -160,6 +160,10 @@ class FixedNetwork:
     # here instead of encoding the clip, which is not affine: a query's input
     # box should be intersected with it.
     input_box: tuple | None = None
+    # "Softmax" or "LogSoftmax" when the importer left out a final softmax over
+    # every output: ``forward`` then gives the logits before it, and
+    # :func:`nncc.problem.output_softmax.true_outputs` the file's own outputs.
+    output_softmax: str | None = None
 
     @property
     def n_inputs(self) -> int:

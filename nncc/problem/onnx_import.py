@@ -199,9 +199,11 @@ def load_onnx(path: str, name: str | None = None, drop_final_softmax: bool = Tru
 
     ``name`` defaults to the file stem. With ``drop_final_softmax`` (the
     default), a Softmax or LogSoftmax whose output is the graph output is left
-    out -- it is monotone, so the arg-max and every comparison between outputs
-    are unchanged -- and a sentence saying so is added to ``net.notes``; the
-    network's outputs are then the logits. Raises :class:`InputError` for a file
+    out and named in ``net.output_softmax`` (and ``net.notes``): ``forward``
+    gives the logits before it. That keeps the arg-max and every order between
+    outputs, nothing else: a VNN-LIB property is restated over the logits only
+    where that is exact, and checked on the file's outputs
+    (:mod:`nncc.problem.output_softmax`). Raises :class:`InputError` for a file
     that is not ONNX, a model ``onnx.checker`` rejects, or operators nncc cannot
     encode (all of them listed in one message).
     """
@@ -227,6 +229,7 @@ class _Importer:
         self.notes: list[str] = []
         self.pending_names: list[str] = []  # names of linear nodes folded since the last layer
         self.index = 0                      # the node being imported (for messages)
+        self.output_softmax = None          # the final softmax left out, if any
 
     # ----------------------------------------------------------------- setup
     def _input(self):
@@ -334,7 +337,7 @@ class _Importer:
         net = FixedNetwork(name=name, input_shape=in_dims[1:] if has_batch else in_dims,
                            output_shape=tuple(out_shape), layers=layers,
                            source=f"onnx:{self.path}", input_name=in_name, output_name=out_name,
-                           notes=self.notes)
+                           notes=self.notes, output_softmax=self.output_softmax)
         net.check_shapes()
         return net
 
@@ -397,6 +400,7 @@ class _Importer:
                                  f"of shape {list(x.shape)}, not on the whole output; nncc can drop "
                                  f"only a softmax over all outputs")
             self._set(node, x)
+            self.output_softmax = op
             self.notes.append(f"the final {op} (node {label}) was dropped: the outputs are the "
                               f"logits before it (it is monotone, so the arg-max is unchanged)")
             return

@@ -61,6 +61,9 @@ class Property:
     n_outputs: int
     disjuncts: list[Disjunct] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # For a property restated by nncc (e.g. over the logits before a final softmax,
+    # nncc.problem.output_softmax): the user's own, which a counterexample must meet.
+    original: "Property | None" = None
 
     @property
     def has_strict(self) -> bool:
@@ -88,7 +91,8 @@ class Property:
                           d.where)
             if not nd.box_empty():
                 out.append(nd)
-        return Property(self.path, self.n_inputs, self.n_outputs, out, list(self.notes))
+        return Property(self.path, self.n_inputs, self.n_outputs, out, list(self.notes),
+                        self.original)
 
 
 def load_network(path: str):

@@ -1,15 +1,19 @@
 """Checking and writing a counterexample to a VNN-LIB property.
 
 A candidate input ``x`` is a counterexample when, for some disjunct of the
-property, it lies in the disjunct's box (exactly: strict bounds strictly),
-satisfies its input rows, and the network's outputs satisfy its output rows
-``C y >= d``:
+user's property (:attr:`Property.original` of one nncc restated), it lies in
+the disjunct's box (exactly: strict bounds strictly), satisfies its input
+rows, and the network's outputs -- the file's own outputs, a final softmax
+that the importer left out applied again (:mod:`nncc.problem.output_softmax`)
+-- satisfy its output rows ``C y >= d``:
 
 * in the float64 forward pass exactly as written (strict rows strictly,
   closed rows with ``slack >= 0``), and
-* under onnxruntime (float32) for a network read from ONNX, with the
-  explicit tolerance ``slack >= -CEX_TOLERANCE * (1 + |d| + |C| |y|)``
-  (float32 carries about 1e-7 relative error per operation).
+* under onnxruntime (float32) for a network read from ONNX: strict rows
+  strictly again, closed rows with the explicit tolerance
+  ``slack >= -CEX_TOLERANCE * (1 + |d| + |C| |y|)`` (float32 carries about
+  1e-7 relative error per operation). A tolerance never makes a strict row
+  hold: ``0 < 0`` is false under any tolerance.
 
 A candidate that fails is never reported as ``sat``. The file written is a
 VNN-COMP results file, ``sat`` then ``((X_0 v) ... (Y_0 v) ...)``, outputs from onnxruntime for
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..problem.output_softmax import true_outputs
 from ..problem.property import Disjunct, Property
 from .check_network import onnx_outputs
 
@@ -57,8 +62,10 @@ def output_slack(d: Disjunct, y: np.ndarray) -> np.ndarray:
 
 def _rows_hold(d: Disjunct, y: np.ndarray, tol: float) -> bool:
     s = output_slack(d, y)
+    if not np.all(s[d.c_strict] > 0):
+        return False
     if tol == 0.0:
-        return bool(np.all(np.where(d.c_strict, s > 0, s >= 0)))
+        return bool(np.all(s >= 0))
     scale = tol * (1.0 + np.abs(d.d) + np.abs(d.C) @ np.abs(y))
     return bool(np.all(s >= -scale))
 
@@ -68,7 +75,8 @@ def check_counterexample(net, prop: Property, x, tolerance: float = CEX_TOLERANC
     """Is ``x`` a counterexample (see the module docstring)? ``prefer``: the disjunct
     it was found for, tried first."""
     x = np.asarray(x, dtype=np.float64).reshape(-1)
-    y = net.forward(x[None])[0]
+    prop = prop.original or prop
+    y = true_outputs(net, net.forward(x[None]))[0]
     order = list(range(len(prop.disjuncts)))
     if prefer is not None and 0 <= prefer < len(order):
         order.remove(prefer)
