@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nncc", description="Compile questions about neural networks to SMT-LIB, "
                 "MPS or LP; run a solver; get checked weights or inputs back.")
     p.add_argument("--version", action="version", version=_version())
+    p.add_argument("--name", action="version", version="nncc, a neural-network constraint compiler",
+                   help="print the verifier's full name and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("check", help="parse and check a .nn file; print a summary of its IR")
@@ -415,6 +417,8 @@ COMMANDS = {"check": cmd_check, "compile": cmd_compile, "solve": cmd_solve, "dec
             "solvers": cmd_solvers, "enumerate": _architecture_command("enumerate"),
             "count": _architecture_command("count"), "sample": _architecture_command("sample"),
             "verify": lambda args: __import__("nncc.verify_cli", fromlist=["cmd_verify"]).cmd_verify(args),
+            "supports": lambda args: __import__("nncc.verify_cli",
+                                                fromlist=["cmd_supports"]).cmd_supports(args),
             "batch": lambda args: __import__("nncc.batch", fromlist=["cmd_batch"]).cmd_batch(args),
             "data": lambda args: __import__("nncc.data_cli", fromlist=["cmd_data"]).cmd_data(args)}
 

@@ -1,4 +1,18 @@
-"""``nncc verify`` and ``nncc compile NET --property PROP``: the VNN-LIB front end.
+"""``nncc verify``, ``nncc supports`` and ``nncc compile NET --property PROP``: the VNN-LIB front end.
+
+Two forms of ``nncc verify``:
+
+* ``nncc verify NET.onnx|NET.nnet PROP.vnnlib``: a VNN-LIB 1.0 property (or a
+  2.0 query declaring one network) on one network file;
+* ``nncc verify QUERY.vnnlib --network NAME=FILE.onnx ... [--timeout S]
+  [--serialise-assignments DIR]``: the VNN-LIB 2.0 solver interface (the
+  standard's chapter 5). Standard output is the verdict line (``sat``,
+  ``unsat``, ``unknown`` or ``timed-out``), after ``sat`` the assignment of
+  every declared variable in declaration order (``NAME TYPE [d1,d2]``, then
+  one value a line, row-major), or with ``--serialise-assignments`` one ONNX
+  ``TensorProto`` file a variable in DIR.
+
+``nncc supports --CAPABILITY`` answers the standard's capability questions.
 
 Exit codes of ``nncc verify`` (the general ones of :mod:`nncc.errors`):
 
@@ -15,17 +29,30 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 from .errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN
 
 VERDICT_EXIT = {"sat": EXIT_FOUND, "unsat": EXIT_NO_ANSWER, "unknown": EXIT_UNKNOWN}
 
 
+_START = time.monotonic()   # the standard's --timeout counts from the process start
+
+
 def add_subcommands(sub) -> None:
     c = sub.add_parser("verify", help="check a VNN-LIB property on an ONNX / NNet network: "
                        "sat (violated, checked counterexample), unsat (holds) or unknown")
-    c.add_argument("network", help="NET.onnx or NET.nnet")
-    c.add_argument("property", help="PROP.vnnlib (VNN-LIB 1.0, the unsafe set)")
+    c.add_argument("paths", nargs="+", metavar="FILE",
+                   help="NET.onnx|NET.nnet PROP.vnnlib, or QUERY.vnnlib with --network")
+    c.add_argument("--network", action="append", default=[], metavar="NAME=FILE.onnx",
+                   help="the ONNX model of a network the VNN-LIB 2.0 query declares (once per "
+                   "network not declared equal-to another)")
+    c.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="the standard's time-out, counted from the start of the process: the "
+                   "verdict is printed before it runs out ('timed-out' if it did)")
+    c.add_argument("--serialise-assignments", metavar="DIR",
+                   help="on sat, write every declared variable as DIR/NAME.pb (an ONNX "
+                   "TensorProto) instead of printing the assignment")
     c.add_argument("--solver", "-s", default="auto",
                    help="highs, cbc, z3, cvc5 or auto (default: highs when found)")
     c.add_argument("--time-limit", type=float, help="seconds for the whole run")
@@ -46,18 +73,146 @@ def add_subcommands(sub) -> None:
     c.add_argument("--keep", help="also keep the last file given to the solver at this path")
     c.add_argument("--solvers-config")
     c.add_argument("--json", action="store_true", help="print a machine-readable report")
+    s = sub.add_parser("supports", help="what nncc verifies, in the VNN-LIB 2.0 standard's terms "
+                       "(one capability per call)")
+    g = s.add_mutually_exclusive_group(required=True)
+    for cap in CAPABILITIES:
+        g.add_argument("--" + cap, dest="capability", action="store_const", const=cap)
+
+
+# the standard's capability questions and nncc's answers; see README.md "VNN-LIB 2.0"
+CAPABILITIES = {
+    "onnx-operators": None,          # the importer's list, below
+    "onnx-opset-versions": "7\n21",
+    # analysis is in real arithmetic: float declarations are read as reals (counterexamples
+    # are checked under onnxruntime in the file's types, proofs are real-valued)
+    "onnx-element-types": "real",
+    "vnnlib-versions": "1.0\n2.0",
+    "hidden-node-theories": "NH\nH",
+    "multiple-input-output-theories": "SIO\nMIO",
+    "multiple-network-theories": "SNET\nMENET\nMINET\nMNET",
+    "multiple-node-comparison-theories": "SNC\nMNC",
+    "arithmetic-complexity-theories": "BND\nOUTC\nLIN",
+    "optimised-disjunctive-reasoning": "false",
+    "serialise-assignments": "true",
+}
+
+
+def cmd_supports(args) -> int:
+    answer = CAPABILITIES[args.capability]
+    if answer is None:
+        from .problem.onnx_import import SUPPORTED_OPS, _SOFTMAX_OPS
+        answer = "\n".join(sorted(SUPPORTED_OPS | _SOFTMAX_OPS))
+    print(answer)
+    return 0
+
+
+def _time_limit(args) -> float | None:
+    limits = [t for t in (args.time_limit,) if t is not None]
+    if args.timeout is not None:
+        # leave room to print: a tenth of the time-out, at least half a second
+        left = args.timeout - (time.monotonic() - _START)
+        limits.append(max(left - max(0.5, 0.1 * args.timeout), 0.05))
+    return min(limits) if limits else None
 
 
 def cmd_verify(args) -> int:
+    from .errors import InputError
     from .progress import Progress
     from .solvers.registry import load_registry
     from .verify_api import verify
     reg = load_registry(args.solvers_config)
-    v = verify(args.network, args.property, solver=args.solver, time_limit=args.time_limit,
-               bounds=args.bounds, bounds_budget=args.bounds_time, disjuncts=args.disjuncts,
-               falsify_budget=args.falsify_time, registry=reg, progress=Progress(),
-               keep_file=args.keep, split_budget=args.split_time)
-    return _report(v, args)
+    given = {}
+    for item in args.network:
+        name, eq, path = item.partition("=")
+        if not eq or not name or not path:
+            raise InputError(f"--network {item}: expected NAME=FILE.onnx")
+        if name in given:
+            raise InputError(f"--network {name}=... is given twice")
+        given[name] = path
+    if len(args.paths) > 2 or (given and len(args.paths) != 1):
+        raise InputError("nncc verify takes NET PROP, or one QUERY.vnnlib with --network "
+                         "NAME=FILE.onnx options")
+    opts = dict(solver=args.solver, time_limit=_time_limit(args), bounds=args.bounds,
+                bounds_budget=args.bounds_time, disjuncts=args.disjuncts,
+                falsify_budget=args.falsify_time, registry=reg, progress=Progress(),
+                keep_file=args.keep, split_budget=args.split_time)
+    if len(args.paths) == 2:
+        net_path, prop_path = args.paths
+        from .frontend.vnnlib2 import is_vnnlib2, load_vnnlib2
+        text = _read_text(prop_path)
+        if not is_vnnlib2(text):
+            v = verify(net_path, prop_path, **opts)
+            return _report(v, args)
+        query = load_vnnlib2(prop_path, text)
+        if len(query.networks) != 1:
+            raise InputError(f"{prop_path} declares {len(query.networks)} networks: give each "
+                             "with --network NAME=FILE.onnx")
+        given = {query.networks[0].name: net_path}
+        return _verify_query(query, given, args, opts)
+    from .frontend.vnnlib2 import is_vnnlib2, load_vnnlib2
+    text = _read_text(args.paths[0])
+    if not is_vnnlib2(text):
+        raise InputError(f"{args.paths[0]} is not a VNN-LIB 2.0 query (no declare-network); "
+                         "for VNN-LIB 1.0 give the network first: nncc verify NET PROP")
+    return _verify_query(load_vnnlib2(args.paths[0], text), given, args, opts)
+
+
+def _read_text(path: str) -> str:
+    from .errors import InputError
+    try:
+        if str(path).endswith(".gz"):
+            import gzip
+            with gzip.open(path, "rt") as f:
+                return f.read()
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise InputError(f"cannot read VNN-LIB file '{path}': no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read VNN-LIB file '{path}': {e}") from None
+
+
+def _verify_query(query, given: dict, args, opts) -> int:
+    """A VNN-LIB 2.0 query on its networks: the standard's output."""
+    import tempfile
+    from .problem.query_network import (assignment_lines, network_files, query_network,
+                                        serialise_assignment)
+    from .verify_api import verify
+    files = network_files(query, given)
+    with tempfile.TemporaryDirectory(prefix="nncc-query-") as tmp:
+        net = query_network(query, files, tmp)
+        v = verify(None, None, net=net, prop=query.property, **opts)
+        if v.status == "sat" and args.output:
+            from .roundtrip.counterexample import write_counterexample
+            write_counterexample(args.output, v.check)
+        if args.json:
+            print(json.dumps(v.report(), indent=1))
+        else:
+            timed_out = v.status == "unknown" and v.how == "timeout"
+            print("timed-out" if timed_out else v.status)
+            if v.status == "sat":
+                x = v.check.x
+                y = v.check.y_ort if v.check.y_ort is not None else v.check.y
+                if args.serialise_assignments:
+                    serialise_assignment(query, x, y, args.serialise_assignments)
+                    print(f"nncc: wrote the assignment to {args.serialise_assignments}/",
+                          file=sys.stderr)
+                else:
+                    print("\n".join(assignment_lines(query, x, y)))
+        sys.stdout.flush()
+        _diagnostics(v)
+    if v.check_failed:
+        return EXIT_CHECK_FAILED
+    return VERDICT_EXIT[v.status]
+
+
+def _diagnostics(v) -> None:
+    secs = ", ".join(f"{k} {s:.2f} s" for k, s in v.seconds.items())
+    print(f"nncc: {v.status} by {v.how}: {v.message}" + (f" ({secs})" if secs else ""),
+          file=sys.stderr)
+    for note in v.notes:
+        print(f"nncc: note: {note}", file=sys.stderr)
 
 
 def _report(v, args) -> int:
@@ -70,11 +225,7 @@ def _report(v, args) -> int:
         print(v.status)
         if v.status == "sat" and args.output and args.output != "-":
             print(f"nncc: wrote the counterexample to {args.output}", file=sys.stderr)
-    secs = ", ".join(f"{k} {s:.2f} s" for k, s in v.seconds.items())
-    print(f"nncc: {v.status} by {v.how}: {v.message}" + (f" ({secs})" if secs else ""),
-          file=sys.stderr)
-    for note in v.notes:
-        print(f"nncc: note: {note}", file=sys.stderr)
+    _diagnostics(v)
     if v.check_failed:
         return EXIT_CHECK_FAILED
     return VERDICT_EXIT[v.status]
