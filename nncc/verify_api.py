@@ -216,10 +216,15 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     prop = prop if prop is not None else load_vnnlib(prop_path)
     prop.check_network(net)
     notes = []
+    clip_loses = False
     if getattr(net, "input_box", None) is not None:
         n_before = len(prop.disjuncts)
-        prop = prop.restrict_to(net.input_box)
-        notes.append("inputs restricted to the network's clip box (the NNet header's min / max)"
+        clips = getattr(net, "input_clip", False)
+        clip_loses = clips and prop.clip_loses(net.input_box)
+        prop = prop.restrict_to(net.input_box, clips=clips)
+        notes.append(("inputs clipped into the network's clip box (the NNet header's min / max: "
+                      "the network sees the clipped input)" if clips else
+                      "inputs restricted to the network's input box")
                      + (f"; {n_before - len(prop.disjuncts)} disjuncts left empty"
                         if n_before != len(prop.disjuncts) else ""))
     from .problem.output_softmax import logit_property
@@ -228,6 +233,11 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     t_load = time.perf_counter()
 
     def done(status, how, message="", check=None):
+        if status == UNSAT and clip_loses:
+            status, how, message = UNKNOWN, "clip", (
+                f"{message}; but a disjunct has input rows and reaches outside the network's "
+                "clip box, where the rows speak of the input and the network sees its clip: "
+                "nothing is proven")
         v.status, v.how, v.message, v.check = status, how, message, check
         v.seconds["total"] = time.perf_counter() - t0
         v.seconds.setdefault("load", t_load - t0)

@@ -261,7 +261,11 @@ def compile_verify_query(q, args, network_path=None, property_path=None) -> int:
     from .roundtrip.atomic import atomic_output
     net, prop = q.network, q.property
     if getattr(net, "input_box", None) is not None:
-        prop = prop.restrict_to(net.input_box)
+        if getattr(net, "input_clip", False) and prop.clip_loses(net.input_box):
+            raise InputError(f"{prop.path}: a disjunct has input rows and reaches outside the "
+                             "network's clip box, where the rows speak of the input and the "
+                             "network sees its clip; nncc cannot compile it exactly")
+        prop = prop.restrict_to(net.input_box, clips=getattr(net, "input_clip", False))
     if not prop.disjuncts:
         raise InputError(f"{prop.path}: the unsafe set is empty (the property holds); "
                          "nothing to compile")

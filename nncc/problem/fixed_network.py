@@ -160,6 +160,10 @@ class FixedNetwork:
     # here instead of encoding the clip, which is not affine: a query's input
     # box should be intersected with it.
     input_box: tuple | None = None
+    # True when the network clips its input into ``input_box`` (NNet) rather than
+    # being defined on it only: an input outside the box is a real input whose
+    # outputs are those of its clipped value.
+    input_clip: bool = False
     # "Softmax" or "LogSoftmax" when the importer left out a final softmax over
     # every output: ``forward`` then gives the logits before it, and
     # :func:`nncc.problem.output_softmax.true_outputs` the file's own outputs.

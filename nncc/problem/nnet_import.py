@@ -104,6 +104,7 @@ def load_nnet(path: str, name: str | None = None) -> FixedNetwork:
     net = FixedNetwork(name=name or p.stem, input_shape=(n_in,), output_shape=(n_out,),
                        layers=layers, source=f"nnet:{path}")
     net.input_box = (lo, hi)
+    net.input_clip = True
     net.notes.append("NNet clips every input to [min, max] before normalising; the clip is not "
                      "encoded: keep the input within net.input_box (the network equals NNet's "
                      "there)")

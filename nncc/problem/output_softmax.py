@@ -110,7 +110,7 @@ def logit_property(net, prop: Property) -> Property | None:
     :attr:`Property.original` set; ``prop`` itself when nothing was left out;
     ``None`` when some row has no exact restatement."""
     kind = getattr(net, "output_softmax", None)
-    if kind is None or prop.original is not None:  # nothing left out, or restated already
+    if kind is None or prop.logits:   # nothing left out, or restated already
         return prop
     out = Property(prop.path, prop.n_inputs, prop.n_outputs, notes=list(prop.notes))
     for dj in prop.disjuncts:
@@ -130,6 +130,7 @@ def logit_property(net, prop: Property) -> Property | None:
                                       dj.a_strict, np.array(C, float).reshape(-1, prop.n_outputs),
                                       np.array(dd, float), np.array(st, bool), dj.where))
     out.original = prop.original or prop
+    out.logits = True
     out.notes.append(f"the property is restated over the logits before the final {kind} "
                      "(exactly: orders of outputs, and thresholds where there are two outputs)")
     return out

@@ -64,6 +64,8 @@ class Property:
     # For a property restated by nncc (e.g. over the logits before a final softmax,
     # nncc.problem.output_softmax): the user's own, which a counterexample must meet.
     original: "Property | None" = None
+    # True for a property nncc restated over the logits before a final softmax
+    logits: bool = False
 
     @property
     def has_strict(self) -> bool:
@@ -78,21 +80,40 @@ class Property:
                              f"{self.n_outputs} outputs (Y_j); network '{net.name}' has "
                              f"{net.n_inputs} inputs and {net.n_outputs} outputs")
 
-    def restrict_to(self, box) -> "Property":
-        """The property with every disjunct's box intersected with ``box`` (lo, hi), e.g.
-        an NNet network's input clip box (outside it the network sees the clipped
-        input, so the outputs over the intersection are all the outputs); disjuncts
-        left empty are dropped."""
+    def restrict_to(self, box, clips: bool = False) -> "Property":
+        """The property with every disjunct's box intersected with ``box`` (lo, hi), the
+        box a network is defined on; disjuncts left empty are dropped.
+
+        ``clips``: the network clips its input into ``box`` (NNet), so an input outside it
+        is a real input with the outputs of its clipped value: each box becomes its image
+        under the clip (the intersection, or the nearest face of ``box`` where they are
+        disjoint) and nothing is dropped; :attr:`original` keeps the user's boxes, which a
+        counterexample is checked in (``check_counterexample`` clips as the network does).
+        Input rows are kept as they are: over a box that reaches outside ``box`` they are
+        not exact (:meth:`clip_loses`)."""
         lo, hi = (np.asarray(v, float) for v in box)
         out = []
         for d in self.disjuncts:
-            nd = Disjunct(np.maximum(d.lo, lo), np.minimum(d.hi, hi), d.lo_strict & (d.lo >= lo),
-                          d.hi_strict & (d.hi <= hi), d.A, d.b, d.a_strict, d.C, d.d, d.c_strict,
-                          d.where)
+            if clips:
+                nlo, nhi = np.clip(d.lo, lo, hi), np.clip(d.hi, lo, hi)
+                nd = Disjunct(nlo, nhi, d.lo_strict & (d.lo >= lo) & (d.lo <= hi),
+                              d.hi_strict & (d.hi <= hi) & (d.hi >= lo), d.A, d.b, d.a_strict,
+                              d.C, d.d, d.c_strict, d.where)
+            else:
+                nd = Disjunct(np.maximum(d.lo, lo), np.minimum(d.hi, hi), d.lo_strict & (d.lo >= lo),
+                              d.hi_strict & (d.hi <= hi), d.A, d.b, d.a_strict, d.C, d.d,
+                              d.c_strict, d.where)
             if not nd.box_empty():
                 out.append(nd)
+        original = self.original or (self if clips else None)
         return Property(self.path, self.n_inputs, self.n_outputs, out, list(self.notes),
-                        self.original)
+                        original, self.logits)
+
+    def clip_loses(self, box) -> bool:
+        """Would clipping into ``box`` make some disjunct with input rows inexact (its box
+        reaches outside ``box``, where the rows hold of the input, not of its clip)?"""
+        lo, hi = (np.asarray(v, float) for v in box)
+        return any(len(d.b) and (np.any(d.lo < lo) or np.any(d.hi > hi)) for d in self.disjuncts)
 
 
 def load_network(path: str):

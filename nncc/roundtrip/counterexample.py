@@ -76,11 +76,23 @@ def check_counterexample(net, prop: Property, x, tolerance: float = CEX_TOLERANC
     it was found for, tried first."""
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     prop = prop.original or prop
-    y = true_outputs(net, net.forward(x[None]))[0]
     order = list(range(len(prop.disjuncts)))
     if prefer is not None and 0 <= prefer < len(order):
         order.remove(prefer)
         order.insert(0, prefer)
+    if getattr(net, "input_clip", False) and net.input_box is not None:
+        # the network sees clip(x): a point of the user's box with the same clip is the
+        # counterexample (a search over the clipped box finds the clip itself)
+        lo, hi = (np.asarray(v, float) for v in net.input_box)
+        z = np.clip(x, lo, hi)
+        for k in order:
+            xk = np.clip(x, prop.disjuncts[k].lo, prop.disjuncts[k].hi)
+            if np.array_equal(np.clip(xk, lo, hi), z) and in_disjunct_box(prop.disjuncts[k], xk):
+                x = xk
+                break
+        y = true_outputs(net, net.forward(z[None]))[0]
+    else:
+        y = true_outputs(net, net.forward(x[None]))[0]
     boxes = [k for k in order if in_disjunct_box(prop.disjuncts[k], x)]
     if not boxes:
         return CexCheck(False, x, y, problems=["the input lies in no disjunct's input box"],
