@@ -1,0 +1,137 @@
+"""VNN-LIB 2.0: queries read with the official parser, and the standard's command line
+(``nncc verify QUERY --network NAME=FILE``, ``nncc supports``)."""
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto as T
+from onnx import helper as h
+from onnx import numpy_helper as nh
+
+from conftest import run_nncc
+
+pytest.importorskip("vnnlib")
+
+from nncc.errors import InputError  # noqa: E402
+from nncc.frontend.vnnlib2 import is_vnnlib2, parse_vnnlib2  # noqa: E402
+
+
+def relu_gemm_model(path, W, b):
+    """``Y = W Relu(X) + b`` for X of shape [1, n]."""
+    W = np.asarray(W, np.float32)
+    X = h.make_tensor_value_info("X", T.FLOAT, [1, W.shape[1]])
+    Y = h.make_tensor_value_info("Y", T.FLOAT, [1, W.shape[0]])
+    g = h.make_graph([h.make_node("Relu", ["X"], ["R"]),
+                      h.make_node("Gemm", ["R", "W", "b"], ["Y"], transB=1)], "g", [X], [Y],
+                     [nh.from_array(W, "W"), nh.from_array(np.asarray(b, np.float32), "b")])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, str(path))
+
+
+HEAD = """(vnnlib-version <2.0>)
+(declare-network N
+    (declare-input X float32 [1,2])
+    (declare-output Y float32 [1,2])
+)
+"""
+
+
+def test_variables_offsets_and_disjuncts():
+    q = parse_vnnlib2(HEAD + """
+(assert (and (>= X[0,0] 0.0) (<= X[0,0] 1.0) (>= X[0,1] -1.0) (<= X[0,1] 1.0)))
+(assert (or (> Y[0,1] Y[0,0]) (!= Y[0,0] 0.5)))
+""")
+    assert [(v.name, v.kind, v.shape, v.offset) for v in q.variables] == \
+        [("X", "input", (1, 2), 0), ("Y", "output", (1, 2), 0)]
+    p = q.property
+    assert (p.n_inputs, p.n_outputs) == (2, 2)
+    assert len(p.disjuncts) == 3        # one order row, and != as < or >
+    d = p.disjuncts[0]
+    assert np.array_equal(d.lo, [0, -1]) and np.array_equal(d.hi, [1, 1])
+    assert np.array_equal(d.C, [[-1, 1]]) and d.c_strict.all()
+    assert q.theories == {"SNET"}
+
+
+def test_row_major_index_and_multi_node_rows():
+    q = parse_vnnlib2("""(vnnlib-version <2.0>)
+(declare-network N (declare-input X real [2,2]) (declare-output Y real [3]))
+(assert (<= X[1,0] 2.0))
+(assert (>= (+ X[0,1] Y[2]) 1.0))
+""")
+    d = q.property.disjuncts[0]
+    assert d.hi[2] == 2.0                  # X[1,0] is flat index 2 (row-major)
+    assert q.copies == {"X": 3}            # X is copied after Y's three values
+    assert q.property.n_outputs == 7
+    assert np.array_equal(d.C[0], [0, 0, 1, 0, 1, 0, 0]) and d.d[0] == 1.0
+    assert "MNC" in q.theories
+
+
+def test_refused_with_reasons():
+    with pytest.raises(InputError, match="POLY"):
+        parse_vnnlib2(HEAD + "(assert (<= (* X[0,0] X[0,1]) 1.0))")
+    with pytest.raises(InputError, match="element type"):
+        parse_vnnlib2("(vnnlib-version <2.0>)(declare-network N (declare-input X int64 [1]) "
+                      "(declare-output Y float32 [1]))(assert (<= Y[0] 1.0))")
+    with pytest.raises(InputError, match="out of bounds"):
+        parse_vnnlib2(HEAD + "(assert (<= X[0,5] 1.0))")
+    assert is_vnnlib2(HEAD) and not is_vnnlib2("(declare-const X_0 Real)")
+
+
+QUERY = HEAD + """
+(assert (and (>= X[0,0] 0.0) (<= X[0,0] 1.0) (>= X[0,1] 0.0) (<= X[0,1] 1.0)))
+(assert (>= Y[0,0] {t}))
+"""
+
+
+@pytest.fixture
+def model(tmp_path):
+    path = tmp_path / "m.onnx"
+    relu_gemm_model(path, [[1.0, 1.0], [1.0, -1.0]], [0.0, 0.5])   # y0 = x0 + x1 in [0, 2]
+    return path
+
+
+def test_standard_cli_sat_prints_the_assignment(tmp_path, model):
+    (tmp_path / "q.vnnlib").write_text(QUERY.format(t=1.5))
+    r = run_nncc("verify", tmp_path / "q.vnnlib", "--network", f"N={model}", "--timeout", "20.0")
+    lines = r.stdout.splitlines()
+    assert r.returncode == 0 and lines[0] == "sat", r.stderr
+    assert lines[1] == "X float32 [1,2]" and lines[4] == "Y float32 [1,2]"
+    x = np.array([float(lines[2]), float(lines[3])])
+    y0 = float(lines[5])
+    assert np.all((0 <= x) & (x <= 1)) and x.sum() >= 1.5 - 1e-6 and y0 >= 1.5 - 1e-5
+
+
+def test_standard_cli_unsat_and_errors(tmp_path, model):
+    (tmp_path / "q.vnnlib").write_text(QUERY.format(t=2.5))
+    r = run_nncc("verify", tmp_path / "q.vnnlib", "--network", f"N={model}", "--timeout", "20")
+    assert r.returncode == 1 and r.stdout.strip() == "unsat", r.stderr
+    r = run_nncc("verify", tmp_path / "q.vnnlib", "--network", f"M={model}")
+    assert r.returncode == 2 and "declares no network 'M'" in r.stderr
+    r = run_nncc("verify", tmp_path / "q.vnnlib")
+    assert r.returncode == 2 and "no --network N=" in r.stderr
+    r = run_nncc("verify", model, tmp_path / "q.vnnlib")     # the old form takes 2.0 too
+    assert r.returncode == 1 and r.stdout.strip() == "unsat"
+
+
+def test_serialise_assignments(tmp_path, model):
+    (tmp_path / "q.vnnlib").write_text(QUERY.format(t=1.5))
+    out = tmp_path / "assign"
+    r = run_nncc("verify", tmp_path / "q.vnnlib", "--network", f"N={model}",
+                 "--serialise-assignments", out)
+    assert r.returncode == 0 and r.stdout.strip() == "sat", r.stderr
+    x = nh.to_array(onnx.load_tensor(str(out / "X.pb")))
+    y = nh.to_array(onnx.load_tensor(str(out / "Y.pb")))
+    assert x.shape == (1, 2) and x.dtype == np.float32 and y.shape == (1, 2)
+    assert y[0, 0] >= 1.5 - 1e-5 and abs(float(x.sum()) - float(y[0, 0])) < 1e-5
+
+
+def test_supports_answers_in_the_standard_format():
+    r = run_nncc("supports", "--onnx-opset-versions")
+    lo, hi = r.stdout.split()
+    assert r.returncode == 0 and int(lo) <= int(hi)
+    assert run_nncc("supports", "--vnnlib-versions").stdout.split() == ["1.0", "2.0"]
+    assert run_nncc("supports", "--serialise-assignments").stdout == "true\n"
+    ops = run_nncc("supports", "--onnx-operators").stdout.split()
+    assert "Relu" in ops and "Gemm" in ops and "Sigmoid" not in ops
+    assert "POLY" not in run_nncc("supports", "--arithmetic-complexity-theories").stdout
+    assert run_nncc("supports").returncode == 2
