@@ -66,3 +66,30 @@ def test_nnet_input_rows_outside_the_clip_box_prove_nothing():
                                                 "(assert (>= (- X_0 X_1) 0))\n")
     v = verify(None, None, net=net, prop=parse_vnnlib(text), time_limit=30)
     assert v.status != "unsat"
+
+
+def test_dropout_in_training_mode_is_refused_not_dropped(tmp_path):
+    """Dropout passes its input through only in inference mode; in training mode it drops
+    at random, and reading it as the identity would verify another network."""
+    import onnx
+    from onnx import TensorProto as T
+    from onnx import helper as h
+    from onnx import numpy_helper as nh
+    from nncc.errors import InputError
+    from nncc.problem.onnx_import import load_onnx
+    for mode in (True, False):
+        X = h.make_tensor_value_info("X", T.FLOAT, [2])
+        Y = h.make_tensor_value_info("Y", T.FLOAT, [2])
+        g = h.make_graph([h.make_node("Dropout", ["X", "r", "t"], ["D"]),
+                          h.make_node("Relu", ["D"], ["Y"])], "g", [X], [Y],
+                         [nh.from_array(np.array(0.5, np.float32), "r"),
+                          nh.from_array(np.array(mode), "t")])
+        m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+        m.ir_version = 8
+        path = tmp_path / f"m{int(mode)}.onnx"
+        onnx.save(m, str(path))
+        if mode:
+            with pytest.raises(InputError, match="training mode"):
+                load_onnx(str(path))
+        else:
+            assert load_onnx(str(path)).forward(np.array([[-1.0, 2.0]])).tolist() == [[0.0, 2.0]]

@@ -405,6 +405,12 @@ class _Importer:
                               f"logits before it (it is monotone, so the arg-max is unchanged)")
             return
         if op in _PASS_OPS:
+            if op == "Dropout" and len(node.input) > 2 and node.input[2]:
+                # training_mode: a Dropout that drops at random is not a function of its input
+                mode = self.values.get(node.input[2])
+                if not isinstance(mode, np.ndarray) or bool(np.asarray(mode).ravel()[0]):
+                    raise InputError(f"'{self.path}': Dropout {label} runs in training mode "
+                                     f"(it drops at random); nncc imports inference graphs only")
             for k, o in enumerate(node.output):
                 if k == 0:
                     self.values[o] = self.values[node.input[0]]
