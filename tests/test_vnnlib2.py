@@ -135,3 +135,33 @@ def test_supports_answers_in_the_standard_format():
     assert "Relu" in ops and "Gemm" in ops and "Sigmoid" not in ops
     assert "POLY" not in run_nncc("supports", "--arithmetic-complexity-theories").stdout
     assert run_nncc("supports").returncode == 2
+
+
+def test_unbounded_inputs_searched_not_refused(tmp_path):
+    """An input without bounds ranges over the reals (the standard's maxpool03): nncc
+    searches growing boxes for a counterexample; it never answers unsat then."""
+    X = h.make_tensor_value_info("X", T.FLOAT, [1, 1, 3, 3])
+    Y = h.make_tensor_value_info("Y", T.FLOAT, [1, 1, 2, 2])
+    g = h.make_graph([h.make_node("MaxPool", ["X"], ["P"], kernel_shape=[2, 2], strides=[1, 1]),
+                      h.make_node("Relu", ["P"], ["Y"])], "g", [X], [Y])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, str(tmp_path / "pool.onnx"))
+    head = """(vnnlib-version <2.0>)
+(declare-network N (declare-input X float32 [1,1,3,3]) (declare-output Y float32 [1,1,2,2]))
+(assert (>= X[0,0,2,2] 5.0))
+(assert (<= X[0,0,2,2] 6.0))
+"""
+    (tmp_path / "sat.vnnlib").write_text(head + "(assert (>= Y[0,0,1,1] 5.0))\n"
+                                                "(assert (<= Y[0,0,1,1] 6.0))\n")
+    r = run_nncc("verify", tmp_path / "sat.vnnlib", "--network", f"N={tmp_path / 'pool.onnx'}",
+                 "--timeout", "30")
+    assert r.returncode == 0 and r.stdout.splitlines()[0] == "sat", r.stderr
+    vals = [float(v) for v in r.stdout.splitlines()[2:11]]
+    assert 5.0 <= vals[8] <= 6.0 and max(vals[4], vals[5], vals[7], vals[8]) <= 6.0
+    # Y[0,0,1,1] >= X[0,0,2,2] >= 5 always: below 4 is unsat, but the other inputs are
+    # unbounded, so nncc proves nothing
+    (tmp_path / "open.vnnlib").write_text(head + "(assert (<= Y[0,0,1,1] 4.0))\n")
+    r = run_nncc("verify", tmp_path / "open.vnnlib", "--network",
+                 f"N={tmp_path / 'pool.onnx'}", "--timeout", "20")
+    assert r.stdout.splitlines()[0] in ("unknown", "timed-out"), r.stderr
