@@ -157,3 +157,36 @@ def test_cli_softmax_threshold_sat(tmp_path):
     text = (tmp_path / "cex.txt").read_text()
     y0 = float(text.split("(Y_0 ")[1].split(")")[0])
     assert y0 <= 0.999 and y0 > 0.98   # the file's output, not the logit
+
+
+def _grouped_net():
+    """softmax over (y0, y1) and over (y2, y3) of relu(x) + [3, 0, 0, 0] (no ONNX file)."""
+    from nncc.problem.fixed_network import Affine, FixedNetwork, Relu
+    net = FixedNetwork("g", (4,), (4,), [Relu("r", 4), Affine("a", np.eye(4),
+                                                               np.array([3.0, 0, 0, 0]))])
+    net.output_softmax = "Softmax"
+    net.softmax_groups = [[0, 1], [2, 3]]
+    return net
+
+
+@pytest.mark.parametrize("row,truth,exact", [
+    ("(> (+ Y_0 Y_1) 1.01)", "unsat", True),      # each softmax sums to 1
+    ("(>= (+ Y_0 Y_1 Y_2 Y_3) 2.01)", "unsat", True),
+    ("(>= Y_1 Y_0)", "unsat", True),              # z1 - z0 <= 1 - 3 < 0
+    ("(>= Y_2 Y_3)", "sat", True),
+    ("(>= Y_0 0.96)", "sat", True),               # y0 = sigmoid(3 + x0 - x1) up to 0.982
+    ("(>= Y_0 0.99)", "unsat", True),
+    ("(>= Y_2 Y_0)", "unsat", False),             # across softmaxes: y2 <= 0.731 < 0.881 <= y0
+    ("(>= (+ Y_1 Y_2) 0.8)", "sat", False),       # y1 up to sigmoid(-2) = 0.119, y2 up to 0.731
+    ("(>= (+ Y_1 Y_2) 0.86)", "unsat", False),
+])
+def test_softmax_along_an_axis(row, truth, exact):
+    net = _grouped_net()
+    prop = parse_vnnlib(prop_text(4, (0, 1), [row]))
+    assert (logit_property(net, prop) is not None) == exact
+    v = verify(None, None, net=net, prop=prop, time_limit=30)
+    assert v.status == truth, (v.how, v.message)
+    if truth == "sat":
+        assert check_counterexample(net, prop, v.check.x).ok
+    y = true_outputs(net, np.array([[3.0, 0.0, 1.0, 0.0]]))
+    assert np.allclose(y.reshape(2, 2).sum(axis=1), 1.0)

@@ -10,7 +10,9 @@ decided here, by branch and bound on the input box:
   (:func:`~nncc.passes.symbolic_bounds.row_upper_bounds`), the softmax
   outputs by those differences, and the row over the outputs with their sum
   fixed at 1 (:func:`~nncc.problem.output_softmax.softmax_rows_unreachable`);
-* the centre and a few seeded random points of every box are candidates,
+* the centre, a few seeded random points, and the points of a short
+  finite-difference sign ascent of the rows' smallest slack (in boxes near
+  the root) are candidates,
   reported only after the caller's check (the file's own outputs, float64
   and onnxruntime);
 * otherwise the widest input of the box is bisected.
@@ -23,20 +25,20 @@ import time
 
 import numpy as np
 
-from ..problem.output_softmax import softmax_rows_unreachable
+from ..problem.output_softmax import softmax_groups, softmax_rows_unreachable, true_outputs
 from .input_split import SplitResult
 
 
-def logit_differences(net, nb) -> np.ndarray:
-    """``M[j, k]``: an upper bound of ``z_j - z_k`` over the box of the bounds ``nb``."""
+def logit_differences(net, nb, group: np.ndarray) -> np.ndarray:
+    """``M[a, b]``: an upper bound of ``z_group[a] - z_group[b]`` over the box of ``nb``."""
     from .symbolic_bounds import row_upper_bounds
-    K = net.n_outputs
-    j, k = np.nonzero(~np.eye(K, dtype=bool))
-    C = np.zeros((j.size, K))
-    C[np.arange(j.size), j] = 1.0
-    C[np.arange(j.size), k] = -1.0
+    K = len(group)
+    a, b = np.nonzero(~np.eye(K, dtype=bool))
+    C = np.zeros((a.size, net.n_outputs))
+    C[np.arange(a.size), group[a]] = 1.0
+    C[np.arange(a.size), group[b]] = -1.0
     M = np.zeros((K, K))
-    M[j, k] = row_upper_bounds(net, nb, C)
+    M[a, b] = row_upper_bounds(net, nb, C)
     return M
 
 
@@ -50,8 +52,40 @@ def box_safe(net, d, lo, hi, bounds: str = "symbolic") -> bool:
     if not len(d.d):
         return False
     nb = network_bounds(net, lo, hi, bounds)
-    M = logit_differences(net, nb)
-    return bool(softmax_rows_unreachable(d.C, d.d, M, net.output_softmax).any())
+    groups = softmax_groups(net)
+    Ms = [logit_differences(net, nb, g) for g in groups]
+    return bool(softmax_rows_unreachable(d.C, d.d, Ms, net.output_softmax, groups,
+                                         net.n_outputs).any())
+
+
+def _slack(net, d, X):
+    """The smallest slack of the disjunct's rows on the softmax outputs, per row of X."""
+    Y = true_outputs(net, net.forward(X))
+    return (Y @ d.C.T - d.d).min(axis=1)
+
+
+def _ascend(net, d, x, lo, hi, steps: int = 12) -> np.ndarray:
+    """Sign steps up the finite-difference gradient of the rows' smallest slack, in the box
+    (a few forward passes of n + 1 points each): the candidates it visits."""
+    n = x.size
+    width = hi - lo
+    step = 0.5 * width
+    out = []
+    cur = float(_slack(net, d, x[None])[0])
+    for _ in range(steps):
+        h = np.maximum(1e-4 * np.maximum(width, 1e-12), 1e-9)
+        X = np.repeat(x[None], n, axis=0) + np.diag(h)
+        g = (_slack(net, d, X) - cur) / h
+        if not np.any(g):
+            break
+        y = np.clip(x + step * np.sign(g), lo, hi)
+        sy = float(_slack(net, d, y[None])[0])
+        if sy > cur:
+            x, cur = y, sy
+            out.append(x)
+        else:
+            step = step / 2
+    return np.array(out).reshape(-1, n)
 
 
 def softmax_split_verify(net, prop, *, check, time_limit: float, seed: int = 0,
@@ -71,6 +105,8 @@ def softmax_split_verify(net, prop, *, check, time_limit: float, seed: int = 0,
         boxes += 1
         depth = max(depth, dep)
         pts = np.vstack([(lo + hi) / 2, lo + rng.random((samples, lo.size)) * (hi - lo)])
+        if dep <= 4 and len(d.d):
+            pts = np.vstack([pts, _ascend(net, d, pts[0], lo, hi)])
         for x in pts:
             if check(x, k):
                 return SplitResult("sat", x=x, boxes=boxes, max_depth=depth,

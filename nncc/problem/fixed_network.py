@@ -168,6 +168,9 @@ class FixedNetwork:
     # every output: ``forward`` then gives the logits before it, and
     # :func:`nncc.problem.output_softmax.true_outputs` the file's own outputs.
     output_softmax: str | None = None
+    # the flat output indices of each of those softmaxes (one row per softmax, e.g. a
+    # softmax along one axis); None: one softmax over every output
+    softmax_groups: list | None = None
 
     @property
     def n_inputs(self) -> int:

@@ -39,54 +39,69 @@ from .property import Disjunct, Property
 _RELAX = 1e-9
 
 
+def softmax_groups(net) -> list[np.ndarray]:
+    """The flat output indices of each softmax the importer left out (one group of every
+    output unless ``net.softmax_groups`` says otherwise, e.g. a softmax along one axis)."""
+    g = getattr(net, "softmax_groups", None)
+    if g is None:
+        return [np.arange(net.n_outputs)]
+    return [np.asarray(r, dtype=np.int64) for r in g]
+
+
+def _softmax(Z: np.ndarray, kind: str) -> np.ndarray:
+    m = Z.max(axis=-1, keepdims=True)
+    e = np.exp(Z - m)
+    s = e.sum(axis=-1, keepdims=True)
+    return Z - m - np.log(s) if kind == "LogSoftmax" else e / s
+
+
 def true_outputs(net, Z: np.ndarray) -> np.ndarray:
     """The network file's outputs from the logits ``Z`` (rows), in float64."""
     kind = getattr(net, "output_softmax", None)
     if kind is None:
         return Z
     Z = np.asarray(Z, dtype=np.float64)
-    m = Z.max(axis=-1, keepdims=True)
-    e = np.exp(Z - m)
-    s = e.sum(axis=-1, keepdims=True)
-    if kind == "LogSoftmax":
-        return Z - m - np.log(s)
-    return e / s
+    out = Z.copy()
+    for g in softmax_groups(net):
+        out[..., g] = _softmax(Z[..., g], kind)
+    return out
 
 
 def _logit(p: float) -> float:
     return float(np.log(p) - np.log1p(-p))
 
 
-def _restate_row(c: np.ndarray, d: float, strict: bool, kind: str):
+def _restate_row(c: np.ndarray, d: float, strict: bool, kind: str, groups: list):
     """The row ``c . y >= d`` over the logits: ``(c', d', strict')``, ``True`` / ``False``
     for a constant, or ``None`` where no exact restatement exists."""
     nz = np.flatnonzero(c)
-    holds0 = (0 > d) if strict else (0 >= d)
     if nz.size == 0:
-        return bool(holds0)
-    if nz.size == 2 and d == 0 and c[nz[0]] == -c[nz[1]]:
-        return c.copy(), 0.0, strict  # an order between two outputs: the logits' order
-    if kind == "Softmax" and np.all(c == c[0]):
-        total = float(c[0])           # c times the sum of the outputs, which is 1
-        return bool(total > d if strict else total >= d)
-    if c.size != 2:
+        return bool((0 > d) if strict else (0 >= d))
+    group_of = {int(j): k for k, g in enumerate(groups) for j in g}
+    if nz.size == 2 and d == 0 and c[nz[0]] == -c[nz[1]] and \
+            group_of.get(int(nz[0])) == group_of.get(int(nz[1])) is not None:
+        return c.copy(), 0.0, strict  # an order within one softmax: the logits' order
+    touched = [g for g in groups if np.any(c[g] != 0)]
+    if not all(int(j) in group_of for j in nz):
         return None
-    a, t = float(c[0] - c[1]), float(d - c[1])     # c0 y0 + c1 (1 - y0) >= d
+    if kind == "Softmax" and all(np.all(c[g] == c[g[0]]) for g in touched):
+        total = float(sum(c[g[0]] for g in touched))   # each softmax's outputs sum to 1
+        return bool(total > d if strict else total >= d)
+    if len(touched) != 1 or len(touched[0]) != 2:
+        return None
+    g0, g1 = (int(j) for j in touched[0])
+    a, t = float(c[g0] - c[g1]), float(d - c[g1])     # c0 y0 + c1 (1 - y0) >= d
     if a == 0:
         return bool((0 > t) if strict else (0 >= t))
     upper = a < 0                                  # y0 <= t / a  (or <)
     t = t / a
     if kind == "LogSoftmax":                       # y0 = log p with p in (0, 1)
-        if upper:
-            if t >= 0:
-                return True
-            p = float(np.exp(t))
-        else:
-            if t >= 0:
-                return False
-            p = float(np.exp(t))
+        if t >= 0:
+            return bool(upper)
+        p = float(np.exp(t))
     else:
         p = t
+    row = np.zeros(c.size)
     if not upper:                                  # p0 >= p (or >)
         if p <= 0:
             return True
@@ -94,14 +109,16 @@ def _restate_row(c: np.ndarray, d: float, strict: bool, kind: str):
             return False
         L = _logit(p)
         L -= _RELAX * (1 + abs(L))
-        return np.array([1.0, -1.0]), L, False     # z0 - z1 >= L
+        row[g0], row[g1] = 1.0, -1.0
+        return row, L, False                       # z0 - z1 >= L
     if p >= 1:
         return True
     if p <= 0:
         return False
     L = _logit(p)
     L += _RELAX * (1 + abs(L))
-    return np.array([-1.0, 1.0]), -L, False        # z0 - z1 <= L
+    row[g0], row[g1] = -1.0, 1.0
+    return row, -L, False                          # z0 - z1 <= L
 
 
 def logit_property(net, prop: Property) -> Property | None:
@@ -113,10 +130,11 @@ def logit_property(net, prop: Property) -> Property | None:
     if kind is None or prop.logits:   # nothing left out, or restated already
         return prop
     out = Property(prop.path, prop.n_inputs, prop.n_outputs, notes=list(prop.notes))
+    groups = softmax_groups(net)
     for dj in prop.disjuncts:
         C, dd, st = [], [], []
         for c, d, s in zip(dj.C, dj.d, dj.c_strict):
-            r = _restate_row(np.asarray(c, float), float(d), bool(s), kind)
+            r = _restate_row(np.asarray(c, float), float(d), bool(s), kind, groups)
             if r is None:
                 return None
             if r is True:
@@ -154,23 +172,44 @@ def softmax_output_bounds(M: np.ndarray, kind: str):
     return np.clip(np.exp(lo), 0.0, 1.0), np.clip(np.exp(hi), 0.0, 1.0)
 
 
-def softmax_rows_unreachable(C: np.ndarray, d: np.ndarray, M: np.ndarray, kind: str) -> np.ndarray:
+def softmax_rows_unreachable(C: np.ndarray, d: np.ndarray, Ms: list, kind: str,
+                             groups: list | None = None, n: int | None = None) -> np.ndarray:
     """Which rows ``C y >= d`` over the softmax outputs cannot hold for any logits whose
-    differences are bounded by ``M`` (:func:`softmax_output_bounds`): the largest
-    ``c . y`` over the output bounds, and for ``Softmax`` also with the outputs
-    summing to 1 (filled from the lower bounds up, largest coefficient first)."""
-    lo, hi = softmax_output_bounds(M, kind)
-    C = np.asarray(C, float).reshape(-1, lo.size)
-    best = np.maximum(C, 0) @ hi + np.minimum(C, 0) @ lo
+    differences within each softmax ``groups[g]`` are bounded by ``Ms[g]``
+    (:func:`softmax_output_bounds`): the largest ``c . y`` over the output bounds, and
+    for ``Softmax`` also with each softmax's outputs summing to 1 (filled from the
+    lower bounds up, largest coefficient first). Outputs in no group (none, with the
+    importer's softmax over every output) are not bounded: a row on them is never
+    ruled out."""
+    if not isinstance(Ms, (list, tuple)):
+        Ms = [Ms]
+    if groups is None:
+        groups = [np.arange(np.asarray(Ms[0]).shape[0])]
+    n = n if n is not None else int(max(int(np.max(g)) for g in groups) + 1)
+    lo, hi = np.full(n, -np.inf), np.full(n, np.inf)
+    for g, M in zip(groups, Ms):
+        lo[g], hi[g] = softmax_output_bounds(M, kind)
+    C = np.asarray(C, float).reshape(-1, n)
+    with np.errstate(invalid="ignore"):
+        best = np.where(C > 0, C * hi, np.where(C < 0, C * lo, 0.0)).sum(axis=1)
     if kind == "Softmax":
         for r, c in enumerate(C):
-            room = 1.0 + 1e-9 - lo.sum()
-            v = float(c @ lo)
-            for j in np.argsort(-c):
-                if c[j] <= 0 or room <= 0:
-                    break
-                step = min(hi[j] - lo[j], room)
-                v += c[j] * step
-                room -= step
+            v = 0.0
+            for g in groups:
+                cg, lg, hg = c[g], lo[g], hi[g]
+                room = 1.0 + 1e-9 - lg.sum()
+                vg = float(cg @ lg)
+                for j in np.argsort(-cg):
+                    if cg[j] <= 0 or room <= 0:
+                        break
+                    step = min(hg[j] - lg[j], room)
+                    vg += cg[j] * step
+                    room -= step
+                v += vg
+            outside = np.ones(n, bool)
+            for g in groups:
+                outside[g] = False
+            if np.any(c[outside] != 0):
+                continue
             best[r] = min(best[r], v + 1e-9 * np.abs(c).sum())
     return best < np.asarray(d, float)
