@@ -190,3 +190,39 @@ def test_softmax_along_an_axis(row, truth, exact):
         assert check_counterexample(net, prop, v.check.x).ok
     y = true_outputs(net, np.array([[3.0, 0.0, 1.0, 0.0]]))
     assert np.allclose(y.reshape(2, 2).sum(axis=1), 1.0)
+
+
+def test_onnx_softmax_along_an_axis_then_reshaped(tmp_path):
+    """Reshape to [2, 2], Softmax along the last axis, Reshape back (the standard's
+    softmax05): two softmaxes, each summing to 1, read off through the final moves."""
+    X = h.make_tensor_value_info("X", T.FLOAT, [4])
+    Y = h.make_tensor_value_info("Y", T.FLOAT, [4])
+    inits = [nh.from_array(np.array([2, 2], np.int64), "s22"),
+             nh.from_array(np.array([4], np.int64), "s4"),
+             nh.from_array(np.array([[0, 1], [1, 0]], np.float32), "P")]
+    g = h.make_graph([h.make_node("Relu", ["X"], ["R"]), h.make_node("Reshape", ["R", "s22"], ["Q"]),
+                      h.make_node("MatMul", ["Q", "P"], ["Z"]),       # swaps the columns
+                      h.make_node("Softmax", ["Z"], ["S"], axis=-1),
+                      h.make_node("Transpose", ["S"], ["St"], perm=[1, 0]),
+                      h.make_node("Reshape", ["St", "s4"], ["Y"])], "g", [X], [Y], inits)
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+    m.ir_version = 8
+    path = tmp_path / "m.onnx"
+    onnx.save(m, str(path))
+    net = load_onnx(str(path))
+    assert net.output_softmax == "Softmax" and sorted(map(sorted, net.softmax_groups)) == \
+        [[0, 2], [1, 3]]
+    import onnxruntime as ort
+    sess = ort.InferenceSession(str(path))
+    Xs = np.random.default_rng(0).normal(size=(20, 4))
+    ref = np.array([sess.run(None, {"X": x.astype(np.float32)})[0] for x in Xs])
+    assert np.allclose(true_outputs(net, net.forward(Xs)), ref, atol=1e-6)
+    # Y = [S00, S10, S01, S11] with S[0] = softmax(x1, x0), S[1] = softmax(x3, x2):
+    # y0 + y2 = 1, and y0 + y1 = sigmoid(x1 - x0) + sigmoid(x3 - x2) <= 2 sigmoid(1) = 1.4621
+    for row, truth in [("(> (+ Y_0 Y_2) 1.01)", "unsat"), ("(> (+ Y_0 Y_1) 1.4)", "sat"),
+                       ("(> (+ Y_0 Y_1) 1.47)", "unsat")]:
+        prop = parse_vnnlib(prop_text(4, (0, 1), [row]))
+        v = verify(None, None, net=net, prop=prop, time_limit=30)
+        assert v.status == truth, (row, v.how, v.message)
+        if truth == "sat":
+            assert check_counterexample(net, prop, v.check.x).ok

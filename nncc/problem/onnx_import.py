@@ -48,6 +48,8 @@ _NONLINEAR_OPS = {"Relu", "MaxPool", "GlobalMaxPool", "LeakyRelu", "PRelu", "Cli
 _STRUCTURAL_OPS = {"Shape", "Size", "Constant"}
 SUPPORTED_OPS = _LINEAR_OPS | _MOVE_OPS | _PASS_OPS | _NONLINEAR_OPS | _STRUCTURAL_OPS
 _SOFTMAX_OPS = {"Softmax", "LogSoftmax"}
+# what may follow a softmax that is left out: moves of its values only
+_FINAL_MOVES = {"Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity"}
 
 _PWL_HINT = "nncc encodes piecewise-linear networks (Gemm, MatMul, Conv, Relu, MaxPool, ...)"
 
@@ -230,6 +232,7 @@ class _Importer:
         self.pending_names: list[str] = []  # names of linear nodes folded since the last layer
         self.index = 0                      # the node being imported (for messages)
         self.output_softmax = None          # the final softmax left out, if any
+        self.softmax_base_groups = None     # its groups in the base, when there are several
 
     # ----------------------------------------------------------------- setup
     def _input(self):
@@ -287,14 +290,30 @@ class _Importer:
                 const.update(node.output)
                 continue
             if node.op_type in _SOFTMAX_OPS and self.drop_final_softmax and \
-                    len(node.output) == 1 and node.output[0] in outputs and \
-                    consumers.get(node.output[0], 0) == 0:
+                    len(node.output) == 1 and self._reaches_output_only(node.output[0], outputs):
                 self.dropped_softmax.add(i)
                 continue
             if node.op_type not in SUPPORTED_OPS:
                 bad.append(f"{node.op_type} (node {_node_label(node, i)})")
         if bad:
             raise InputError(f"'{self.path}': unsupported ONNX ops: {', '.join(bad)}: {_PWL_HINT}")
+
+    def _reaches_output_only(self, t: str, outputs) -> bool:
+        """Does tensor ``t`` reach a graph output through moves of its values only
+        (Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Identity), read by nothing else?"""
+        users: dict[str, list] = {}
+        for nd in self.graph.node:
+            for x in nd.input:
+                if x:
+                    users.setdefault(x, []).append(nd)
+        while True:
+            us = users.get(t, [])
+            if t in outputs:
+                return not us
+            if len(us) != 1 or us[0].op_type not in _FINAL_MOVES or us[0].input[0] != t \
+                    or len(us[0].output) != 1:
+                return False
+            t = us[0].output[0]
 
     # ------------------------------------------------------------ the walk
     def run(self, name: str) -> FixedNetwork:
@@ -327,6 +346,9 @@ class _Importer:
         out = self.values[out_name]
         if not isinstance(out, _Expr):
             out = _const_expr(out, self.n)
+        softmax_groups = None
+        if self.softmax_base_groups is not None:
+            softmax_groups = self._output_groups(out)
         if not self._is_base(out):
             self._emit_affine(out, self.pending_names[-1] if self.pending_names else "output")
         layers = merge_consecutive_affine(self.layers)
@@ -337,9 +359,24 @@ class _Importer:
         net = FixedNetwork(name=name, input_shape=in_dims[1:] if has_batch else in_dims,
                            output_shape=tuple(out_shape), layers=layers,
                            source=f"onnx:{self.path}", input_name=in_name, output_name=out_name,
-                           notes=self.notes, output_softmax=self.output_softmax)
+                           notes=self.notes, output_softmax=self.output_softmax,
+                           softmax_groups=softmax_groups)
         net.check_shapes()
         return net
+
+    def _output_groups(self, out: _Expr) -> list:
+        """The output positions of each softmax left out: the output must be a
+        permutation of the base (the softmaxes' values, moved)."""
+        A = sp.csr_matrix(out.A)
+        ok = (out.size == self.n and not np.any(out.c) and np.all(np.diff(A.indptr) == 1)
+              and np.all(A.data == 1))
+        col = A.indices if ok else None
+        if not ok or np.unique(col).size != self.n:
+            raise InputError(f"'{self.path}': the outputs are not a rearrangement of the final "
+                             f"{self.output_softmax}'s values; nncc leaves out only a final softmax")
+        pos = np.empty(self.n, dtype=np.int64)
+        pos[col] = np.arange(self.n)
+        return pos[self.softmax_base_groups].tolist()
 
     def _fold(self, node):
         """Evaluate a node whose inputs are all constant (or only their shapes matter)."""
@@ -393,14 +430,27 @@ class _Importer:
             x = self._expr(node.input[0])
             axis = a.get("axis", 1 if self.opset < 13 else -1)
             axis = axis + len(x.shape) if axis < 0 else axis
-            # Dropping keeps the arg-max only if one softmax spans every output.
-            span = x.shape[axis:] if self.opset < 13 else x.shape[axis:axis + 1]
-            if int(np.prod(span)) != x.size:
-                raise InputError(f"'{self.path}': the final {op} (node {label}) acts on axis {axis} "
-                                 f"of shape {list(x.shape)}, not on the whole output; nncc can drop "
-                                 f"only a softmax over all outputs")
-            self._set(node, x)
+            idx = np.arange(x.size).reshape(x.shape)
+            if self.opset < 13:   # the input as 2-D at axis: one softmax per row
+                groups = idx.reshape(-1, int(np.prod(x.shape[axis:], dtype=np.int64)))
+            else:                 # one softmax per position of the other axes
+                groups = np.moveaxis(idx, axis, -1).reshape(-1, x.shape[axis])
             self.output_softmax = op
+            if groups.shape[0] > 1:
+                # several softmaxes: their logits become the base, so that the moves after
+                # them only permute it and each output's softmax can be read off at the end
+                if self._live(i, exclude=(node.input[0],)):
+                    raise InputError(f"'{self.path}': the final {op} (node {label}) acts along "
+                                     f"axis {axis} of {list(x.shape)} while other tensors are "
+                                     f"still to be computed; nncc leaves out only a final "
+                                     f"softmax")
+                if not self._is_base(x):
+                    self._emit_affine(x, self._pending_name())
+                self.pending_names = []
+                self.n = x.size
+                x = _Expr(sp.identity(x.size, format="csr"), np.zeros(x.size), x.shape)
+                self.softmax_base_groups = groups
+            self._set(node, x)
             self.notes.append(f"the final {op} (node {label}) was dropped: the outputs are the "
                               f"logits before it (it is monotone, so the arg-max is unchanged)")
             return
