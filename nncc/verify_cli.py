@@ -242,11 +242,11 @@ def property_encoding(net, prop, strict: bool = False):
 
 def cmd_compile_property(args) -> int:
     """``nncc compile NET --property PROP --target ...``."""
-    from .frontend.vnnlib import load_vnnlib
+    from .frontend.vnnlib2 import load_property
     from .problem.property import load_network
     from .verify_api import VerifyQuery
     net = load_network(args.file)
-    prop = load_vnnlib(args.property)
+    prop = load_property(args.property)
     prop.check_network(net)
     return compile_verify_query(VerifyQuery(f"verify_{net.name}", net, prop), args,
                                 network_path=args.file, property_path=args.property)
@@ -269,6 +269,12 @@ def compile_verify_query(q, args, network_path=None, property_path=None) -> int:
     if not prop.disjuncts:
         raise InputError(f"{prop.path}: the unsafe set is empty (the property holds); "
                          "nothing to compile")
+    from .verify_api import bound_free_inputs
+    prop, free = bound_free_inputs(net, prop)
+    if free:
+        raise InputError(f"{prop.path}: input X_{free[0]} has no lower or upper bound and the "
+                         "network reads it; a MILP needs bounded inputs (nncc verify searches "
+                         "such properties for counterexamples)")
     enc = property_encoding(net, prop, strict=args.target == "smtlib")
     comp = lower(q, args.target, epsilon=args.epsilon or DEFAULT_EPSILON, encoded=enc)
     comp.symbol_map.extra["network"] = network_path or getattr(net, "source", None)
@@ -312,7 +318,7 @@ def cmd_decode_verify(args, smap, result) -> int:
     import os
     from .api import arrays_from_values
     from .errors import InputError, SolverError
-    from .frontend.vnnlib import load_vnnlib
+    from .frontend.vnnlib2 import load_property
     from .problem.property import load_network
     from .roundtrip.counterexample import check_counterexample
     from .solvers.result import ERROR, NO_SOLUTION, SOLUTION
@@ -324,7 +330,7 @@ def cmd_decode_verify(args, smap, result) -> int:
             raise InputError(f"{args.map}: the {what} file {path or '(none named)'} cannot be read, "
                              "so the answer cannot be re-checked")
     net = load_network(str(paths["network"]))
-    prop = load_vnnlib(str(paths["property"]))
+    prop = load_property(str(paths["property"]))
     if result.status == ERROR:
         raise SolverError(f"{result.solver or 'solver'}: {result.message or 'solver failed'}")
     if result.status == NO_SOLUTION:

@@ -165,3 +165,9 @@ def test_unbounded_inputs_searched_not_refused(tmp_path):
     r = run_nncc("verify", tmp_path / "open.vnnlib", "--network",
                  f"N={tmp_path / 'pool.onnx'}", "--timeout", "20")
     assert r.stdout.splitlines()[0] in ("unknown", "timed-out"), r.stderr
+
+
+def test_compile_takes_a_one_network_query(tmp_path, model):
+    (tmp_path / "q.vnnlib").write_text(QUERY.format(t=1.5))
+    r = run_nncc("compile", model, "--property", tmp_path / "q.vnnlib", "--target", "smtlib")
+    assert r.returncode == 0 and "(check-sat)" in r.stdout, r.stderr

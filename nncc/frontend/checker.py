@@ -199,11 +199,11 @@ class Checker:
 
     def _verify_query(self, stmt: ast.VerifyDecl):
         """``verify NET = vnnlib "FILE"``: the property, read and checked against NET."""
-        from ..frontend.vnnlib import load_vnnlib
+        from ..frontend.vnnlib2 import load_property
         from ..verify_api import VerifyQuery
         net = self._trained(stmt.network)
         path = resolve_file(stmt.path.value, self.base_dir, stmt.path.pos, what="VNN-LIB property")
-        prop = load_vnnlib(str(path))
+        prop = load_property(str(path))
         try:
             prop.check_network(net)
         except InputError as e:

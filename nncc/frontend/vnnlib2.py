@@ -301,3 +301,28 @@ class _Reader:
                       np.array(ast, bool), np.array(C).reshape(-1, ny), np.array(d, float),
                       np.array(cst, bool), self.path)
         return None if dj.box_empty() else dj
+
+
+def load_property(path: str) -> Property:
+    """A property file of either version as one :class:`Property` over one network's flat
+    input and output: VNN-LIB 1.0, or a 2.0 query that declares one network with one input
+    and one output tensor (others need ``nncc verify QUERY --network NAME=FILE``)."""
+    from .vnnlib import load_vnnlib, parse_vnnlib
+    p = str(path)
+    if p.endswith(".gz"):
+        return load_vnnlib(p)
+    try:
+        with open(p, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise InputError(f"cannot read VNN-LIB file '{p}': no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read VNN-LIB file '{p}': {e}") from None
+    if not is_vnnlib2(text):
+        return parse_vnnlib(text, p)
+    q = parse_vnnlib2(text, p)
+    n = q.networks[0]
+    if len(q.networks) != 1 or len(n.inputs) != 1 or len(n.outputs) != 1 or n.hidden or q.copies:
+        raise InputError(f"{p}: this VNN-LIB 2.0 query needs several tensors or networks; run it "
+                         "as nncc verify QUERY.vnnlib --network NAME=FILE.onnx ...")
+    return q.property
