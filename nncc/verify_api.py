@@ -476,7 +476,7 @@ def bound_free_inputs(net, prop: Property) -> tuple[Property, list[int]]:
             los[i] = his[i] = False
         out.append(Disjunct(lo, hi, los, his, d.A, d.b, d.a_strict, d.C, d.d, d.c_strict, d.where))
     return (Property(prop.path, prop.n_inputs, prop.n_outputs, out, list(prop.notes),
-                     prop.original), sorted(free))
+                     prop.original, prop.logits, prop.integer_inputs), sorted(free))
 
 
 def _verify_unbounded(net, prop: Property, free: list[int], v: Verdict, done, left,
@@ -497,7 +497,7 @@ def _verify_unbounded(net, prop: Property, free: list[int], v: Verdict, done, le
             boxed.append(Disjunct(lo, hi, d.lo_strict & fl, d.hi_strict & fh, d.A, d.b,
                                   d.a_strict, d.C, d.d, d.c_strict, d.where))
         sub = Property(prop.path, prop.n_inputs, prop.n_outputs, boxed, [],
-                       prop.original or prop)
+                       prop.original or prop, prop.logits, prop.integer_inputs)
         limit = left()
         share = None if limit is None else limit / (len(radii) - n)
         w = verify(None, None, net=net, prop=sub, time_limit=share or (20.0 if limit is None

@@ -70,8 +70,11 @@ def test_refused_with_reasons():
     with pytest.raises(InputError, match="POLY"):
         parse_vnnlib2(HEAD + "(assert (<= (* X[0,0] X[0,1]) 1.0))")
     with pytest.raises(InputError, match="element type"):
-        parse_vnnlib2("(vnnlib-version <2.0>)(declare-network N (declare-input X int64 [1]) "
+        parse_vnnlib2("(vnnlib-version <2.0>)(declare-network N (declare-input X bool [1]) "
                       "(declare-output Y float32 [1]))(assert (<= Y[0] 1.0))")
+    q = parse_vnnlib2("(vnnlib-version <2.0>)(declare-network N (declare-input X int64 [2]) "
+                      "(declare-output Y float32 [1]))(assert (<= Y[0] 1.0))")
+    assert q.property.integer_inputs.tolist() == [True, True]
     with pytest.raises(InputError, match="out of bounds"):
         parse_vnnlib2(HEAD + "(assert (<= X[0,5] 1.0))")
     assert is_vnnlib2(HEAD) and not is_vnnlib2("(declare-const X_0 Real)")

@@ -18,9 +18,12 @@ network that computes ``Y`` from ``X`` is built by
 :func:`nncc.problem.query_network.query_network`.
 
 Element types: values are analysed in real arithmetic whatever the declared
-type (``real``, ``float64``, ``float32``, ``float16``, ``bfloat16``);
-counterexamples are checked in float64 and under onnxruntime in the file's
-own types. Integer and Boolean declarations are refused.
+type (``real``, ``float64``, ``float32``, ``float16``, ``bfloat16``, and the
+integer types); counterexamples are checked in float64 and under
+onnxruntime in the file's own types. An integer input is a real one whose
+counterexamples must be integral (a proof over the reals covers the integer
+points); an integer output is whatever the network computes (the importer
+refuses casts that round). Boolean and other declarations are refused.
 
 Errors are :class:`~nncc.errors.InputError`, ``file:line: message``.
 """
@@ -38,6 +41,8 @@ from ..problem.property import Disjunct, Property
 MAX_DISJUNCTS = 100_000
 REAL_TYPES = {"Real": "real", "F64": "float64", "F32": "float32", "F16": "float16",
               "BF16": "bfloat16"}
+INT_TYPES = {"I8": "int8", "I16": "int16", "I32": "int32", "I64": "int64", "U8": "uint8",
+             "U16": "uint16", "U32": "uint32", "U64": "uint64"}
 _VERSION = re.compile(r"\(\s*vnnlib-version\s*<\s*2\.\d+\s*>\s*\)")
 
 
@@ -144,13 +149,14 @@ class _Reader:
 
     def declare(self, d, kind: str, net: NetworkDecl) -> Variable:
         dt = d.dtype.name if hasattr(d.dtype, "name") else str(d.dtype)
-        if dt not in REAL_TYPES:
+        if dt not in REAL_TYPES and dt not in INT_TYPES:
             raise InputError(f"{self.path}: {kind} '{d.name}' of network '{net.name}' has element "
-                             f"type {dt.lower()}: nncc analyses real-valued tensors only (real, "
-                             "float64, float32, float16, bfloat16)")
+                             f"type {dt.lower()}: nncc reads real-valued and integer tensors only "
+                             "(real, float64, float32, float16, bfloat16, int8 .. int64, uint8 .. "
+                             "uint64)")
         onnx_name = d.onnx_name.strip('"') if d.onnx_name else None
-        return Variable(d.name, kind, REAL_TYPES[dt], tuple(int(s) for s in d.shape), net.name,
-                        onnx_name)
+        return Variable(d.name, kind, REAL_TYPES.get(dt) or INT_TYPES[dt],
+                        tuple(int(s) for s in d.shape), net.name, onnx_name)
 
     def read(self, q) -> Query:
         nets, order = [], []
@@ -197,6 +203,12 @@ class _Reader:
             prop.notes.append("the assertions are contradictory: the unsafe set is empty")
         if self.copies:
             theories.add("MNC")
+        ints = [v for v in order if v.kind == "input" and v.dtype in INT_TYPES.values()]
+        if ints:   # integer inputs: proofs over the reals hold, counterexamples are integral
+            mask = np.zeros(nx, bool)
+            for v in ints:
+                mask[v.offset:v.offset + v.size] = True
+            prop.integer_inputs = mask
         return Query(self.path, nets, order, prop, dict(self.copies), theories)
 
     # -- formulas -> DNF: lists of comparisons ------------------------------------

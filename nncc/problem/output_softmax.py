@@ -149,6 +149,7 @@ def logit_property(net, prop: Property) -> Property | None:
                                       np.array(dd, float), np.array(st, bool), dj.where))
     out.original = prop.original or prop
     out.logits = True
+    out.integer_inputs = prop.integer_inputs
     out.notes.append(f"the property is restated over the logits before the final {kind} "
                      "(exactly: orders of outputs, and thresholds where there are two outputs)")
     return out

@@ -66,6 +66,8 @@ class Property:
     original: "Property | None" = None
     # True for a property nncc restated over the logits before a final softmax
     logits: bool = False
+    # inputs whose values must be integers (VNN-LIB 2.0 integer declarations), or None
+    integer_inputs: np.ndarray | None = None
 
     @property
     def has_strict(self) -> bool:
@@ -107,7 +109,7 @@ class Property:
                 out.append(nd)
         original = self.original or (self if clips else None)
         return Property(self.path, self.n_inputs, self.n_outputs, out, list(self.notes),
-                        original, self.logits)
+                        original, self.logits, self.integer_inputs)
 
     def clip_loses(self, box) -> bool:
         """Would clipping into ``box`` make some disjunct with input rows inexact (its box

@@ -214,7 +214,10 @@ def assignment_lines(query, x: np.ndarray, y: np.ndarray) -> list[str]:
         src = x if v.kind == "input" else y
         vals = np.asarray(src[v.offset:v.offset + v.size], float)
         lines.append(f"{v.name} {v.dtype} [{','.join(str(s) for s in v.shape)}]")
-        lines += [repr(float(a)) for a in vals]
+        if v.dtype.startswith(("int", "uint")):
+            lines += [str(int(round(a))) for a in vals]
+        else:
+            lines += [repr(float(a)) for a in vals]
     return lines
 
 
@@ -225,10 +228,14 @@ def serialise_assignment(query, x: np.ndarray, y: np.ndarray, folder: str) -> No
     from ..roundtrip.atomic import atomic_output
     os.makedirs(folder, exist_ok=True)
     types = {"float64": np.float64, "float32": np.float32, "float16": np.float16,
-             "real": np.float64, "bfloat16": np.float32}
+             "real": np.float64, "bfloat16": np.float32, "int8": np.int8, "int16": np.int16,
+             "int32": np.int32, "int64": np.int64, "uint8": np.uint8, "uint16": np.uint16,
+             "uint32": np.uint32, "uint64": np.uint64}
     for v in query.variables:
         src = x if v.kind == "input" else y
         a = np.asarray(src[v.offset:v.offset + v.size], float).reshape(v.shape)
+        if v.dtype.startswith(("int", "uint")):
+            a = np.round(a)
         t = numpy_helper.from_array(a.astype(types[v.dtype]), v.name)
         with atomic_output(os.path.join(folder, f"{v.name}.pb")) as f:
             f.write(t.SerializeToString())

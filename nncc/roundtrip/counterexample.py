@@ -76,6 +76,10 @@ def check_counterexample(net, prop: Property, x, tolerance: float = CEX_TOLERANC
     it was found for, tried first."""
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     prop = prop.original or prop
+    ints = getattr(prop, "integer_inputs", None)
+    if ints is not None:   # integer inputs: the candidate's nearest integers are tried
+        x = x.copy()
+        x[ints] = np.round(x[ints])
     order = list(range(len(prop.disjuncts)))
     if prefer is not None and 0 <= prefer < len(order):
         order.remove(prefer)

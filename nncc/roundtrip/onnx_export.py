@@ -79,6 +79,14 @@ def run_onnx(path_or_bytes, X: np.ndarray) -> np.ndarray:
     return sess.run(None, {name: np.asarray(X, np.float32)})[0]
 
 
+# onnxruntime's names of tensor types, as numpy types
+ORT_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64,
+             "tensor(float16)": np.float16, "tensor(int64)": np.int64, "tensor(int32)": np.int32,
+             "tensor(int16)": np.int16, "tensor(int8)": np.int8, "tensor(uint8)": np.uint8,
+             "tensor(uint16)": np.uint16, "tensor(uint32)": np.uint32,
+             "tensor(uint64)": np.uint64}
+
+
 def run_onnx_samples(path: str, X: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
     """Outputs (N, n_out) of an ONNX model under onnxruntime, one sample at a time, each
     shaped ``input_shape`` with a batch dimension when the model's input has one."""
@@ -89,6 +97,7 @@ def run_onnx_samples(path: str, X: np.ndarray, input_shape: tuple[int, ...]) -> 
     shape = list(input_shape)
     if len(inp.shape) == len(shape) + 1:
         shape = [1] + shape
-    rows = [np.asarray(sess.run(None, {inp.name: np.asarray(x, np.float32).reshape(shape)})[0],
+    dtype = ORT_TYPES.get(inp.type, np.float32)   # the model's own input type
+    rows = [np.asarray(sess.run(None, {inp.name: np.asarray(x).astype(dtype).reshape(shape)})[0],
                        np.float64).reshape(-1) for x in np.asarray(X)]
     return np.stack(rows) if rows else np.zeros((0, 0))
