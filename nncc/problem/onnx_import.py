@@ -328,6 +328,10 @@ class _Importer:
             self._emit_affine(out, self.pending_names[-1] if self.pending_names else "output")
         layers = merge_consecutive_affine(self.layers)
         layers = prune_dead_relu_units(layers)
+        if not layers:  # the output is the input itself (Reshape, Identity, ...): one
+            # identity Affine, so that every pass and encoding sees a layer
+            layers = [Affine(self._pending_name(), _as_dense_if_full(
+                sp.identity(self.n, format="csr")), np.zeros(self.n))]
         out_shape = out.shape
         if has_batch and len(out_shape) >= 2 and out_shape[0] == 1:
             out_shape = out_shape[1:]
