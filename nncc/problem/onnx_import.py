@@ -3,10 +3,15 @@
 The graph is evaluated *symbolically*: every tensor that depends on the
 network input is held as an affine expression ``A v + c`` of the current
 "base" vector ``v`` -- the network input at first, then the output of the
-last non-linear layer emitted. Linear operators (Gemm, MatMul, Add, Sub, Mul
-and Div by constants, Conv, BatchNormalization, AveragePool, Reshape,
-Flatten, Transpose, Pad, ...) only update ``A`` and ``c``, so a whole chain of
-them folds into one :class:`Affine` layer. A non-linear operator (Relu,
+last non-linear layer emitted. Linear operators (Gemm, MatMul, Add, Sub, Sum,
+Neg, Mul and Div by constants, Conv, BatchNormalization, AveragePool,
+GlobalAveragePool, ReduceSum, ReduceMean) and data movement (Reshape,
+Flatten, Transpose, Squeeze, Unsqueeze, Concat with constants, Split, Slice,
+Gather with constant indices, Expand, Tile, Pad, DepthToSpace, SpaceToDepth,
+Identity, inference Dropout, Where on a constant condition, Cast and
+CastLike to a float type, Pow by the exponent 1) only update ``A`` and
+``c``, so a whole chain of them folds into one :class:`Affine` layer. A
+non-linear operator (Relu,
 MaxPool, and the piecewise-linear ops written with Relu: LeakyRelu, PRelu,
 Clip, Abs) emits the Affine that computes its input from the base, then the
 non-linear layer, whose output becomes the new base.
@@ -24,7 +29,13 @@ flat vector of the sample. ``FixedNetwork.input_shape`` drops that leading
 batch dimension.
 
 Constant sub-graphs (shape arithmetic such as Shape -> Gather -> Concat ->
-Reshape) are folded with the ONNX reference implementation.
+Reshape, ConstantOfShape, comparisons, Not / And / Or and casts of constants)
+are folded with the ONNX reference implementation. Refused, with the
+operator and the reason: smooth operators (Sigmoid, Tanh, Exp, a Softmax that
+is not dropped, ...), steps on tensors that depend on the input (comparisons,
+a Cast to an integer or bool type, Floor, Sign, ..., Where on such a
+condition), Pow by any exponent but 1, random operators (even on constants:
+onnxruntime draws again at every run) and Dropout in training mode.
 """
 from __future__ import annotations
 
@@ -40,14 +51,34 @@ from nncc.problem.fixed_network import (Affine, FixedNetwork, MaxPool, Relu,
 
 # Operators accepted on tensors that depend on the network input.
 _LINEAR_OPS = {"Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Neg", "Sum", "Conv",
-               "BatchNormalization", "AveragePool", "GlobalAveragePool"}
+               "BatchNormalization", "AveragePool", "GlobalAveragePool", "ReduceSum",
+               "ReduceMean"}
 _MOVE_OPS = {"Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Slice",
              "Gather", "Expand", "Tile", "Split", "Pad", "DepthToSpace", "SpaceToDepth"}
 _PASS_OPS = {"Identity", "Dropout"}
+# Accepted when their other operands are constants that make them exact: Cast and
+# CastLike to a float type (the identity), Pow by the exponent 1, Where on a constant
+# condition (it selects entries).
+_CHECKED_OPS = {"Cast", "CastLike", "Pow", "Where"}
 _NONLINEAR_OPS = {"Relu", "MaxPool", "GlobalMaxPool", "LeakyRelu", "PRelu", "Clip", "Abs"}
 _STRUCTURAL_OPS = {"Shape", "Size", "Constant"}
-SUPPORTED_OPS = _LINEAR_OPS | _MOVE_OPS | _PASS_OPS | _NONLINEAR_OPS | _STRUCTURAL_OPS
+SUPPORTED_OPS = (_LINEAR_OPS | _MOVE_OPS | _PASS_OPS | _CHECKED_OPS | _NONLINEAR_OPS
+                 | _STRUCTURAL_OPS)
 _SOFTMAX_OPS = {"Softmax", "LogSoftmax"}
+# Refused even on constants: folding would fix one draw, onnxruntime draws again each run.
+_RANDOM_OPS = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
+               "Bernoulli", "Multinomial"}
+# Why an unsupported operator on an input-dependent tensor cannot be encoded, by op.
+_SMOOTH = ("Sigmoid", "Tanh", "Exp", "Log", "Softplus", "Softsign", "Elu", "Selu", "Celu",
+           "Gelu", "Erf", "Sqrt", "Reciprocal", "Sin", "Cos", "Mish", "HardSwish", "Softmax",
+           "LogSoftmax")
+_STEPS = ("Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or",
+          "Xor", "Sign", "Floor", "Ceil", "Round", "ArgMax", "ArgMin")
+_REASONS = {**{op: "not piecewise linear" for op in _SMOOTH},
+            **{op: "a step on a tensor that depends on the input, not continuous (folded "
+                   "only on constants)" for op in _STEPS},
+            **{op: "random, not a function of the input" for op in _RANDOM_OPS}}
+_FLOAT_TYPES = {1: "float32", 10: "float16", 11: "float64"}  # TensorProto FLOAT, FLOAT16, DOUBLE
 
 _PWL_HINT = "nncc encodes piecewise-linear networks (Gemm, MatMul, Conv, Relu, MaxPool, ...)"
 
@@ -279,6 +310,9 @@ class _Importer:
             if node.domain not in ("", "ai.onnx"):
                 bad.append(f"{node.domain}.{node.op_type} (node {_node_label(node, i)})")
                 continue
+            if node.op_type in _RANDOM_OPS:
+                bad.append(f"{node.op_type} (node {_node_label(node, i)})")
+                continue
             if is_const:
                 self.const_nodes.add(i)
                 const.update(node.output)
@@ -291,7 +325,10 @@ class _Importer:
             if node.op_type not in SUPPORTED_OPS:
                 bad.append(f"{node.op_type} (node {_node_label(node, i)})")
         if bad:
-            raise InputError(f"'{self.path}': unsupported ONNX ops: {', '.join(bad)}: {_PWL_HINT}")
+            ops = dict.fromkeys(b.split(" ")[0] for b in bad)
+            why = "".join(f"; {op}: {_REASONS[op]}" for op in ops if op in _REASONS)
+            raise InputError(f"'{self.path}': unsupported ONNX ops: {', '.join(bad)}{why}: "
+                             f"{_PWL_HINT}")
 
     # ------------------------------------------------------------ the walk
     def run(self, name: str) -> FixedNetwork:
@@ -363,6 +400,8 @@ class _Importer:
             return
         from onnx.reference import ReferenceEvaluator
 
+        if node.op_type == "Dropout":
+            self._check_dropout(node)
         feeds = {x: self.values[x] for x in node.input if x}
         res = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
         for o, r in zip(node.output, res):
@@ -405,6 +444,8 @@ class _Importer:
                               f"logits before it (it is monotone, so the arg-max is unchanged)")
             return
         if op in _PASS_OPS:
+            if op == "Dropout":
+                self._check_dropout(node)
             for k, o in enumerate(node.output):
                 if k == 0:
                     self.values[o] = self.values[node.input[0]]
@@ -445,6 +486,41 @@ class _Importer:
         if op == "Neg":
             x = self._expr(node.input[0])
             self._set(node, x.scaled(-np.ones(x.size)))
+            return
+        if op in ("Cast", "CastLike"):
+            self._set(node, self._cast(node, a, label))
+            return
+        if op == "Pow":
+            x = self.values[node.input[0]]
+            if not isinstance(x, _Expr):
+                raise InputError(f"'{self.path}': Pow node {label}: its exponent depends on the "
+                                 f"network input: not piecewise linear")
+            p = np.asarray(self._const(node, 1, "exponent"), dtype=np.float64)
+            if p.size == 0 or np.any(p != 1.0):
+                shown = p.ravel()[0] if p.size and np.all(p == p.ravel()[0]) else p.ravel()[:4]
+                raise InputError(f"'{self.path}': Pow node {label} raises a tensor that depends on "
+                                 f"the network input to the power {shown}: not piecewise linear "
+                                 f"(nncc accepts the exponent 1 only)")
+            self._set(node, _broadcast(x, np.broadcast_shapes(x.shape, p.shape)))
+            return
+        if op == "Where":
+            cond = self.values[node.input[0]]
+            if isinstance(cond, _Expr):
+                raise InputError(f"'{self.path}': Where node {label}: its condition depends on the "
+                                 f"network input: a step, not continuous")
+            cond = np.asarray(cond).astype(bool)
+            xs = [self._expr(node.input[1]), self._expr(node.input[2])]
+            shape = np.broadcast_shapes(cond.shape, xs[0].shape, xs[1].shape)
+            xs = [_broadcast(e, shape) for e in xs]
+            both = _Expr(_vstack([xs[0].A, xs[1].A]), np.concatenate([xs[0].c, xs[1].c]),
+                         (2 * xs[0].size,))
+            size = xs[0].size
+            pick = np.where(np.broadcast_to(cond, shape).ravel(), np.arange(size),
+                            size + np.arange(size))
+            self._set(node, both.rows(pick, shape))
+            return
+        if op in ("ReduceSum", "ReduceMean"):
+            self._set(node, self._reduce(node, a, label))
             return
         if op == "MatMul":
             self._set(node, self._matmul_node(node, self.values[node.input[0]],
@@ -503,6 +579,75 @@ class _Importer:
         raise InputError(f"'{self.path}': unsupported ONNX op {op} (node {label}): {_PWL_HINT}")
 
     # ------------------------------------------------------------- linear ops
+    def _check_dropout(self, node):
+        """Dropout is the identity at inference; refuse it in training mode (random)."""
+        if self.opset < 12 or len(node.input) < 3 or not node.input[2]:
+            return
+        t = self.values[node.input[2]]
+        if isinstance(t, _Expr) or bool(np.any(np.asarray(t))):
+            raise InputError(f"'{self.path}': Dropout node {_node_label(node, self.index)} is in "
+                             f"training mode (random, not a function of the input); nncc "
+                             f"imports inference graphs only")
+
+    def _cast(self, node, a, label) -> _Expr:
+        """Cast / CastLike of an input-dependent tensor: the identity to a float type."""
+        if node.op_type == "Cast":
+            to = int(a.get("to", 0))
+        else:
+            import onnx
+
+            t = self.values[node.input[1]]
+            dt = np.float64 if isinstance(t, _Expr) else np.asarray(t).dtype
+            to = int(onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dt)))
+        x = self.values[node.input[0]]
+        if to not in _FLOAT_TYPES:
+            import onnx
+
+            try:
+                tname = onnx.TensorProto.DataType.Name(to)
+            except ValueError:
+                tname = str(to)
+            raise InputError(f"'{self.path}': {node.op_type} node {label} casts a tensor that "
+                             f"depends on the network input to {tname}: a step, not continuous "
+                             f"(nncc folds such a cast only on constants)")
+        if to == 10:
+            note = ("a Cast to float16 was taken as the identity: nncc computes in real "
+                    "arithmetic, without the float16 rounding")
+            if note not in self.notes:
+                self.notes.append(note)
+        return x
+
+    def _reduce(self, node, a, label) -> _Expr:
+        """ReduceSum / ReduceMean: each output entry the sum (mean) of its input entries."""
+        x = self._expr(node.input[0])
+        from_input = self.opset >= (13 if node.op_type == "ReduceSum" else 18)
+        if from_input:
+            axes = self._const(node, 1, "axes")
+            noop = int(a.get("noop_with_empty_axes", 0))
+        else:
+            axes, noop = a.get("axes", None), 0
+        axes = [] if axes is None else [int(v) for v in np.asarray(axes).ravel()]
+        r = len(x.shape)
+        if not axes:
+            if noop:
+                return x
+            axes = list(range(r))
+        if any(not -r <= ax < r for ax in axes):
+            raise ValueError(f"axes {axes} out of range for a tensor of rank {r}")
+        axes = sorted({ax % r for ax in axes})
+        kept = tuple(1 if k in axes else d for k, d in enumerate(x.shape))
+        coords = np.indices(x.shape).reshape(r, -1) if r else np.zeros((0, 1), np.int64)
+        for ax in axes:
+            coords[ax] = 0
+        rows = np.ravel_multi_index(tuple(coords), kept) if r else np.zeros(1, np.int64)
+        m = int(np.prod(kept, dtype=np.int64))
+        count = x.size // max(m, 1)
+        val = 1.0 if node.op_type == "ReduceSum" else 1.0 / max(count, 1)
+        L = sp.csr_matrix((np.full(x.size, val), (rows, np.arange(x.size))), shape=(m, x.size))
+        keepdims = int(a.get("keepdims", 1))
+        shape = kept if keepdims else tuple(d for k, d in enumerate(x.shape) if k not in axes)
+        return x.mapped(L, shape)
+
     def _matmul_node(self, node, X, W) -> _Expr:
         """``X @ W`` where exactly one side depends on the input (numpy matmul rules)."""
         if isinstance(X, _Expr) and isinstance(W, _Expr):
