@@ -28,6 +28,13 @@ semantics is exact, and the flat C-order vector of the batch-1 tensor is the
 flat vector of the sample. ``FixedNetwork.input_shape`` drops that leading
 batch dimension.
 
+Several graph inputs make one flat input vector, their flat values
+concatenated in order (``load_onnx(inputs=...)``, default: graph order), and
+several outputs one flat output vector (``outputs=...``: graph outputs or any
+intermediate tensor, a hidden node; default: the graph outputs). Only the
+nodes the outputs depend on are imported. ``FixedNetwork.input_parts`` /
+``output_parts`` record the (name, shape) of each part.
+
 Constant sub-graphs (shape arithmetic such as Shape -> Gather -> Concat ->
 Reshape, ConstantOfShape, comparisons, Not / And / Or and casts of constants)
 are folded with the ONNX reference implementation. Refused, with the
@@ -225,7 +232,9 @@ def _to_numpy(tensor) -> np.ndarray:
     return a
 
 
-def load_onnx(path: str, name: str | None = None, drop_final_softmax: bool = True) -> FixedNetwork:
+def load_onnx(path: str, name: str | None = None, drop_final_softmax: bool = True, *,
+              inputs: list[str] | None = None,
+              outputs: list[str] | None = None) -> FixedNetwork:
     """Read an ONNX file into a :class:`FixedNetwork` (Affine / Relu / MaxPool layers).
 
     ``name`` defaults to the file stem. With ``drop_final_softmax`` (the
@@ -235,19 +244,32 @@ def load_onnx(path: str, name: str | None = None, drop_final_softmax: bool = Tru
     network's outputs are then the logits. Raises :class:`InputError` for a file
     that is not ONNX, a model ``onnx.checker`` rejects, or operators nncc cannot
     encode (all of them listed in one message).
+
+    ``inputs``: the graph inputs whose flat values, in this order, make the
+    network's one flat input vector (default: every graph input that is not an
+    initializer, in graph order); each is flattened in C order without its batch
+    dimension. ``outputs``: the tensors -- graph outputs or any intermediate
+    tensor (a hidden node) -- whose flat values, in this order, make the flat
+    output vector (default: every graph output, in graph order). Only the nodes
+    these outputs depend on are imported. ``net.input_parts`` /
+    ``net.output_parts`` list the (name, shape) of each part; with several parts
+    ``input_shape`` / ``output_shape`` are the flat ``(n,)``.
     """
     model = _read_model(path)
-    importer = _Importer(model, str(path), drop_final_softmax)
+    importer = _Importer(model, str(path), drop_final_softmax, inputs, outputs)
     net = importer.run(name or Path(path).stem)
     return net
 
 
 class _Importer:
-    def __init__(self, model, path: str, drop_final_softmax: bool):
+    def __init__(self, model, path: str, drop_final_softmax: bool,
+                 inputs: list[str] | None = None, outputs: list[str] | None = None):
         self.model = model
         self.graph = model.graph
         self.path = path
         self.drop_final_softmax = drop_final_softmax
+        self.want_inputs = None if inputs is None else [str(n) for n in inputs]
+        self.want_outputs = None if outputs is None else [str(n) for n in outputs]
         self.opset = 1
         for o in model.opset_import:
             if o.domain in ("", "ai.onnx"):
@@ -260,15 +282,43 @@ class _Importer:
         self.index = 0                      # the node being imported (for messages)
 
     # ----------------------------------------------------------------- setup
-    def _input(self):
+    def _inputs(self):
+        """The network's input parts: [(name, dims with the batch, has_batch)]."""
         inits = {t.name for t in self.graph.initializer}
-        inputs = [i for i in self.graph.input if i.name not in inits]
-        if len(inputs) != 1:
-            names = ", ".join(f"'{i.name}'" for i in inputs) or "none"
-            raise InputError(f"'{self.path}': nncc needs exactly one graph input, found {names}")
-        inp = inputs[0]
+        graph_inputs = {i.name: i for i in self.graph.input}
+        free = [i.name for i in self.graph.input if i.name not in inits]
+        if self.want_inputs is None:
+            names = free
+        else:
+            names = self.want_inputs
+            if not names:
+                raise InputError(f"'{self.path}': no input asked for; the graph inputs are "
+                                 + (", ".join(f"'{n}'" for n in free) or "none"))
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise InputError(f"'{self.path}': the input '{dup[0]}' is asked for twice")
+            for n in names:
+                if n in inits:
+                    raise InputError(f"'{self.path}': '{n}' is an initializer (a constant of the "
+                                     f"model), not an input")
+                if n not in graph_inputs:
+                    raise InputError(f"'{self.path}': no graph input '{n}'; the graph inputs are "
+                                     + (", ".join(f"'{m}'" for m in free) or "none"))
+        if not names:
+            raise InputError(f"'{self.path}': nncc needs a graph input, found none")
+        return [self._input_part(graph_inputs[n]) for n in names]
+
+    def _input_part(self, inp):
         dims = []
         tt = inp.type.tensor_type
+        if not inp.type.HasField("tensor_type"):
+            raise InputError(f"'{self.path}': the input '{inp.name}' is not a tensor")
+        if tt.elem_type not in _FLOAT_TYPES:
+            import onnx
+
+            raise InputError(f"'{self.path}': the input '{inp.name}' has the type "
+                             f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; nncc needs float "
+                             f"inputs (float16, float32 or float64)")
         if not tt.HasField("shape"):
             raise InputError(f"'{self.path}': the input '{inp.name}' has no shape")
         for k, d in enumerate(tt.shape.dim):
@@ -286,25 +336,72 @@ class _Importer:
         has_batch = len(dims) >= 2 and (sym0 or dims[0] == 1)
         return inp.name, tuple(dims), has_batch
 
-    def _prepass(self):
-        """Mark constant tensors, find last uses, and list every unsupported op."""
+    def _outputs(self) -> list[str]:
+        """The names of the tensors that make the network's output, checked."""
+        g = self.graph
+        if self.want_outputs is None:
+            names = [o.name for o in g.output]
+            if not names:
+                raise InputError(f"'{self.path}': the graph has no output")
+            return names
+        names = self.want_outputs
+        if not names:
+            raise InputError(f"'{self.path}': no output asked for")
+        known = {t.name for t in g.initializer} | {i.name for i in g.input}
+        for node in g.node:
+            known.update(o for o in node.output if o)
+        for n in names:
+            if n not in known:
+                raise InputError(f"'{self.path}': no tensor '{n}' in the graph (an output must be a "
+                                 f"graph output or a tensor some node computes)")
+        return names
+
+    def _needed(self, outputs: list[str]) -> set[int]:
+        """The nodes the requested outputs depend on."""
+        need = set(outputs)
+        nodes = set()
+        for i in range(len(self.graph.node) - 1, -1, -1):
+            node = self.graph.node[i]
+            if any(o in need for o in node.output if o):
+                nodes.add(i)
+                need.update(x for x in node.input if x)
+                for a in node.attribute:  # sub-graphs (If, Loop) read outer tensors by name
+                    for sub in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                        for sn in sub.node:
+                            need.update(x for x in sn.input if x)
+        return nodes
+
+    def _prepass(self, outputs: list[str], in_names: list[str]):
+        """Mark constant tensors, find last uses, and list every unsupported op among the
+        nodes the requested ``outputs`` depend on (the others are not imported)."""
         g = self.graph
         const = {t.name for t in g.initializer}
         const.add("")  # an omitted optional input
         self.last_use: dict[str, int] = {}
-        outputs = {o.name for o in g.output}
+        wanted = set(outputs)
+        self.needed = self._needed(outputs)
         consumers: dict[str, int] = {}
         for i, node in enumerate(g.node):
             for x in node.input:
                 if x:
-                    self.last_use[x] = i
+                    if i in self.needed:
+                        self.last_use[x] = i
                     consumers[x] = consumers.get(x, 0) + 1
-        for o in outputs:
+        for o in wanted:
             self.last_use[o] = len(g.node) + 1
-        bad = []
+        # a graph input the outputs read must be one of the network's inputs
+        read = {x for i in self.needed for x in g.node[i].input if x} | wanted
+        missing = [i.name for i in g.input
+                   if i.name in read and i.name not in const and i.name not in in_names]
+        if missing:
+            raise InputError(f"'{self.path}': the outputs depend on the graph input "
+                             f"'{missing[0]}', which is not among the inputs asked for")
+        bad, why = [], []
         self.const_nodes = set()
         self.dropped_softmax = set()
         for i, node in enumerate(g.node):
+            if i not in self.needed:
+                continue
             is_const = node.op_type in ("Constant", "Shape", "Size") or (
                 len(node.input) > 0 and all(x in const for x in node.input))
             if node.domain not in ("", "ai.onnx"):
@@ -318,31 +415,40 @@ class _Importer:
                 const.update(node.output)
                 continue
             if node.op_type in _SOFTMAX_OPS and self.drop_final_softmax and \
-                    len(node.output) == 1 and node.output[0] in outputs and \
+                    len(node.output) == 1 and node.output[0] in wanted and \
                     consumers.get(node.output[0], 0) == 0:
-                self.dropped_softmax.add(i)
-                continue
+                if len(outputs) == 1:
+                    self.dropped_softmax.add(i)
+                    continue
+                why.append(f"a final {node.op_type} is dropped only when it gives the "
+                           f"network's only output")
             if node.op_type not in SUPPORTED_OPS:
                 bad.append(f"{node.op_type} (node {_node_label(node, i)})")
         if bad:
             ops = dict.fromkeys(b.split(" ")[0] for b in bad)
-            why = "".join(f"; {op}: {_REASONS[op]}" for op in ops if op in _REASONS)
+            why = [f"{op}: {_REASONS[op]}" for op in ops if op in _REASONS] + why
+            why = "".join(f"; {w}" for w in dict.fromkeys(why))
             raise InputError(f"'{self.path}': unsupported ONNX ops: {', '.join(bad)}{why}: "
                              f"{_PWL_HINT}")
 
     # ------------------------------------------------------------ the walk
     def run(self, name: str) -> FixedNetwork:
-        in_name, in_dims, has_batch = self._input()
-        self._prepass()
-        if len(self.graph.output) != 1:
-            raise InputError(f"'{self.path}': nncc needs exactly one graph output, found "
-                             f"{len(self.graph.output)}")
+        parts = self._inputs()
+        out_names = self._outputs()
+        self._prepass(out_names, [p[0] for p in parts])
         for t in self.graph.initializer:
             self.values[t.name] = _to_numpy(t)
-        size = int(np.prod(in_dims))
+        sizes = [int(np.prod(dims)) for _, dims, _ in parts]
+        size = sum(sizes)
         self.n = size
-        self.values[in_name] = _Expr(sp.identity(size, format="csr"), np.zeros(size), in_dims)
+        eye = sp.identity(size, format="csr")
+        offset = 0
+        for (nm, dims, _), k in zip(parts, sizes):
+            self.values[nm] = _Expr(eye[offset:offset + k], np.zeros(k), dims)
+            offset += k
         for i, node in enumerate(self.graph.node):
+            if i not in self.needed:
+                continue
             self.index = i
             try:
                 if i in self.const_nodes:
@@ -355,12 +461,15 @@ class _Importer:
                 raise InputError(f"'{self.path}': cannot import node {_node_label(node, i)} "
                                  f"({node.op_type}): {_first_line(e)}") from None
             self.pending_names.append(node.name or (node.output[0] if node.output else node.op_type))
-        out_name = self.graph.output[0].name
-        if out_name not in self.values:
-            raise InputError(f"'{self.path}': the graph output '{out_name}' is never computed")
-        out = self.values[out_name]
-        if not isinstance(out, _Expr):
-            out = _const_expr(out, self.n)
+        outs = []
+        for out_name in out_names:
+            if out_name not in self.values:
+                raise InputError(f"'{self.path}': the output '{out_name}' is never computed")
+            o = self.values[out_name]
+            outs.append(o if isinstance(o, _Expr) else _const_expr(o, self.n))
+        out = outs[0] if len(outs) == 1 else _Expr(_vstack([o.A for o in outs]),
+                                                   np.concatenate([o.c for o in outs]),
+                                                   (sum(o.size for o in outs),))
         if not self._is_base(out):
             self._emit_affine(out, self.pending_names[-1] if self.pending_names else "output")
         layers = merge_consecutive_affine(self.layers)
@@ -369,13 +478,21 @@ class _Importer:
             # identity Affine, so that every pass and encoding sees a layer
             layers = [Affine(self._pending_name(), _as_dense_if_full(
                 sp.identity(self.n, format="csr")), np.zeros(self.n))]
-        out_shape = out.shape
-        if has_batch and len(out_shape) >= 2 and out_shape[0] == 1:
-            out_shape = out_shape[1:]
-        net = FixedNetwork(name=name, input_shape=in_dims[1:] if has_batch else in_dims,
-                           output_shape=tuple(out_shape), layers=layers,
-                           source=f"onnx:{self.path}", input_name=in_name, output_name=out_name,
-                           notes=self.notes)
+        has_batch = any(p[2] for p in parts)
+
+        def unbatched(shape, batch=has_batch):
+            shape = tuple(shape)
+            return shape[1:] if batch and len(shape) >= 2 and shape[0] == 1 else shape
+
+        input_parts = [(nm, dims[1:] if hb else dims) for nm, dims, hb in parts]
+        output_parts = [(nm, unbatched(o.shape)) for nm, o in zip(out_names, outs)]
+        in_shape = input_parts[0][1] if len(parts) == 1 else (size,)
+        out_shape = output_parts[0][1] if len(outs) == 1 else (out.size,)
+        net = FixedNetwork(name=name, input_shape=tuple(in_shape), output_shape=tuple(out_shape),
+                           layers=layers, source=f"onnx:{self.path}",
+                           input_name=",".join(p[0] for p in parts),
+                           output_name=",".join(out_names), notes=self.notes,
+                           input_parts=input_parts, output_parts=output_parts)
         net.check_shapes()
         return net
 
