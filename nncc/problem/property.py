@@ -74,6 +74,37 @@ class Property:
             raise InputError(f"{self.path}: the property declares {self.n_inputs} inputs (X_i) and "
                              f"{self.n_outputs} outputs (Y_j); network '{net.name}' has "
                              f"{net.n_inputs} inputs and {net.n_outputs} outputs")
+        self._check_dropped_softmax(net)
+
+    def _check_dropped_softmax(self, net) -> None:
+        """Raise InputError when the network's final softmax was dropped (its outputs are
+        the logits) and an output row would not mean the same on the logits: after a
+        Softmax only the comparisons ``a y_i - a y_j >= 0`` (or ``>``) keep their truth,
+        after a LogSoftmax (a shift of every output by one amount) every row whose
+        coefficients sum to zero."""
+        from ..errors import InputError
+        dropped = [n for n in getattr(net, "notes", []) if "oftmax" in n and "dropped" in n]
+        if not dropped:
+            return
+        log = all("LogSoftmax" in n for n in dropped)
+        for k, d in enumerate(self.disjuncts):
+            for r in range(len(d.d)):
+                c = np.asarray(d.C[r], float)
+                nz = np.flatnonzero(c)
+                if log:
+                    ok = abs(float(c.sum())) <= 1e-12 * (1.0 + float(np.abs(c).sum()))
+                else:
+                    ok = nz.size == 0 or (nz.size == 2 and c[nz[0]] == -c[nz[1]] and d.d[r] == 0)
+                if not ok:
+                    op = "LogSoftmax" if log else "Softmax"
+                    raise InputError(
+                        f"{self.path}: output row {r + 1} of disjunct {k + 1} "
+                        f"({d.where or 'the property'}) is not a comparison between two outputs, "
+                        f"and network '{net.name}' ends with a {op} that was dropped (its outputs "
+                        f"are the logits): the answer would be about the logits, not the {op}'s "
+                        f"outputs; nncc accepts only rows " + (
+                            "whose coefficients sum to zero" if log else "Y_i >= Y_j") +
+                        " on such a network")
 
     def restrict_to(self, box) -> "Property":
         """The property with every disjunct's box intersected with ``box`` (lo, hi), e.g.
