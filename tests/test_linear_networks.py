@@ -75,6 +75,17 @@ def _models(tmp_path):
     }
 
 
+def _stable_relu(tmp_path, n_in):
+    """Relu(X + 3) over inputs in [-1, 1]: every ReLU always active (none unstable)."""
+    rng = np.random.default_rng(n_in)
+    n = helper.make_node
+    return _save(tmp_path, f"stable{n_in}.onnx",
+                 [n("Add", ["X", "B"], ["z"]), n("Relu", ["z"], ["r"]),
+                  n("Gemm", ["r", "W", "C"], ["Y"], transB=1)],
+                 [_f("B", np.full(n_in, 3.0)), _f("W", rng.normal(size=(2, n_in))), _f("C", [0.5, 0])],
+                 [1, n_in], [1, 2])
+
+
 def _max_y0(net, lo, hi):
     """The exact maximum of output 0 over the box: at a corner for these networks (affine,
     or a max of affine functions: convex); by the affine formula for wide affine ones."""
@@ -128,6 +139,25 @@ def test_relu_free_networks_are_answered(tmp_path, model, sat):
     prop = parse_vnnlib(text, "p.vnnlib")
     for name, opts in OPTIONS.items():
         v = verify(str(path), None, prop=parse_vnnlib(text, "p.vnnlib"), time_limit=60, **opts)
+        _assert_verdict(net, prop, v, sat, t)
+
+
+@pytest.mark.parametrize("n_in", [4, 40])   # input splitting; ReLU splitting
+@pytest.mark.parametrize("sat", [True, False])
+def test_relu_networks_without_an_unstable_relu(tmp_path, n_in, sat):
+    path = _stable_relu(tmp_path, n_in)
+    net = load_onnx(str(path))
+    assert net.relu_count() == n_in
+    # the ReLUs are the identity on the box: the maximum of an affine function
+    lo = np.linspace(-1.0, -0.5, n_in)
+    hi = np.linspace(0.5, 1.0, n_in)
+    b = net.forward(np.zeros((1, n_in)))[0]
+    W = (net.forward(np.eye(n_in)) - b).T
+    t = float(np.maximum(W[0], 0) @ hi + np.minimum(W[0], 0) @ lo + b[0]) + (-0.25 if sat else 0.25)
+    text = _vnnlib(n_in, 2, lo, hi, t)
+    for name, opts in OPTIONS.items():
+        prop = parse_vnnlib(text, "p.vnnlib")
+        v = verify(str(path), None, prop=prop, time_limit=60, **opts)
         _assert_verdict(net, prop, v, sat, t)
 
 
