@@ -625,3 +625,22 @@ def test_dropout_in_training_mode_refused(tmp_path, on_input):
         load_onnx(str(p))
     inits[-1] = numpy_helper.from_array(np.array(False), "train")
     check_against_ort(build(tmp_path, nodes, [1, 3], "y", inits, fname="m2.onnx"))
+
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+@pytest.mark.parametrize("lo,hi", [(-F32_MAX, 0.5), (-0.5, F32_MAX), (-1e30, 1e30), (-1e20, 0.5),
+                                   (-0.5, 1e20), (None, 1e20), (-1e20, None), (0.0, 6.0),
+                                   (-F32_MAX, F32_MAX)])
+def test_clip_with_bounds_far_from_zero(tmp_path, lo, hi):
+    """A bound such as -3.4e38 (the exporters' "no bound") added outside a relu cancelled
+    x away: lo + relu(x - lo) gave 0 for every x. It stays inside the relus now."""
+    ins = ["x", "lo" if lo is not None else "", "hi" if hi is not None else ""]
+    inits = [_init(n, v) for n, v in (("lo", lo), ("hi", hi)) if v is not None]
+    p = build(tmp_path, [helper.make_node("Clip", ins, ["y"])], [1, 6], "y", inits)
+    net = check_against_ort(p, n_samples=20, lo=-3, hi=8)
+    if (lo, hi) == (0.0, 6.0):
+        assert net.relu_count() == 12      # relu6: two units an entry, as before
+    if lo == -F32_MAX and hi == F32_MAX:
+        assert net.relu_count() == 0       # no bound at all

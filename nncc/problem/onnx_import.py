@@ -86,6 +86,9 @@ _REASONS = {**{op: "not piecewise linear" for op in _SMOOTH},
                    "only on constants)" for op in _STEPS},
             **{op: "random, not a function of the input" for op in _RANDOM_OPS}}
 _FLOAT_TYPES = {1: "float32", 10: "float16", 11: "float64"}  # TensorProto FLOAT, FLOAT16, DOUBLE
+# A Clip bound beyond this is never added outside a relu (see _nonlinear)
+_CLIP_BIG = 1e4
+_F32_MAX = float(np.finfo(np.float32).max)
 
 _PWL_HINT = "nncc encodes piecewise-linear networks (Gemm, MatMul, Conv, Relu, MaxPool, ...)"
 
@@ -1020,24 +1023,44 @@ class _Importer:
                 lo, hi = a.get("min", None), a.get("max", None)
             else:
                 lo, hi = self._const(node, 1, "min"), self._const(node, 2, "max")
-            lo = None if lo is None or not np.isfinite(lo) else float(lo)
-            hi = None if hi is None or not np.isfinite(hi) else float(hi)
+            # a bound at or beyond the largest float32 (the "no bound" of many exporters)
+            # clips no finite float32 value: none
+            lo = None if lo is None or not float(lo) > -_F32_MAX else float(lo)
+            hi = None if hi is None or not float(hi) < _F32_MAX else float(hi)
             if lo is None and hi is None:
                 self._set(node, x)
                 return
-            ones = np.ones(x.size)
-            if hi is None:  # lo + relu(x - lo)
-                (r,), _ = self._relu_layer(i, [_Expr(x.A, x.c - lo, x.shape)], [], name)
-                self._set(node, _Expr(r.A, r.c + lo, x.shape))
-            elif lo is None:  # hi - relu(hi - x)
-                (r,), _ = self._relu_layer(i, [_Expr(-x.A, hi - x.c, x.shape)], [], name)
-                self._set(node, _Expr(-r.A, hi - r.c, x.shape))
-            else:  # lo + relu(x - lo) - relu(x - hi), for lo <= hi
-                if lo > hi:
-                    raise InputError(f"'{self.path}': Clip node {label} has min {lo} > max {hi}")
-                (p, q), _ = self._relu_layer(i, [_Expr(x.A, x.c - lo, x.shape),
-                                                 _Expr(x.A, x.c - hi, x.shape)], [], name)
-                self._set(node, _Expr(_add_mats(p.A, -q.A), p.c - q.c + lo * ones, x.shape))
+            if lo is not None and hi is not None and lo > hi:
+                raise InputError(f"'{self.path}': Clip node {label} has min {lo} > max {hi}")
+            # clip(x) = lo + relu(x - lo) - relu(x - hi) = hi - relu(hi - x) + relu(lo - x)
+            #         = x - relu(x - hi) + relu(lo - x): a bound far from 0 (such as
+            # -1e30) is kept inside the relus, where it gives 0, and never added outside
+            # them, where it would cancel x away in floating point (lo + relu(x - lo) was 0).
+            terms = []   # (sign, relu argument)
+            if lo is not None and abs(lo) <= _CLIP_BIG:
+                base = lo
+                terms.append((1.0, _Expr(x.A, x.c - lo, x.shape)))
+                if hi is not None:
+                    terms.append((-1.0, _Expr(x.A, x.c - hi, x.shape)))
+            elif hi is not None and abs(hi) <= _CLIP_BIG:
+                base = hi
+                terms.append((-1.0, _Expr(-x.A, hi - x.c, x.shape)))
+                if lo is not None:
+                    terms.append((1.0, _Expr(-x.A, lo - x.c, x.shape)))
+            else:
+                base = None  # x itself, carried through the layer
+                if hi is not None:
+                    terms.append((-1.0, _Expr(x.A, x.c - hi, x.shape)))
+                if lo is not None:
+                    terms.append((1.0, _Expr(-x.A, lo - x.c, x.shape)))
+            outs, kept = self._relu_layer(i, [t for _, t in terms], [] if base is not None
+                                          else [x], name)
+            A = kept[0].A if base is None else sp.csr_matrix((x.size, self.n))
+            c = kept[0].c.copy() if base is None else np.full(x.size, base)
+            for (sign, _), r in zip(terms, outs):
+                A = _add_mats(A, r.A if sign > 0 else -r.A)
+                c = c + sign * r.c
+            self._set(node, _Expr(_tidy(A), c, x.shape))
         elif op in ("MaxPool", "GlobalMaxPool"):
             if len(node.output) > 1 and node.output[1] and node.output[1] in self.last_use:
                 raise InputError(f"'{self.path}': MaxPool node {label}: its Indices output is "
