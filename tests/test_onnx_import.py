@@ -644,3 +644,18 @@ def test_clip_with_bounds_far_from_zero(tmp_path, lo, hi):
         assert net.relu_count() == 12      # relu6: two units an entry, as before
     if lo == -F32_MAX and hi == F32_MAX:
         assert net.relu_count() == 0       # no bound at all
+
+
+def test_control_flow_on_the_input_refused_by_name(tmp_path):
+    out = helper.make_tensor_value_info
+    then_g = helper.make_graph([helper.make_node("Neg", ["x"], ["t"])], "then", [],
+                               [out("t", TensorProto.FLOAT, [1, 3])])
+    else_g = helper.make_graph([helper.make_node("Identity", ["x"], ["e"])], "else", [],
+                               [out("e", TensorProto.FLOAT, [1, 3])])
+    nodes = [helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g,
+                              name="branch")]
+    p = build(tmp_path, nodes, [1, 3], "y", [numpy_helper.from_array(np.array(True), "c")],
+              out_shape=[1, 3])
+    with pytest.raises(InputError, match=r"If \(node 'branch'\); If: control flow on tensors "
+                                         r"that depend on the input"):
+        load_onnx(str(p))

@@ -84,7 +84,9 @@ _STEPS = ("Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Not", "A
 _REASONS = {**{op: "not piecewise linear" for op in _SMOOTH},
             **{op: "a step on a tensor that depends on the input, not continuous (folded "
                    "only on constants)" for op in _STEPS},
-            **{op: "random, not a function of the input" for op in _RANDOM_OPS}}
+            **{op: "random, not a function of the input" for op in _RANDOM_OPS},
+            **{op: "control flow on tensors that depend on the input" for op in
+               ("If", "Loop", "Scan")}}
 _FLOAT_TYPES = {1: "float32", 10: "float16", 11: "float64"}  # TensorProto FLOAT, FLOAT16, DOUBLE
 # A Clip bound beyond this is never added outside a relu (see _nonlinear)
 _CLIP_BIG = 1e4
@@ -368,10 +370,7 @@ class _Importer:
             if any(o in need for o in node.output if o):
                 nodes.add(i)
                 need.update(x for x in node.input if x)
-                for a in node.attribute:  # sub-graphs (If, Loop) read outer tensors by name
-                    for sub in ([a.g] if a.HasField("g") else []) + list(a.graphs):
-                        for sn in sub.node:
-                            need.update(x for x in sn.input if x)
+                need.update(_outer_reads(node))
         return nodes
 
     def _prepass(self, outputs: list[str], in_names: list[str]):
@@ -406,7 +405,8 @@ class _Importer:
             if i not in self.needed:
                 continue
             is_const = node.op_type in ("Constant", "Shape", "Size") or (
-                len(node.input) > 0 and all(x in const for x in node.input))
+                len(node.input) > 0 and all(x in const for x in node.input)
+                and all(x in const for x in _outer_reads(node)))
             if node.domain not in ("", "ai.onnx"):
                 bad.append(f"{node.domain}.{node.op_type} (node {_node_label(node, i)})")
                 continue
@@ -1114,6 +1114,20 @@ class _Importer:
 
 
 # ------------------------------------------------------------------ helpers
+def _outer_reads(node) -> set:
+    """Names the sub-graphs of ``node`` (If, Loop, Scan) read and do not define: tensors
+    of the enclosing graph."""
+    out = set()
+    for a in node.attribute:
+        for sub in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+            defined = {t.name for t in sub.initializer} | {v.name for v in sub.input}
+            for sn in sub.node:
+                out.update(x for x in sn.input if x and x not in defined)
+                out.update(_outer_reads(sn) - defined)
+                defined.update(sn.output)
+    return out
+
+
 def _vstack(mats):
     if all(not sp.issparse(m) for m in mats):
         return np.vstack(mats)
