@@ -659,3 +659,15 @@ def test_control_flow_on_the_input_refused_by_name(tmp_path):
     with pytest.raises(InputError, match=r"If \(node 'branch'\); If: control flow on tensors "
                                          r"that depend on the input"):
         load_onnx(str(p))
+
+
+def test_float32_constants_folded_in_float32(tmp_path):
+    """0.1 + 0.2 == 0.3 in float32 (onnxruntime) but not in float64: the folded Equal that
+    picks the Where branch must be onnxruntime's."""
+    nodes = [helper.make_node("Add", ["a", "b"], ["s"]),
+             helper.make_node("Equal", ["s", "c"], ["e"]),
+             helper.make_node("Neg", ["x"], ["nx"]),
+             helper.make_node("Where", ["e", "x", "nx"], ["y"])]
+    p = build(tmp_path, nodes, [1, 3], "y", [_init("a", 0.1), _init("b", 0.2), _init("c", 0.3)])
+    net = check_against_ort(p)
+    np.testing.assert_array_equal(net.forward(np.ones((1, 3))), np.ones((1, 3)))

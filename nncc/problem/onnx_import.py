@@ -285,6 +285,7 @@ class _Importer:
         self.notes: list[str] = []
         self.pending_names: list[str] = []  # names of linear nodes folded since the last layer
         self.index = 0                      # the node being imported (for messages)
+        self.f32: set[str] = set()          # constants that are float32 in the model
 
     # ----------------------------------------------------------------- setup
     def _inputs(self):
@@ -441,6 +442,8 @@ class _Importer:
         self._prepass(out_names, [p[0] for p in parts])
         for t in self.graph.initializer:
             self.values[t.name] = _to_numpy(t)
+            if t.data_type == 1:  # TensorProto.FLOAT
+                self.f32.add(t.name)
         sizes = [int(np.prod(dims)) for _, dims, _ in parts]
         size = sum(sizes)
         self.n = size
@@ -505,8 +508,8 @@ class _Importer:
         if node.op_type == "Constant":
             from onnx.reference import ReferenceEvaluator
 
-            self.values[node.output[0]] = np.array(
-                ReferenceEvaluator(node, opsets={"": self.opset}).run(None, {})[0])
+            self._store_folded(node.output[0], ReferenceEvaluator(
+                node, opsets={"": self.opset}).run(None, {})[0])
             return
         if node.op_type in ("Shape", "Size"):
             v = self.values[node.input[0]]
@@ -522,11 +525,23 @@ class _Importer:
 
         if node.op_type == "Dropout":
             self._check_dropout(node)
-        feeds = {x: self.values[x] for x in node.input if x}
+        # float32 constants are folded in float32, as onnxruntime computes them (0.1 + 0.2
+        # equals 0.3 in float32, not in float64: a folded Equal must say so)
+        feeds = {x: self.values[x].astype(np.float32) if x in self.f32 else self.values[x]
+                 for x in node.input if x}
         res = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
         for o, r in zip(node.output, res):
             if o:
-                self.values[o] = np.array(r)
+                self._store_folded(o, r)
+
+    def _store_folded(self, name: str, r):
+        """A folded constant; float32 values kept as their shortest decimals (as
+        :func:`_to_numpy` does) and marked, to be folded again in float32."""
+        r = np.array(r)
+        if r.dtype == np.float32:
+            self.f32.add(name)
+            r = r.astype(str).astype(np.float64)
+        self.values[name] = r
 
     def _const(self, node, k: int, what: str) -> np.ndarray | None:
         """Input ``k`` of ``node`` as a constant (None if omitted)."""
