@@ -215,7 +215,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     net = net if net is not None else load_network(net_path)
     prop = prop if prop is not None else load_vnnlib(prop_path)
     prop.check_network(net)
-    notes = []
+    notes = list(getattr(net, "notes", []))   # e.g. a dropped final softmax
     clip_loses = False
     if getattr(net, "input_box", None) is not None:
         n_before = len(prop.disjuncts)

@@ -102,7 +102,8 @@ def cmd_supports(args) -> int:
     answer = CAPABILITIES[args.capability]
     if answer is None:
         from .problem.onnx_import import SUPPORTED_OPS, _SOFTMAX_OPS
-        answer = "\n".join(sorted(SUPPORTED_OPS | _SOFTMAX_OPS))
+        # ConstantOfShape makes constants only, which every graph may hold
+        answer = "\n".join(sorted(SUPPORTED_OPS | _SOFTMAX_OPS | {"ConstantOfShape"}))
     print(answer)
     return 0
 

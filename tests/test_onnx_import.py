@@ -441,3 +441,233 @@ def test_fixed_network_helpers_keep_the_function():
     for ls in (merged, pruned):
         out = FixedNetwork("n", (5,), (4,), ls).forward(X)
         np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------- more operators, each against onnxruntime
+def _i64(name, arr):
+    return numpy_helper.from_array(np.asarray(arr, dtype=np.int64), name)
+
+
+def test_cast_between_float_types_is_the_identity(tmp_path):
+    nodes = [helper.make_node("Cast", ["x"], ["d"], to=TensorProto.DOUBLE),
+             helper.make_node("Mul", ["d", "k"], ["m"]),
+             helper.make_node("Cast", ["m"], ["f"], to=TensorProto.FLOAT),
+             helper.make_node("CastLike", ["f", "like"], ["y"])]
+    inits = [numpy_helper.from_array(np.array([2.0, -0.5, 3.0]), "k"),  # float64
+             _init("like", 0.0)]
+    p = build(tmp_path, nodes, [1, 3], "y", inits, opset=15)
+    net = check_against_ort(p)
+    assert not net.notes
+
+
+def test_cast_to_float16_is_the_identity_with_a_note(tmp_path):
+    nodes = [helper.make_node("Cast", ["x"], ["h"], to=TensorProto.FLOAT16),
+             helper.make_node("Cast", ["h"], ["y"], to=TensorProto.FLOAT)]
+    p = build(tmp_path, nodes, [1, 4], "y", [])
+    net = load_onnx(str(p))
+    assert any("float16" in n for n in net.notes)
+    X = np.random.default_rng(0).uniform(-1, 1, (5, 4))
+    assert_close(net.forward(X), ort_run(p, X, net), rtol=1e-3)   # float16 rounding
+
+
+def test_cast_to_integer_refused_on_the_input_and_folded_on_constants(tmp_path):
+    nodes = [helper.make_node("Cast", ["x"], ["i"], to=TensorProto.INT64, name="toint"),
+             helper.make_node("Cast", ["i"], ["y"], to=TensorProto.FLOAT)]
+    p = build(tmp_path, nodes, [1, 3], "y", [])
+    with pytest.raises(InputError, match=r"Cast node 'toint' casts a tensor that depends on the "
+                                         r"network input to INT64: a step"):
+        load_onnx(str(p))
+    nodes = [helper.make_node("Cast", ["c"], ["ci"], to=TensorProto.INT64),
+             helper.make_node("Cast", ["ci"], ["cb"], to=TensorProto.BOOL),
+             helper.make_node("Cast", ["cb"], ["cf"], to=TensorProto.FLOAT),
+             helper.make_node("Cast", ["ci"], ["cf2"], to=TensorProto.FLOAT),
+             helper.make_node("Add", ["x", "cf"], ["s"]),
+             helper.make_node("Add", ["s", "cf2"], ["y"])]
+    p = build(tmp_path, nodes, [1, 3], "y", [_init("c", [1.7, -2.2, 0.0])], fname="c.onnx")
+    check_against_ort(p)
+
+
+@pytest.mark.parametrize("op,opset", [("ReduceSum", 11), ("ReduceSum", 13), ("ReduceMean", 13),
+                                      ("ReduceMean", 18)])
+@pytest.mark.parametrize("axes,keepdims", [([1], 1), ([-1, 1], 0), (None, 1), (None, 0)])
+def test_reduce_sum_and_mean(tmp_path, op, opset, axes, keepdims):
+    as_input = opset >= (13 if op == "ReduceSum" else 18)
+    inputs, kw, inits = ["x"], {"keepdims": keepdims}, []
+    if axes is not None:
+        if as_input:
+            inputs.append("axes")
+            inits.append(_i64("axes", axes))
+        else:
+            kw["axes"] = axes
+    nodes = [helper.make_node(op, inputs, ["r"], **kw),
+             helper.make_node("Relu", ["r"], ["y"])]
+    p = build(tmp_path, nodes, [1, 2, 3, 2], "y", inits, opset=opset)
+    check_against_ort(p)
+
+
+@pytest.mark.parametrize("op,opset", [("ReduceSum", 13), ("ReduceMean", 18)])
+def test_reduce_noop_with_empty_axes(tmp_path, op, opset):
+    nodes = [helper.make_node(op, ["x"], ["y"], noop_with_empty_axes=1, keepdims=0)]
+    p = build(tmp_path, nodes, [1, 2, 3], "y", [], opset=opset)
+    net = check_against_ort(p)
+    assert net.n_outputs == 6
+
+
+def test_neg_constant_of_shape_and_pow_by_one(tmp_path):
+    nodes = [helper.make_node("Neg", ["x"], ["n"]),
+             helper.make_node("Shape", ["x"], ["sh"]),
+             helper.make_node("ConstantOfShape", ["sh"], ["c"],
+                              value=numpy_helper.from_array(np.array([0.5], np.float32))),
+             helper.make_node("Add", ["n", "c"], ["a"]),
+             helper.make_node("Pow", ["a", "one"], ["p"]),
+             helper.make_node("Pow", ["p", "ones"], ["y"])]
+    p = build(tmp_path, nodes, [1, 3], "y", [_init("one", 1.0), _init("ones", np.ones((2, 1, 3)))])
+    net = check_against_ort(p)
+    assert net.output_shape == (2, 1, 3)
+
+
+def test_pow_by_another_exponent_refused(tmp_path):
+    nodes = [helper.make_node("Pow", ["x", "two"], ["y"], name="sq")]
+    p = build(tmp_path, nodes, [1, 3], "y", [_init("two", 2.0)])
+    with pytest.raises(InputError, match=r"Pow node 'sq' raises .* to the power 2.0: not "
+                                         r"piecewise linear"):
+        load_onnx(str(p))
+
+
+def test_where_on_a_constant_condition_selects(tmp_path):
+    nodes = [helper.make_node("Greater", ["a", "b"], ["g"]),
+             helper.make_node("Equal", ["a", "b"], ["e"]),
+             helper.make_node("Less", ["a", "b"], ["l"]),
+             helper.make_node("Not", ["l"], ["nl"]),
+             helper.make_node("And", ["nl", "g"], ["g2"]),   # = g
+             helper.make_node("Or", ["g2", "e"], ["ge"]),    # a >= b
+             helper.make_node("Neg", ["x"], ["nx"]),
+             helper.make_node("Where", ["ge", "x", "nx"], ["w"]),
+             helper.make_node("Where", ["g", "w", "k"], ["y"])]
+    inits = [_init("a", [1, 2, 3, 4]), _init("b", [1, 3, 2, 4]), _init("k", 7.5)]
+    p = build(tmp_path, nodes, [1, 4], "y", inits)
+    net = check_against_ort(p)
+    X = np.array([[1.0, 2.0, 3.0, 4.0]])
+    np.testing.assert_allclose(net.forward(X), [[7.5, 7.5, 3.0, 7.5]])
+
+
+def test_where_on_an_input_dependent_condition_refused(tmp_path):
+    nodes = [helper.make_node("Greater", ["x", "z"], ["g"], name="cmp"),
+             helper.make_node("Where", ["g", "x", "z"], ["y"])]
+    p = build(tmp_path, nodes, [1, 3], "y", [_init("z", 0.0)])
+    with pytest.raises(InputError, match=r"Greater \(node 'cmp'\); Greater: a step on a tensor "
+                                         r"that depends on the input, not continuous"):
+        load_onnx(str(p))
+
+
+@pytest.mark.parametrize("opset", [11, 13, 18])
+def test_split_and_concat_with_constants(tmp_path, opset):
+    inits = [_init("k", rnd(1, 2))]
+    if opset >= 18:
+        split = helper.make_node("Split", ["x"], ["a", "b", "c"], axis=1, num_outputs=3)
+    elif opset >= 13:
+        split = helper.make_node("Split", ["x", "parts"], ["a", "b", "c"], axis=1)
+        inits.append(_i64("parts", [2, 2, 2]))
+    else:
+        split = helper.make_node("Split", ["x"], ["a", "b", "c"], axis=1, split=[2, 2, 2])
+    nodes = [split, helper.make_node("Relu", ["b"], ["rb"]),
+             helper.make_node("Concat", ["c", "k", "rb", "a"], ["y"], axis=1)]
+    p = build(tmp_path, nodes, [1, 6], "y", inits, opset=opset)
+    net = check_against_ort(p)
+    assert net.output_shape == (8,)
+
+
+def test_gather_slice_expand_with_constant_operands(tmp_path):
+    nodes = [helper.make_node("Gather", ["x", "idx"], ["g"], axis=1),
+             helper.make_node("Slice", ["g", "st", "en", "ax", "stp"], ["s"]),
+             helper.make_node("Expand", ["s", "shp"], ["e"]),
+             helper.make_node("Relu", ["e"], ["y"])]
+    inits = [_i64("idx", [[0, -1], [2, 1], [3, 3]]),      # (3, 2): out (1, 3, 2, 4)
+             _i64("st", [-1, 0]), _i64("en", [-100, 4]), _i64("ax", [1, 3]), _i64("stp", [-2, 3]),
+             _i64("shp", [2, 1, 1, 1])]
+    p = build(tmp_path, nodes, [1, 4, 4], "y", inits)
+    net = check_against_ort(p)
+    assert net.output_shape == (2, 2, 2, 2)
+
+
+def test_slice_with_attributes_in_opset_9(tmp_path):
+    nodes = [helper.make_node("Slice", ["x"], ["y"], starts=[1, 0], ends=[3, 10], axes=[1, 2])]
+    p = build(tmp_path, nodes, [1, 4, 3], "y", [], opset=9)
+    net = check_against_ort(p)
+    assert net.output_shape == (2, 3)
+
+
+def test_sigmoid_refused_with_its_reason(tmp_path):
+    nodes = [helper.make_node("Sigmoid", ["x"], ["y"], name="sig")]
+    p = build(tmp_path, nodes, [1, 3], "y", [])
+    with pytest.raises(InputError, match=r"Sigmoid \(node 'sig'\); Sigmoid: not piecewise linear"):
+        load_onnx(str(p))
+
+
+def test_random_ops_refused_even_on_constants(tmp_path):
+    nodes = [helper.make_node("RandomUniformLike", ["c"], ["r"], name="rnd"),
+             helper.make_node("Add", ["x", "r"], ["y"])]
+    p = build(tmp_path, nodes, [1, 3], "y", [_init("c", np.zeros((1, 3)))])
+    with pytest.raises(InputError, match=r"RandomUniformLike \(node 'rnd'\); RandomUniformLike: "
+                                         r"random"):
+        load_onnx(str(p))
+
+
+@pytest.mark.parametrize("on_input", [True, False])
+def test_dropout_in_training_mode_refused(tmp_path, on_input):
+    data = "x" if on_input else "c"
+    nodes = [helper.make_node("Dropout", [data, "ratio", "train"], ["d"], name="drop"),
+             helper.make_node("Add", ["x", "d"], ["y"])]
+    inits = [_init("c", np.ones((1, 3))), _init("ratio", 0.5),
+             numpy_helper.from_array(np.array(True), "train")]
+    p = build(tmp_path, nodes, [1, 3], "y", inits)
+    with pytest.raises(InputError, match="Dropout node 'drop' is in training mode"):
+        load_onnx(str(p))
+    inits[-1] = numpy_helper.from_array(np.array(False), "train")
+    check_against_ort(build(tmp_path, nodes, [1, 3], "y", inits, fname="m2.onnx"))
+
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+@pytest.mark.parametrize("lo,hi", [(-F32_MAX, 0.5), (-0.5, F32_MAX), (-1e30, 1e30), (-1e20, 0.5),
+                                   (-0.5, 1e20), (None, 1e20), (-1e20, None), (0.0, 6.0),
+                                   (-F32_MAX, F32_MAX)])
+def test_clip_with_bounds_far_from_zero(tmp_path, lo, hi):
+    """A bound such as -3.4e38 (the exporters' "no bound") added outside a relu cancelled
+    x away: lo + relu(x - lo) gave 0 for every x. It stays inside the relus now."""
+    ins = ["x", "lo" if lo is not None else "", "hi" if hi is not None else ""]
+    inits = [_init(n, v) for n, v in (("lo", lo), ("hi", hi)) if v is not None]
+    p = build(tmp_path, [helper.make_node("Clip", ins, ["y"])], [1, 6], "y", inits)
+    net = check_against_ort(p, n_samples=20, lo=-3, hi=8)
+    if (lo, hi) == (0.0, 6.0):
+        assert net.relu_count() == 12      # relu6: two units an entry, as before
+    if lo == -F32_MAX and hi == F32_MAX:
+        assert net.relu_count() == 0       # no bound at all
+
+
+def test_control_flow_on_the_input_refused_by_name(tmp_path):
+    out = helper.make_tensor_value_info
+    then_g = helper.make_graph([helper.make_node("Neg", ["x"], ["t"])], "then", [],
+                               [out("t", TensorProto.FLOAT, [1, 3])])
+    else_g = helper.make_graph([helper.make_node("Identity", ["x"], ["e"])], "else", [],
+                               [out("e", TensorProto.FLOAT, [1, 3])])
+    nodes = [helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g,
+                              name="branch")]
+    p = build(tmp_path, nodes, [1, 3], "y", [numpy_helper.from_array(np.array(True), "c")],
+              out_shape=[1, 3])
+    with pytest.raises(InputError, match=r"If \(node 'branch'\); If: control flow on tensors "
+                                         r"that depend on the input"):
+        load_onnx(str(p))
+
+
+def test_float32_constants_folded_in_float32(tmp_path):
+    """0.1 + 0.2 == 0.3 in float32 (onnxruntime) but not in float64: the folded Equal that
+    picks the Where branch must be onnxruntime's."""
+    nodes = [helper.make_node("Add", ["a", "b"], ["s"]),
+             helper.make_node("Equal", ["s", "c"], ["e"]),
+             helper.make_node("Neg", ["x"], ["nx"]),
+             helper.make_node("Where", ["e", "x", "nx"], ["y"])]
+    p = build(tmp_path, nodes, [1, 3], "y", [_init("a", 0.1), _init("b", 0.2), _init("c", 0.3)])
+    net = check_against_ort(p)
+    np.testing.assert_array_equal(net.forward(np.ones((1, 3))), np.ones((1, 3)))

@@ -299,3 +299,40 @@ def test_nn_verify_statement_check_and_solve(tmp_path):
                    f'verify net = vnnlib "{VNNCOMP / "test_prop.vnnlib"}"\n')
     r = run_nncc("check", bad)
     assert r.returncode == 2 and "bad.nn:2:1" in r.stderr and "declares 5 inputs" in r.stderr
+
+
+@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
+def test_dropped_final_softmax_takes_only_rows_that_keep_their_meaning(tmp_path, op):
+    """z = (x + 2, 0) then a final softmax, dropped: its outputs are the logits. A threshold
+    row on the probabilities (``Y_0 <= 1``, true of every input) would be unreachable on
+    the logits (z_0 >= 2): it is restated exactly (two outputs), never answered unsat on
+    the logits. Comparisons are answered."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+    g = helper.make_graph(
+        [helper.make_node("Gemm", ["X", "W", "B"], ["Z"]), helper.make_node(op, ["Z"], ["Y"], axis=1)],
+        "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 1])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 2])],
+        [numpy_helper.from_array(np.array([[1.0, 0.0]], np.float32), "W"),
+         numpy_helper.from_array(np.array([2.0, 0.0], np.float32), "B")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    p = tmp_path / "sm.onnx"
+    onnx.save(m, str(p))
+    head = ("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(declare-const Y_1 Real)\n"
+            "(assert (>= X_0 0.0))\n(assert (<= X_0 1.0))\n")
+    truth = "sat" if op == "Softmax" else "unsat"   # log softmax outputs are < 0 <= 1 ...
+    bound = "1.0" if op == "Softmax" else "-0.2"     # ... and log sigmoid(x + 2) >= -0.127
+    v = verify(str(p), None, prop=parse_vnnlib(head + f"(assert (<= Y_0 {bound}))\n", "p"))
+    assert v.status == truth, (v.how, v.message)
+    assert truth == "unsat" or v.check.ok
+    v = verify(str(p), None, prop=parse_vnnlib(head + "(assert (<= Y_0 Y_1))\n", "p"))
+    assert v.status == "unsat"
+    prop = parse_vnnlib(head + "(assert (>= Y_0 Y_1))\n", "p")
+    v = verify(str(p), None, prop=prop)
+    assert v.status == "sat" and v.check.ok
+    if op == "LogSoftmax":  # a shift of both outputs: differences keep their value
+        v = verify(str(p), None, prop=parse_vnnlib(head + "(assert (>= (- Y_0 Y_1) 3.5))\n", "p"))
+        assert v.status == "unsat"
+        v = verify(str(p), None, prop=parse_vnnlib(head + "(assert (>= (- Y_0 Y_1) 2.5))\n", "p"))
+        assert v.status == "sat" and v.check.ok

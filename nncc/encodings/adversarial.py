@@ -341,7 +341,7 @@ def encode_adversarial(query: AdversarialQuery, bounds: str = DEFAULT_BOUNDS,
     x = prog.add_vars("input", (n,), REAL, lo, hi)
     nb = network_bounds(net, lo, hi, bounds, time_budget, l1_ball=ball)
     y = encode_fixed_network(prog, net, x, nb)
-    ylo, yhi = nb.lo[-1], nb.hi[-1]
+    ylo, yhi = nb.output()
     out_group = prog.groups[-1].name
     margin = float(query.margin)
     if target is not None:

@@ -62,7 +62,12 @@ def encode_fixed_network(prog: Program, net: FixedNetwork, x: np.ndarray,
         bounds = network_bounds(net, prog.lb[x], prog.ub[x])
     layer_bounds = list(zip(bounds.lo, bounds.hi))
     h = np.asarray(x, dtype=np.int64).reshape(-1)
-    for k, layer in enumerate(net.layers):
+    layers = net.layers
+    if not layers:  # the identity: output variables of their own, equal to the inputs
+        import scipy.sparse as sp
+        layers = [Affine("identity", sp.identity(h.size, format="csr"), np.zeros(h.size))]
+        layer_bounds = [(prog.lb[h], prog.ub[h])]
+    for k, layer in enumerate(layers):
         lo, hi = layer_bounds[k]
         # short names (ONNX node names can be long): the kind and position of the layer
         name = f"{prefix}.{type(layer).__name__.lower()}{k}"

@@ -99,6 +99,12 @@ def _forward(net, x: np.ndarray) -> list[np.ndarray]:
     return [o[0] for o in outs]
 
 
+def _output(outs: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The network output from :func:`_forward`'s list (``x`` itself when the network
+    has no layer: the identity)."""
+    return outs[-1] if outs else x
+
+
 def _winners(layer: MaxPool, inp: np.ndarray) -> np.ndarray:
     """The input index that is the maximum of each MaxPool group at ``inp``."""
     g = np.asarray(layer.groups)
@@ -137,7 +143,7 @@ def _greedy_sparse(net, x0, lo, hi, C, rhs, goal, deadline, max_steps) -> tuple[
     x = x0.copy()
     for step in range(max_steps):
         outs = _forward(net, x)
-        s, j = _slack(outs[-1], C, rhs)
+        s, j = _slack(_output(outs, x), C, rhs)
         if s[j] >= goal:
             return x, step
         if time.perf_counter() > deadline:
@@ -165,13 +171,13 @@ def _greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline) -> tuple[np.ndarray | 
         for _ in range(25):
             steps += 1
             outs = _forward(net, x)
-            s, j = _slack(outs[-1], C, rhs)
+            s, j = _slack(_output(outs, x), C, rhs)
             if s[j] >= goal:
                 return x
             d = _gradient(net, outs, x, C[j])
             x = np.clip(x + 0.25 * r * np.sign(d), blo, bhi)
         outs = _forward(net, x)
-        s, j = _slack(outs[-1], C, rhs)
+        s, j = _slack(_output(outs, x), C, rhs)
         return x if s[j] >= goal else None
 
     best = attempt(reach)

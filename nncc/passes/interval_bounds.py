@@ -210,7 +210,10 @@ class NetworkBounds:
         return float(np.mean(np.concatenate(widths))) if widths else float("nan")
 
     def output(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(lo, hi)`` of the network output."""
+        """``(lo, hi)`` of the network output (the input box for a network without
+        layers: the identity)."""
+        if not self.lo:
+            return self.input_lo, self.input_hi
         return self.lo[-1], self.hi[-1]
 
     def contains(self, outs: list, tol: float = 0.0) -> bool:

@@ -171,6 +171,18 @@ class FixedNetwork:
     # the flat output indices of each of those softmaxes (one row per softmax, e.g. a
     # softmax along one axis); None: one softmax over every output
     softmax_groups: list | None = None
+    # The parts the flat input and output vectors are made of, in order: (name, shape
+    # without the batch dimension) each, e.g. the graph inputs of an ONNX model with
+    # several inputs, or a hidden tensor asked for as an output. Default: the one
+    # input (input_name, input_shape) and the one output (output_name, output_shape).
+    input_parts: list | None = None
+    output_parts: list | None = None
+
+    def __post_init__(self):
+        if self.input_parts is None:
+            self.input_parts = [(self.input_name, tuple(self.input_shape))]
+        if self.output_parts is None:
+            self.output_parts = [(self.output_name, tuple(self.output_shape))]
 
     @property
     def n_inputs(self) -> int:

@@ -3,10 +3,15 @@
 The graph is evaluated *symbolically*: every tensor that depends on the
 network input is held as an affine expression ``A v + c`` of the current
 "base" vector ``v`` -- the network input at first, then the output of the
-last non-linear layer emitted. Linear operators (Gemm, MatMul, Add, Sub, Mul
-and Div by constants, Conv, BatchNormalization, AveragePool, Reshape,
-Flatten, Transpose, Pad, ...) only update ``A`` and ``c``, so a whole chain of
-them folds into one :class:`Affine` layer. A non-linear operator (Relu,
+last non-linear layer emitted. Linear operators (Gemm, MatMul, Add, Sub, Sum,
+Neg, Mul and Div by constants, Conv, BatchNormalization, AveragePool,
+GlobalAveragePool, ReduceSum, ReduceMean) and data movement (Reshape,
+Flatten, Transpose, Squeeze, Unsqueeze, Concat with constants, Split, Slice,
+Gather with constant indices, Expand, Tile, Pad, DepthToSpace, SpaceToDepth,
+Identity, inference Dropout, Where on a constant condition, Cast and
+CastLike to a float type, Pow by the exponent 1) only update ``A`` and
+``c``, so a whole chain of them folds into one :class:`Affine` layer. A
+non-linear operator (Relu,
 MaxPool, and the piecewise-linear ops written with Relu: LeakyRelu, PRelu,
 Clip, Abs) emits the Affine that computes its input from the base, then the
 non-linear layer, whose output becomes the new base.
@@ -23,8 +28,21 @@ semantics is exact, and the flat C-order vector of the batch-1 tensor is the
 flat vector of the sample. ``FixedNetwork.input_shape`` drops that leading
 batch dimension.
 
+Several graph inputs make one flat input vector, their flat values
+concatenated in order (``load_onnx(inputs=...)``, default: graph order), and
+several outputs one flat output vector (``outputs=...``: graph outputs or any
+intermediate tensor, a hidden node; default: the graph outputs). Only the
+nodes the outputs depend on are imported. ``FixedNetwork.input_parts`` /
+``output_parts`` record the (name, shape) of each part.
+
 Constant sub-graphs (shape arithmetic such as Shape -> Gather -> Concat ->
-Reshape) are folded with the ONNX reference implementation.
+Reshape, ConstantOfShape, comparisons, Not / And / Or and casts of constants)
+are folded with the ONNX reference implementation. Refused, with the
+operator and the reason: smooth operators (Sigmoid, Tanh, Exp, a Softmax that
+is not dropped, ...), steps on tensors that depend on the input (comparisons,
+a Cast to an integer or bool type, Floor, Sign, ..., Where on such a
+condition), Pow by any exponent but 1, random operators (even on constants:
+onnxruntime draws again at every run) and Dropout in training mode.
 """
 from __future__ import annotations
 
@@ -40,16 +58,41 @@ from nncc.problem.fixed_network import (Affine, FixedNetwork, MaxPool, Relu,
 
 # Operators accepted on tensors that depend on the network input.
 _LINEAR_OPS = {"Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Neg", "Sum", "Conv",
-               "BatchNormalization", "AveragePool", "GlobalAveragePool"}
+               "BatchNormalization", "AveragePool", "GlobalAveragePool", "ReduceSum",
+               "ReduceMean"}
 _MOVE_OPS = {"Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Slice",
              "Gather", "Expand", "Tile", "Split", "Pad", "DepthToSpace", "SpaceToDepth"}
 _PASS_OPS = {"Identity", "Dropout"}
+# Accepted when their other operands are constants that make them exact: Cast and
+# CastLike to a float type (the identity), Pow by the exponent 1, Where on a constant
+# condition (it selects entries).
+_CHECKED_OPS = {"Cast", "CastLike", "Pow", "Where"}
 _NONLINEAR_OPS = {"Relu", "MaxPool", "GlobalMaxPool", "LeakyRelu", "PRelu", "Clip", "Abs"}
 _STRUCTURAL_OPS = {"Shape", "Size", "Constant"}
-SUPPORTED_OPS = _LINEAR_OPS | _MOVE_OPS | _PASS_OPS | _NONLINEAR_OPS | _STRUCTURAL_OPS
+SUPPORTED_OPS = (_LINEAR_OPS | _MOVE_OPS | _PASS_OPS | _CHECKED_OPS | _NONLINEAR_OPS
+                 | _STRUCTURAL_OPS)
 _SOFTMAX_OPS = {"Softmax", "LogSoftmax"}
 # what may follow a softmax that is left out: moves of its values only
 _FINAL_MOVES = {"Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity"}
+# Refused even on constants: folding would fix one draw, onnxruntime draws again each run.
+_RANDOM_OPS = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
+               "Bernoulli", "Multinomial"}
+# Why an unsupported operator on an input-dependent tensor cannot be encoded, by op.
+_SMOOTH = ("Sigmoid", "Tanh", "Exp", "Log", "Softplus", "Softsign", "Elu", "Selu", "Celu",
+           "Gelu", "Erf", "Sqrt", "Reciprocal", "Sin", "Cos", "Mish", "HardSwish", "Softmax",
+           "LogSoftmax")
+_STEPS = ("Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or",
+          "Xor", "Sign", "Floor", "Ceil", "Round", "ArgMax", "ArgMin")
+_REASONS = {**{op: "not piecewise linear" for op in _SMOOTH},
+            **{op: "a step on a tensor that depends on the input, not continuous (folded "
+                   "only on constants)" for op in _STEPS},
+            **{op: "random, not a function of the input" for op in _RANDOM_OPS},
+            **{op: "control flow on tensors that depend on the input" for op in
+               ("If", "Loop", "Scan")}}
+_FLOAT_TYPES = {1: "float32", 10: "float16", 11: "float64"}  # TensorProto FLOAT, FLOAT16, DOUBLE
+# A Clip bound beyond this is never added outside a relu (see _nonlinear)
+_CLIP_BIG = 1e4
+_F32_MAX = float(np.finfo(np.float32).max)
 
 _PWL_HINT = "nncc encodes piecewise-linear networks (Gemm, MatMul, Conv, Relu, MaxPool, ...)"
 
@@ -196,7 +239,9 @@ def _to_numpy(tensor) -> np.ndarray:
     return a
 
 
-def load_onnx(path: str, name: str | None = None, drop_final_softmax: bool = True) -> FixedNetwork:
+def load_onnx(path: str, name: str | None = None, drop_final_softmax: bool = True, *,
+              inputs: list[str] | None = None,
+              outputs: list[str] | None = None) -> FixedNetwork:
     """Read an ONNX file into a :class:`FixedNetwork` (Affine / Relu / MaxPool layers).
 
     ``name`` defaults to the file stem. With ``drop_final_softmax`` (the
@@ -208,19 +253,32 @@ def load_onnx(path: str, name: str | None = None, drop_final_softmax: bool = Tru
     (:mod:`nncc.problem.output_softmax`). Raises :class:`InputError` for a file
     that is not ONNX, a model ``onnx.checker`` rejects, or operators nncc cannot
     encode (all of them listed in one message).
+
+    ``inputs``: the graph inputs whose flat values, in this order, make the
+    network's one flat input vector (default: every graph input that is not an
+    initializer, in graph order); each is flattened in C order without its batch
+    dimension. ``outputs``: the tensors -- graph outputs or any intermediate
+    tensor (a hidden node) -- whose flat values, in this order, make the flat
+    output vector (default: every graph output, in graph order). Only the nodes
+    these outputs depend on are imported. ``net.input_parts`` /
+    ``net.output_parts`` list the (name, shape) of each part; with several parts
+    ``input_shape`` / ``output_shape`` are the flat ``(n,)``.
     """
     model = _read_model(path)
-    importer = _Importer(model, str(path), drop_final_softmax)
+    importer = _Importer(model, str(path), drop_final_softmax, inputs, outputs)
     net = importer.run(name or Path(path).stem)
     return net
 
 
 class _Importer:
-    def __init__(self, model, path: str, drop_final_softmax: bool):
+    def __init__(self, model, path: str, drop_final_softmax: bool,
+                 inputs: list[str] | None = None, outputs: list[str] | None = None):
         self.model = model
         self.graph = model.graph
         self.path = path
         self.drop_final_softmax = drop_final_softmax
+        self.want_inputs = None if inputs is None else [str(n) for n in inputs]
+        self.want_outputs = None if outputs is None else [str(n) for n in outputs]
         self.opset = 1
         for o in model.opset_import:
             if o.domain in ("", "ai.onnx"):
@@ -233,17 +291,46 @@ class _Importer:
         self.index = 0                      # the node being imported (for messages)
         self.output_softmax = None          # the final softmax left out, if any
         self.softmax_base_groups = None     # its groups in the base, when there are several
+        self.f32: set[str] = set()          # constants that are float32 in the model
 
     # ----------------------------------------------------------------- setup
-    def _input(self):
+    def _inputs(self):
+        """The network's input parts: [(name, dims with the batch, has_batch)]."""
         inits = {t.name for t in self.graph.initializer}
-        inputs = [i for i in self.graph.input if i.name not in inits]
-        if len(inputs) != 1:
-            names = ", ".join(f"'{i.name}'" for i in inputs) or "none"
-            raise InputError(f"'{self.path}': nncc needs exactly one graph input, found {names}")
-        inp = inputs[0]
+        graph_inputs = {i.name: i for i in self.graph.input}
+        free = [i.name for i in self.graph.input if i.name not in inits]
+        if self.want_inputs is None:
+            names = free
+        else:
+            names = self.want_inputs
+            if not names:
+                raise InputError(f"'{self.path}': no input asked for; the graph inputs are "
+                                 + (", ".join(f"'{n}'" for n in free) or "none"))
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise InputError(f"'{self.path}': the input '{dup[0]}' is asked for twice")
+            for n in names:
+                if n in inits:
+                    raise InputError(f"'{self.path}': '{n}' is an initializer (a constant of the "
+                                     f"model), not an input")
+                if n not in graph_inputs:
+                    raise InputError(f"'{self.path}': no graph input '{n}'; the graph inputs are "
+                                     + (", ".join(f"'{m}'" for m in free) or "none"))
+        if not names:
+            raise InputError(f"'{self.path}': nncc needs a graph input, found none")
+        return [self._input_part(graph_inputs[n]) for n in names]
+
+    def _input_part(self, inp):
         dims = []
         tt = inp.type.tensor_type
+        if not inp.type.HasField("tensor_type"):
+            raise InputError(f"'{self.path}': the input '{inp.name}' is not a tensor")
+        if tt.elem_type not in _FLOAT_TYPES:
+            import onnx
+
+            raise InputError(f"'{self.path}': the input '{inp.name}' has the type "
+                             f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; nncc needs float "
+                             f"inputs (float16, float32 or float64)")
         if not tt.HasField("shape"):
             raise InputError(f"'{self.path}': the input '{inp.name}' has no shape")
         for k, d in enumerate(tt.shape.dim):
@@ -261,42 +348,97 @@ class _Importer:
         has_batch = len(dims) >= 2 and (sym0 or dims[0] == 1)
         return inp.name, tuple(dims), has_batch
 
-    def _prepass(self):
-        """Mark constant tensors, find last uses, and list every unsupported op."""
+    def _outputs(self) -> list[str]:
+        """The names of the tensors that make the network's output, checked."""
+        g = self.graph
+        if self.want_outputs is None:
+            names = [o.name for o in g.output]
+            if not names:
+                raise InputError(f"'{self.path}': the graph has no output")
+            return names
+        names = self.want_outputs
+        if not names:
+            raise InputError(f"'{self.path}': no output asked for")
+        known = {t.name for t in g.initializer} | {i.name for i in g.input}
+        for node in g.node:
+            known.update(o for o in node.output if o)
+        for n in names:
+            if n not in known:
+                raise InputError(f"'{self.path}': no tensor '{n}' in the graph (an output must be a "
+                                 f"graph output or a tensor some node computes)")
+        return names
+
+    def _needed(self, outputs: list[str]) -> set[int]:
+        """The nodes the requested outputs depend on."""
+        need = set(outputs)
+        nodes = set()
+        for i in range(len(self.graph.node) - 1, -1, -1):
+            node = self.graph.node[i]
+            if any(o in need for o in node.output if o):
+                nodes.add(i)
+                need.update(x for x in node.input if x)
+                need.update(_outer_reads(node))
+        return nodes
+
+    def _prepass(self, outputs: list[str], in_names: list[str]):
+        """Mark constant tensors, find last uses, and list every unsupported op among the
+        nodes the requested ``outputs`` depend on (the others are not imported)."""
         g = self.graph
         const = {t.name for t in g.initializer}
         const.add("")  # an omitted optional input
         self.last_use: dict[str, int] = {}
-        outputs = {o.name for o in g.output}
+        wanted = set(outputs)
+        self.needed = self._needed(outputs)
         consumers: dict[str, int] = {}
         for i, node in enumerate(g.node):
             for x in node.input:
                 if x:
-                    self.last_use[x] = i
+                    if i in self.needed:
+                        self.last_use[x] = i
                     consumers[x] = consumers.get(x, 0) + 1
-        for o in outputs:
+        for o in wanted:
             self.last_use[o] = len(g.node) + 1
-        bad = []
+        # a graph input the outputs read must be one of the network's inputs
+        read = {x for i in self.needed for x in g.node[i].input if x} | wanted
+        missing = [i.name for i in g.input
+                   if i.name in read and i.name not in const and i.name not in in_names]
+        if missing:
+            raise InputError(f"'{self.path}': the outputs depend on the graph input "
+                             f"'{missing[0]}', which is not among the inputs asked for")
+        bad, why = [], []
         self.const_nodes = set()
         self.dropped_softmax = set()
         for i, node in enumerate(g.node):
+            if i not in self.needed:
+                continue
             is_const = node.op_type in ("Constant", "Shape", "Size") or (
-                len(node.input) > 0 and all(x in const for x in node.input))
+                len(node.input) > 0 and all(x in const for x in node.input)
+                and all(x in const for x in _outer_reads(node)))
             if node.domain not in ("", "ai.onnx"):
                 bad.append(f"{node.domain}.{node.op_type} (node {_node_label(node, i)})")
+                continue
+            if node.op_type in _RANDOM_OPS:
+                bad.append(f"{node.op_type} (node {_node_label(node, i)})")
                 continue
             if is_const:
                 self.const_nodes.add(i)
                 const.update(node.output)
                 continue
             if node.op_type in _SOFTMAX_OPS and self.drop_final_softmax and \
-                    len(node.output) == 1 and self._reaches_output_only(node.output[0], outputs):
-                self.dropped_softmax.add(i)
-                continue
+                    len(node.output) == 1 and self._reaches_output_only(node.output[0], wanted):
+                if len(outputs) == 1:
+                    self.dropped_softmax.add(i)
+                    continue
+                why.append(f"a final {node.op_type} is dropped only when it gives the "
+                           f"network's only output")
             if node.op_type not in SUPPORTED_OPS:
                 bad.append(f"{node.op_type} (node {_node_label(node, i)})")
         if bad:
-            raise InputError(f"'{self.path}': unsupported ONNX ops: {', '.join(bad)}: {_PWL_HINT}")
+            ops = dict.fromkeys(b.split(" ")[0] for b in bad)
+            why = [f"{op}: {_REASONS[op]}" for op in ops if op in _REASONS] + why
+            why = "".join(f"; {w}" for w in dict.fromkeys(why))
+            raise InputError(f"'{self.path}': unsupported ONNX ops: {', '.join(bad)}{why}: "
+                             f"{_PWL_HINT}")
 
     def _reaches_output_only(self, t: str, outputs) -> bool:
         """Does tensor ``t`` reach a graph output through moves of its values only
@@ -317,17 +459,24 @@ class _Importer:
 
     # ------------------------------------------------------------ the walk
     def run(self, name: str) -> FixedNetwork:
-        in_name, in_dims, has_batch = self._input()
-        self._prepass()
-        if len(self.graph.output) != 1:
-            raise InputError(f"'{self.path}': nncc needs exactly one graph output, found "
-                             f"{len(self.graph.output)}")
+        parts = self._inputs()
+        out_names = self._outputs()
+        self._prepass(out_names, [p[0] for p in parts])
         for t in self.graph.initializer:
             self.values[t.name] = _to_numpy(t)
-        size = int(np.prod(in_dims))
+            if t.data_type == 1:  # TensorProto.FLOAT
+                self.f32.add(t.name)
+        sizes = [int(np.prod(dims)) for _, dims, _ in parts]
+        size = sum(sizes)
         self.n = size
-        self.values[in_name] = _Expr(sp.identity(size, format="csr"), np.zeros(size), in_dims)
+        eye = sp.identity(size, format="csr")
+        offset = 0
+        for (nm, dims, _), k in zip(parts, sizes):
+            self.values[nm] = _Expr(eye[offset:offset + k], np.zeros(k), dims)
+            offset += k
         for i, node in enumerate(self.graph.node):
+            if i not in self.needed:
+                continue
             self.index = i
             try:
                 if i in self.const_nodes:
@@ -340,12 +489,15 @@ class _Importer:
                 raise InputError(f"'{self.path}': cannot import node {_node_label(node, i)} "
                                  f"({node.op_type}): {_first_line(e)}") from None
             self.pending_names.append(node.name or (node.output[0] if node.output else node.op_type))
-        out_name = self.graph.output[0].name
-        if out_name not in self.values:
-            raise InputError(f"'{self.path}': the graph output '{out_name}' is never computed")
-        out = self.values[out_name]
-        if not isinstance(out, _Expr):
-            out = _const_expr(out, self.n)
+        outs = []
+        for out_name in out_names:
+            if out_name not in self.values:
+                raise InputError(f"'{self.path}': the output '{out_name}' is never computed")
+            o = self.values[out_name]
+            outs.append(o if isinstance(o, _Expr) else _const_expr(o, self.n))
+        out = outs[0] if len(outs) == 1 else _Expr(_vstack([o.A for o in outs]),
+                                                   np.concatenate([o.c for o in outs]),
+                                                   (sum(o.size for o in outs),))
         softmax_groups = None
         if self.softmax_base_groups is not None:
             softmax_groups = self._output_groups(out)
@@ -353,14 +505,26 @@ class _Importer:
             self._emit_affine(out, self.pending_names[-1] if self.pending_names else "output")
         layers = merge_consecutive_affine(self.layers)
         layers = prune_dead_relu_units(layers)
-        out_shape = out.shape
-        if has_batch and len(out_shape) >= 2 and out_shape[0] == 1:
-            out_shape = out_shape[1:]
-        net = FixedNetwork(name=name, input_shape=in_dims[1:] if has_batch else in_dims,
-                           output_shape=tuple(out_shape), layers=layers,
-                           source=f"onnx:{self.path}", input_name=in_name, output_name=out_name,
-                           notes=self.notes, output_softmax=self.output_softmax,
-                           softmax_groups=softmax_groups)
+        if not layers:  # the output is the input itself (Reshape, Identity, ...): one
+            # identity Affine, so that every pass and encoding sees a layer
+            layers = [Affine(self._pending_name(), _as_dense_if_full(
+                sp.identity(self.n, format="csr")), np.zeros(self.n))]
+        has_batch = any(p[2] for p in parts)
+
+        def unbatched(shape, batch=has_batch):
+            shape = tuple(shape)
+            return shape[1:] if batch and len(shape) >= 2 and shape[0] == 1 else shape
+
+        input_parts = [(nm, dims[1:] if hb else dims) for nm, dims, hb in parts]
+        output_parts = [(nm, unbatched(o.shape)) for nm, o in zip(out_names, outs)]
+        in_shape = input_parts[0][1] if len(parts) == 1 else (size,)
+        out_shape = output_parts[0][1] if len(outs) == 1 else (out.size,)
+        net = FixedNetwork(name=name, input_shape=tuple(in_shape), output_shape=tuple(out_shape),
+                           layers=layers, source=f"onnx:{self.path}",
+                           input_name=",".join(p[0] for p in parts),
+                           output_name=",".join(out_names), notes=self.notes,
+                           input_parts=input_parts, output_parts=output_parts,
+                           output_softmax=self.output_softmax, softmax_groups=softmax_groups)
         net.check_shapes()
         return net
 
@@ -384,8 +548,8 @@ class _Importer:
         if node.op_type == "Constant":
             from onnx.reference import ReferenceEvaluator
 
-            self.values[node.output[0]] = np.array(
-                ReferenceEvaluator(node, opsets={"": self.opset}).run(None, {})[0])
+            self._store_folded(node.output[0], ReferenceEvaluator(
+                node, opsets={"": self.opset}).run(None, {})[0])
             return
         if node.op_type in ("Shape", "Size"):
             v = self.values[node.input[0]]
@@ -399,11 +563,25 @@ class _Importer:
             return
         from onnx.reference import ReferenceEvaluator
 
-        feeds = {x: self.values[x] for x in node.input if x}
+        if node.op_type == "Dropout":
+            self._check_dropout(node)
+        # float32 constants are folded in float32, as onnxruntime computes them (0.1 + 0.2
+        # equals 0.3 in float32, not in float64: a folded Equal must say so)
+        feeds = {x: self.values[x].astype(np.float32) if x in self.f32 else self.values[x]
+                 for x in node.input if x}
         res = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
         for o, r in zip(node.output, res):
             if o:
-                self.values[o] = np.array(r)
+                self._store_folded(o, r)
+
+    def _store_folded(self, name: str, r):
+        """A folded constant; float32 values kept as their shortest decimals (as
+        :func:`_to_numpy` does) and marked, to be folded again in float32."""
+        r = np.array(r)
+        if r.dtype == np.float32:
+            self.f32.add(name)
+            r = r.astype(str).astype(np.float64)
+        self.values[name] = r
 
     def _const(self, node, k: int, what: str) -> np.ndarray | None:
         """Input ``k`` of ``node`` as a constant (None if omitted)."""
@@ -455,12 +633,8 @@ class _Importer:
                               f"logits before it (it is monotone, so the arg-max is unchanged)")
             return
         if op in _PASS_OPS:
-            if op == "Dropout" and len(node.input) > 2 and node.input[2]:
-                # training_mode: a Dropout that drops at random is not a function of its input
-                mode = self.values.get(node.input[2])
-                if not isinstance(mode, np.ndarray) or bool(np.asarray(mode).ravel()[0]):
-                    raise InputError(f"'{self.path}': Dropout {label} runs in training mode "
-                                     f"(it drops at random); nncc imports inference graphs only")
+            if op == "Dropout":
+                self._check_dropout(node)
             for k, o in enumerate(node.output):
                 if k == 0:
                     self.values[o] = self.values[node.input[0]]
@@ -501,6 +675,41 @@ class _Importer:
         if op == "Neg":
             x = self._expr(node.input[0])
             self._set(node, x.scaled(-np.ones(x.size)))
+            return
+        if op in ("Cast", "CastLike"):
+            self._set(node, self._cast(node, a, label))
+            return
+        if op == "Pow":
+            x = self.values[node.input[0]]
+            if not isinstance(x, _Expr):
+                raise InputError(f"'{self.path}': Pow node {label}: its exponent depends on the "
+                                 f"network input: not piecewise linear")
+            p = np.asarray(self._const(node, 1, "exponent"), dtype=np.float64)
+            if p.size == 0 or np.any(p != 1.0):
+                shown = p.ravel()[0] if p.size and np.all(p == p.ravel()[0]) else p.ravel()[:4]
+                raise InputError(f"'{self.path}': Pow node {label} raises a tensor that depends on "
+                                 f"the network input to the power {shown}: not piecewise linear "
+                                 f"(nncc accepts the exponent 1 only)")
+            self._set(node, _broadcast(x, np.broadcast_shapes(x.shape, p.shape)))
+            return
+        if op == "Where":
+            cond = self.values[node.input[0]]
+            if isinstance(cond, _Expr):
+                raise InputError(f"'{self.path}': Where node {label}: its condition depends on the "
+                                 f"network input: a step, not continuous")
+            cond = np.asarray(cond).astype(bool)
+            xs = [self._expr(node.input[1]), self._expr(node.input[2])]
+            shape = np.broadcast_shapes(cond.shape, xs[0].shape, xs[1].shape)
+            xs = [_broadcast(e, shape) for e in xs]
+            both = _Expr(_vstack([xs[0].A, xs[1].A]), np.concatenate([xs[0].c, xs[1].c]),
+                         (2 * xs[0].size,))
+            size = xs[0].size
+            pick = np.where(np.broadcast_to(cond, shape).ravel(), np.arange(size),
+                            size + np.arange(size))
+            self._set(node, both.rows(pick, shape))
+            return
+        if op in ("ReduceSum", "ReduceMean"):
+            self._set(node, self._reduce(node, a, label))
             return
         if op == "MatMul":
             self._set(node, self._matmul_node(node, self.values[node.input[0]],
@@ -559,6 +768,75 @@ class _Importer:
         raise InputError(f"'{self.path}': unsupported ONNX op {op} (node {label}): {_PWL_HINT}")
 
     # ------------------------------------------------------------- linear ops
+    def _check_dropout(self, node):
+        """Dropout is the identity at inference; refuse it in training mode (random)."""
+        if self.opset < 12 or len(node.input) < 3 or not node.input[2]:
+            return
+        t = self.values[node.input[2]]
+        if isinstance(t, _Expr) or bool(np.any(np.asarray(t))):
+            raise InputError(f"'{self.path}': Dropout node {_node_label(node, self.index)} is in "
+                             f"training mode (random, not a function of the input); nncc "
+                             f"imports inference graphs only")
+
+    def _cast(self, node, a, label) -> _Expr:
+        """Cast / CastLike of an input-dependent tensor: the identity to a float type."""
+        if node.op_type == "Cast":
+            to = int(a.get("to", 0))
+        else:
+            import onnx
+
+            t = self.values[node.input[1]]
+            dt = np.float64 if isinstance(t, _Expr) else np.asarray(t).dtype
+            to = int(onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dt)))
+        x = self.values[node.input[0]]
+        if to not in _FLOAT_TYPES:
+            import onnx
+
+            try:
+                tname = onnx.TensorProto.DataType.Name(to)
+            except ValueError:
+                tname = str(to)
+            raise InputError(f"'{self.path}': {node.op_type} node {label} casts a tensor that "
+                             f"depends on the network input to {tname}: a step, not continuous "
+                             f"(nncc folds such a cast only on constants)")
+        if to == 10:
+            note = ("a Cast to float16 was taken as the identity: nncc computes in real "
+                    "arithmetic, without the float16 rounding")
+            if note not in self.notes:
+                self.notes.append(note)
+        return x
+
+    def _reduce(self, node, a, label) -> _Expr:
+        """ReduceSum / ReduceMean: each output entry the sum (mean) of its input entries."""
+        x = self._expr(node.input[0])
+        from_input = self.opset >= (13 if node.op_type == "ReduceSum" else 18)
+        if from_input:
+            axes = self._const(node, 1, "axes")
+            noop = int(a.get("noop_with_empty_axes", 0))
+        else:
+            axes, noop = a.get("axes", None), 0
+        axes = [] if axes is None else [int(v) for v in np.asarray(axes).ravel()]
+        r = len(x.shape)
+        if not axes:
+            if noop:
+                return x
+            axes = list(range(r))
+        if any(not -r <= ax < r for ax in axes):
+            raise ValueError(f"axes {axes} out of range for a tensor of rank {r}")
+        axes = sorted({ax % r for ax in axes})
+        kept = tuple(1 if k in axes else d for k, d in enumerate(x.shape))
+        coords = np.indices(x.shape).reshape(r, -1) if r else np.zeros((0, 1), np.int64)
+        for ax in axes:
+            coords[ax] = 0
+        rows = np.ravel_multi_index(tuple(coords), kept) if r else np.zeros(1, np.int64)
+        m = int(np.prod(kept, dtype=np.int64))
+        count = x.size // max(m, 1)
+        val = 1.0 if node.op_type == "ReduceSum" else 1.0 / max(count, 1)
+        L = sp.csr_matrix((np.full(x.size, val), (rows, np.arange(x.size))), shape=(m, x.size))
+        keepdims = int(a.get("keepdims", 1))
+        shape = kept if keepdims else tuple(d for k, d in enumerate(x.shape) if k not in axes)
+        return x.mapped(L, shape)
+
     def _matmul_node(self, node, X, W) -> _Expr:
         """``X @ W`` where exactly one side depends on the input (numpy matmul rules)."""
         if isinstance(X, _Expr) and isinstance(W, _Expr):
@@ -814,24 +1092,44 @@ class _Importer:
                 lo, hi = a.get("min", None), a.get("max", None)
             else:
                 lo, hi = self._const(node, 1, "min"), self._const(node, 2, "max")
-            lo = None if lo is None or not np.isfinite(lo) else float(lo)
-            hi = None if hi is None or not np.isfinite(hi) else float(hi)
+            # a bound at or beyond the largest float32 (the "no bound" of many exporters)
+            # clips no finite float32 value: none
+            lo = None if lo is None or not float(lo) > -_F32_MAX else float(lo)
+            hi = None if hi is None or not float(hi) < _F32_MAX else float(hi)
             if lo is None and hi is None:
                 self._set(node, x)
                 return
-            ones = np.ones(x.size)
-            if hi is None:  # lo + relu(x - lo)
-                (r,), _ = self._relu_layer(i, [_Expr(x.A, x.c - lo, x.shape)], [], name)
-                self._set(node, _Expr(r.A, r.c + lo, x.shape))
-            elif lo is None:  # hi - relu(hi - x)
-                (r,), _ = self._relu_layer(i, [_Expr(-x.A, hi - x.c, x.shape)], [], name)
-                self._set(node, _Expr(-r.A, hi - r.c, x.shape))
-            else:  # lo + relu(x - lo) - relu(x - hi), for lo <= hi
-                if lo > hi:
-                    raise InputError(f"'{self.path}': Clip node {label} has min {lo} > max {hi}")
-                (p, q), _ = self._relu_layer(i, [_Expr(x.A, x.c - lo, x.shape),
-                                                 _Expr(x.A, x.c - hi, x.shape)], [], name)
-                self._set(node, _Expr(_add_mats(p.A, -q.A), p.c - q.c + lo * ones, x.shape))
+            if lo is not None and hi is not None and lo > hi:
+                raise InputError(f"'{self.path}': Clip node {label} has min {lo} > max {hi}")
+            # clip(x) = lo + relu(x - lo) - relu(x - hi) = hi - relu(hi - x) + relu(lo - x)
+            #         = x - relu(x - hi) + relu(lo - x): a bound far from 0 (such as
+            # -1e30) is kept inside the relus, where it gives 0, and never added outside
+            # them, where it would cancel x away in floating point (lo + relu(x - lo) was 0).
+            terms = []   # (sign, relu argument)
+            if lo is not None and abs(lo) <= _CLIP_BIG:
+                base = lo
+                terms.append((1.0, _Expr(x.A, x.c - lo, x.shape)))
+                if hi is not None:
+                    terms.append((-1.0, _Expr(x.A, x.c - hi, x.shape)))
+            elif hi is not None and abs(hi) <= _CLIP_BIG:
+                base = hi
+                terms.append((-1.0, _Expr(-x.A, hi - x.c, x.shape)))
+                if lo is not None:
+                    terms.append((1.0, _Expr(-x.A, lo - x.c, x.shape)))
+            else:
+                base = None  # x itself, carried through the layer
+                if hi is not None:
+                    terms.append((-1.0, _Expr(x.A, x.c - hi, x.shape)))
+                if lo is not None:
+                    terms.append((1.0, _Expr(-x.A, lo - x.c, x.shape)))
+            outs, kept = self._relu_layer(i, [t for _, t in terms], [] if base is not None
+                                          else [x], name)
+            A = kept[0].A if base is None else sp.csr_matrix((x.size, self.n))
+            c = kept[0].c.copy() if base is None else np.full(x.size, base)
+            for (sign, _), r in zip(terms, outs):
+                A = _add_mats(A, r.A if sign > 0 else -r.A)
+                c = c + sign * r.c
+            self._set(node, _Expr(_tidy(A), c, x.shape))
         elif op in ("MaxPool", "GlobalMaxPool"):
             if len(node.output) > 1 and node.output[1] and node.output[1] in self.last_use:
                 raise InputError(f"'{self.path}': MaxPool node {label}: its Indices output is "
@@ -885,6 +1183,20 @@ class _Importer:
 
 
 # ------------------------------------------------------------------ helpers
+def _outer_reads(node) -> set:
+    """Names the sub-graphs of ``node`` (If, Loop, Scan) read and do not define: tensors
+    of the enclosing graph."""
+    out = set()
+    for a in node.attribute:
+        for sub in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+            defined = {t.name for t in sub.initializer} | {v.name for v in sub.input}
+            for sn in sub.node:
+                out.update(x for x in sn.input if x and x not in defined)
+                out.update(_outer_reads(sn) - defined)
+                defined.update(sn.output)
+    return out
+
+
 def _vstack(mats):
     if all(not sp.issparse(m) for m in mats):
         return np.vstack(mats)

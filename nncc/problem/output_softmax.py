@@ -11,6 +11,8 @@ only where that restatement is exact:
   order of the outputs is the order of the logits, ties included;
 * a row with no output in it is a constant, true or false;
 * with ``Softmax``, the sum of all outputs (equal coefficients) is 1, a constant;
+* with ``LogSoftmax``, which shifts every logit of a group by one amount, a row
+  whose coefficients sum to zero (exactly) within each group;
 * with two outputs, ``y_0 = sigmoid(z_0 - z_1)`` (``log sigmoid`` for
   LogSoftmax) and ``y_1 = 1 - y_0``: every row is a threshold on ``y_0``, and
   ``y_0 >= t`` is ``z_0 - z_1 >= logit(t)`` for ``0 < t < 1``, always true for
@@ -87,6 +89,10 @@ def _restate_row(c: np.ndarray, d: float, strict: bool, kind: str, groups: list)
     if kind == "Softmax" and all(np.all(c[g] == c[g[0]]) for g in touched):
         total = float(sum(c[g[0]] for g in touched))   # each softmax's outputs sum to 1
         return bool(total > d if strict else total >= d)
+    if kind == "LogSoftmax" and all(float(c[g].sum()) == 0 for g in touched):
+        # log softmax shifts a group's logits by one amount: a row whose coefficients sum
+        # to zero within each group reads the same on the logits
+        return c.copy(), float(d), strict
     if len(touched) != 1 or len(touched[0]) != 2:
         return None
     g0, g1 = (int(j) for j in touched[0])

@@ -1,6 +1,7 @@
 """The forward-pass check of answers about trained networks."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,13 +32,111 @@ ORT_RTOL, ORT_ATOL = 1e-4, 1e-4
 
 
 def onnx_outputs(net, X: np.ndarray) -> np.ndarray | None:
-    """onnxruntime's outputs on the rows of ``X`` for a network read from ONNX, else None."""
+    """onnxruntime's outputs on the rows of ``X`` for a network read from ONNX, else None.
+
+    Each row is split into the network's input parts (``net.input_parts``: the graph
+    inputs, in order); the outputs are the flat values of ``net.output_parts`` in
+    order, an intermediate tensor among them computed by a copy of the model that
+    lists it as a graph output."""
     src = str(getattr(net, "source", ""))
     if not src.startswith("onnx:"):
         return None
-    from .onnx_export import run_onnx_samples
-    return np.asarray(run_onnx_samples(src[len("onnx:"):], X, tuple(net.input_shape)),
-                      dtype=np.float64)
+    in_parts = getattr(net, "input_parts", None) or [(getattr(net, "input_name", "input"),
+                                                      tuple(net.input_shape))]
+    out_names = [nm for nm, _ in getattr(net, "output_parts", None) or []] or None
+    return run_onnx_parts(src[len("onnx:"):], X, in_parts, out_names)
+
+
+_ORT_DTYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64,
+               "tensor(float16)": np.float16}
+
+
+def _session_with_outputs(path: str, names: list[str] | None):
+    """``(session, names)``: an onnxruntime session of the model at ``path`` whose
+    outputs include ``names`` (intermediate tensors are added as graph outputs of a
+    copy of the model); the first graph output when ``names`` is None, or is one name
+    the model does not have (a network built by hand with the default name)."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    have = {o.name for o in sess.get_outputs()}
+    if names is None or all(n in have for n in names):
+        return sess, names or [sess.get_outputs()[0].name]
+    import os
+
+    st = os.stat(path)
+    data = _with_outputs(path, st.st_mtime_ns, st.st_size, tuple(dict.fromkeys(names)))
+    if data is None:
+        return sess, [sess.get_outputs()[0].name]
+    return ort.InferenceSession(data, providers=["CPUExecutionProvider"]), names
+
+
+@functools.lru_cache(maxsize=2)
+def _with_outputs(path: str, mtime_ns: int, size: int, names: tuple) -> bytes | None:
+    """The model at ``path`` with ``names`` added to its graph outputs, serialized (None
+    when ``names`` is one name no node computes: a network built by hand). The file's
+    time and size are part of the cache key."""
+    import onnx
+
+    model = onnx.load(path)
+    g = model.graph
+    have = {o.name for o in g.output}
+    made = {o for node in g.node for o in node.output} | {i.name for i in g.input} | \
+        {t.name for t in g.initializer}
+    if len(names) == 1 and names[0] not in made:
+        return None
+    typed = {v.name: v for v in list(g.value_info) + list(g.input) + list(g.output)}
+    if any(n not in typed for n in names):
+        inferred = onnx.shape_inference.infer_shapes(model)
+        typed.update({v.name: v for v in inferred.graph.value_info})
+    consts = {t.name: t for t in g.initializer}
+    for n in names:
+        if n in have:
+            continue
+        if n in typed:
+            v = onnx.ValueInfoProto()
+            v.CopyFrom(typed[n])
+        elif n in consts:
+            v = onnx.helper.make_tensor_value_info(n, consts[n].data_type, list(consts[n].dims))
+        else:
+            # no type known: a float tensor of unknown shape (onnxruntime accepts it)
+            v = onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None)
+        g.output.append(v)
+    return model.SerializeToString()
+
+
+def run_onnx_parts(path: str, X: np.ndarray, input_parts, output_names=None) -> np.ndarray:
+    """Outputs (N, n_out) of an ONNX model under onnxruntime, one sample at a time: each
+    row of ``X`` split into ``input_parts`` ((graph input name, shape without the
+    batch) in order), each shaped with a batch dimension when the model's input has
+    one; the outputs ``output_names`` (default: the first graph output) flattened and
+    concatenated. Graph inputs not among the parts (none of the outputs reads them)
+    get zeros."""
+    sess, names = _session_with_outputs(path, output_names)
+    run_names = list(dict.fromkeys(names))
+    inputs = {i.name: i for i in sess.get_inputs()}
+    if len(input_parts) == 1 and input_parts[0][0] not in inputs:  # a default name
+        input_parts = [(sess.get_inputs()[0].name, tuple(input_parts[0][1]))]
+    sizes = [int(np.prod(shape, dtype=np.int64)) for _, shape in input_parts]
+    fixed = {}
+    for nm, meta in inputs.items():
+        if nm not in dict(input_parts):
+            dims = [d if isinstance(d, int) and d > 0 else 1 for d in meta.shape]
+            fixed[nm] = np.zeros(dims, _ORT_DTYPES.get(meta.type, np.float32))
+    rows = []
+    for x in np.asarray(X, dtype=np.float64).reshape(len(X), -1):
+        feeds, off = dict(fixed), 0
+        for (nm, shape), k in zip(input_parts, sizes):
+            meta = inputs[nm]
+            shape = list(shape)
+            if len(meta.shape) == len(shape) + 1:
+                shape = [1] + shape
+            feeds[nm] = np.asarray(x[off:off + k], _ORT_DTYPES.get(meta.type, np.float32)
+                                   ).reshape(shape)
+            off += k
+        res = dict(zip(run_names, sess.run(run_names, feeds)))
+        rows.append(np.concatenate([np.asarray(res[n], np.float64).reshape(-1) for n in names]))
+    return np.stack(rows) if rows else np.zeros((0, 0))
 
 
 def onnxruntime_problems(net, X: np.ndarray, y: np.ndarray, target: int | None = None) -> list[str]:
