@@ -11,8 +11,6 @@ import os
 import signal
 import sys
 
-import numpy as np
-
 from . import errors
 from .errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, NnccError
 
@@ -29,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nncc", description="Compile questions about neural networks to SMT-LIB, "
                 "MPS or LP; run a solver; get checked weights or inputs back.")
-    p.add_argument("--version", action="version", version=_version())
+    p.add_argument("--version", action=_VersionAction)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("check", help="parse and check a .nn file; print a summary of its IR")
@@ -102,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     from .data_cli import add_subcommands as add_data  # data
     add_data(sub)
     return p
+
+
+class _VersionAction(argparse._VersionAction):
+    """``--version``, with the installed version looked up only when asked for."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        self.version = _version()
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _version() -> str:
@@ -359,6 +365,8 @@ def _print_report(ans, report) -> None:
 
 def _print_network_check(ans) -> None:
     """Outputs, values and distances of an answer about a trained network."""
+    import numpy as np
+
     q, c = ans.query, ans.check
     fmt = lambda v: np.array2string(np.asarray(v), precision=6, max_line_width=100,  # noqa: E731
                                     threshold=20)
