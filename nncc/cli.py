@@ -14,6 +14,13 @@ import sys
 from . import errors
 from .errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, NnccError
 
+# numpy's OpenBLAS starts its worker threads when numpy is imported and lets
+# them spin for 2^28 clock cycles before they sleep (again after every call):
+# about 0.1 s of CPU in every process, more than numpy's own import. 2^24
+# (a few milliseconds) is enough for calls in a row; a value already set wins.
+if "numpy" not in sys.modules:
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "24")
+
 STATUS_EXIT = {"solution": EXIT_FOUND, "no_solution": EXIT_NO_ANSWER, "unknown": EXIT_UNKNOWN,
                "check_failed": EXIT_CHECK_FAILED, "error": errors.EXIT_SOLVER_FAILED}
 
