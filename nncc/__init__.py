@@ -7,6 +7,22 @@ highs, and every answer is re-checked by a forward pass.
 The Python API (see :mod:`nncc.api`): :func:`load`, :func:`compile`,
 :func:`solve`, :func:`decode`.
 """
-from .api import Answer, Compilation, compile, decode, load, lower, solve
+from __future__ import annotations
+
+import typing
 
 __all__ = ["Answer", "Compilation", "compile", "decode", "load", "lower", "solve"]
+
+if typing.TYPE_CHECKING:
+    from .api import Answer, Compilation, compile, decode, load, lower, solve
+
+
+def __getattr__(name: str):
+    # The API (and numpy with it) is imported on first use, so that the
+    # ``nncc`` command starts without it.
+    if name in __all__ or name == "api":
+        import importlib
+
+        api = importlib.import_module(".api", __name__)
+        return api if name == "api" else getattr(api, name)
+    raise AttributeError(f"module 'nncc' has no attribute {name!r}")

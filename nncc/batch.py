@@ -15,11 +15,8 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +73,8 @@ def finished_keys(results: str) -> set[str]:
 
 def run_instance(inst: Instance, cex_dir: str, solver: str, extra: list[str]) -> dict:
     """One ``nncc verify`` subprocess; its verdict as a results row."""
+    import subprocess
+
     cex = os.path.join(cex_dir, f"{inst.index}_{Path(inst.network).stem}_"
                                 f"{Path(inst.property).name.split('.')[0]}.counterexample")
     cmd = [sys.executable, "-m", "nncc", "verify", inst.network, inst.property, "--json",
@@ -107,6 +106,9 @@ def run_batch(instances_csv: str, results: str | None = None, workers: int | Non
               solver: str = "auto", cex_dir: str | None = None, extra: list[str] | None = None,
               stream=None) -> list[dict]:
     """Run every instance not yet in ``results``; returns the rows written now."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     stream = stream or sys.stderr
     insts = read_instances(instances_csv)
     results = results or str(Path(instances_csv).with_suffix("")) + ".results.csv"

@@ -11,10 +11,15 @@ import os
 import signal
 import sys
 
-import numpy as np
-
 from . import errors
 from .errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, NnccError
+
+# numpy's OpenBLAS starts its worker threads when numpy is imported and lets
+# them spin for 2^28 clock cycles before they sleep (again after every call):
+# about 0.1 s of CPU in every process, more than numpy's own import. 2^24
+# (a few milliseconds) is enough for calls in a row; a value already set wins.
+if "numpy" not in sys.modules:
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "24")
 
 STATUS_EXIT = {"solution": EXIT_FOUND, "no_solution": EXIT_NO_ANSWER, "unknown": EXIT_UNKNOWN,
                "check_failed": EXIT_CHECK_FAILED, "error": errors.EXIT_SOLVER_FAILED}
@@ -29,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nncc", description="Compile questions about neural networks to SMT-LIB, "
                 "MPS or LP; run a solver; get checked weights or inputs back.")
-    p.add_argument("--version", action="version", version=_version())
+    p.add_argument("--version", action=_VersionAction)
     p.add_argument("--name", action="version", version="nncc, a neural-network constraint compiler",
                    help="print the verifier's full name and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -104,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     from .data_cli import add_subcommands as add_data  # data
     add_data(sub)
     return p
+
+
+class _VersionAction(argparse._VersionAction):
+    """``--version``, with the installed version looked up only when asked for."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        self.version = _version()
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _version() -> str:
@@ -361,6 +374,8 @@ def _print_report(ans, report) -> None:
 
 def _print_network_check(ans) -> None:
     """Outputs, values and distances of an answer about a trained network."""
+    import numpy as np
+
     q, c = ans.query, ans.check
     fmt = lambda v: np.array2string(np.asarray(v), precision=6, max_line_width=100,  # noqa: E731
                                     threshold=20)

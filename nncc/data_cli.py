@@ -11,10 +11,12 @@ from __future__ import annotations
 import io
 import sys
 from dataclasses import replace
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def add_subcommands(sub) -> None:
@@ -80,6 +82,8 @@ def csv_text(X: np.ndarray, y: np.ndarray) -> str:
 
 
 def cmd_data(args) -> int:
+    import numpy as np
+
     from .roundtrip.atomic import atomic_output
     data = dataset_from_args(args)
     # labels as the user named them (classes [4, 9] writes 4 and 9), not 0..K-1

@@ -5,6 +5,9 @@ that directory is absent, e.g. in a fresh clone); the small networks built
 here with onnx.helper run everywhere.
 """
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -671,3 +674,91 @@ def test_float32_constants_folded_in_float32(tmp_path):
     p = build(tmp_path, nodes, [1, 3], "y", [_init("a", 0.1), _init("b", 0.2), _init("c", 0.3)])
     net = check_against_ort(p)
     np.testing.assert_array_equal(net.forward(np.ones((1, 3))), np.ones((1, 3)))
+
+
+# ------------------------------------- read without the onnx package
+_DIGEST = r"""
+import hashlib, json, sys
+if sys.argv[1] == "package":
+    import onnx  # the importer then reads with the onnx package
+from nncc.problem.onnx_import import load_onnx
+import numpy as np
+
+out = []
+for path in sys.argv[2:]:
+    try:
+        net = load_onnx(path)
+    except Exception as e:
+        out.append(f"{type(e).__name__}: {e}")
+        continue
+    if sys.argv[1] == "fresh":
+        assert "onnx" not in sys.modules, path
+    h = hashlib.sha256(repr((net.input_shape, net.output_shape, net.notes)).encode())
+    for layer in net.layers:
+        h.update(type(layer).__name__.encode() + layer.name.encode())
+        for v in (getattr(layer, k) for k in ("W", "b", "groups") if hasattr(layer, k)):
+            if hasattr(v, "tocsr"):
+                h.update(b"csr" + v.data.tobytes() + v.indices.tobytes() + v.indptr.tobytes())
+            else:
+                h.update(repr((v.shape, v.dtype.str)).encode() + np.ascontiguousarray(v).tobytes())
+    out.append(h.hexdigest())
+if sys.argv[1] == "fresh":  # the package, imported after all, agrees
+    import onnx
+    from nncc.problem.onnx_proto import read_model
+    for path in sys.argv[2:]:
+        m = read_model(path)
+        if m is not None:
+            assert type(m) is onnx.ModelProto and m == onnx.load(path)
+print(json.dumps(out))
+"""
+
+
+def _digests(mode, paths):
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    r = subprocess.run([sys.executable, "-c", _DIGEST, mode, *map(str, paths)], capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.splitlines()[-1])
+
+
+def test_read_without_the_onnx_package_gives_the_same_networks_and_messages(tmp_path):
+    """Dense networks are read by nncc.problem.onnx_proto, without scipy for their
+    selection matrices: bit for bit what the onnx package and CSR matrices give;
+    rejected models fall back to the package for its message."""
+    dense = build(tmp_path, [helper.make_node("Sub", ["x", "m"], ["s"]),
+                             helper.make_node("Flatten", ["s"], ["f"], axis=1),
+                             helper.make_node("Gemm", ["f", "W", "b"], ["g"], transB=1),
+                             helper.make_node("Relu", ["g"], ["r"]),
+                             helper.make_node("Reshape", ["r", "shape"], ["r2"]),
+                             helper.make_node("Transpose", ["r2"], ["t"], perm=[0, 2, 1]),
+                             helper.make_node("Reshape", ["t", "flat"], ["t2"]),
+                             helper.make_node("Mul", ["t2", "k"], ["mk"]),
+                             helper.make_node("MatMul", ["mk", "W2"], ["y"])],
+                  [1, 1, 1, 5], "y",
+                  [_init("m", rnd(1, 1, 1, 5)), _init("W", rnd(6, 5)), _init("b", rnd(6)),
+                   numpy_helper.from_array(np.array([0, 2, 3], np.int64), "shape"),
+                   numpy_helper.from_array(np.array([1, -1], np.int64), "flat"),
+                   _init("k", [1.0, 0.0, 2.0, -1.0, 0.5, 3.0]), _init("W2", rnd(6, 4))],
+                  fname="dense.onnx")
+    typed = helper.make_tensor("W", TensorProto.FLOAT, [3, 2], rnd(3, 2).ravel().tolist())
+    plain = tmp_path / "float_data.onnx"      # weights in float_data, not raw_data
+    onnx.save(helper.make_model(helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])], [typed]),
+        opset_imports=[helper.make_opsetid("", 13)]), str(plain))
+    bad = tmp_path / "bad.onnx"               # shapes that do not match: the checker refuses
+    model = onnx.load(str(plain))
+    model.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 4
+    onnx.save(model, str(bad))
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"\x08\x07not a model")
+    fresh = _digests("fresh", [dense, plain]) + _digests("fresh", [bad]) + _digests("fresh", [junk])
+    assert fresh == _digests("package", [dense, plain, bad, junk])
+    assert "onnx.checker rejects it" in fresh[2] and "not an ONNX model" in fresh[3]
+    code = ("import sys\nfrom nncc.problem.onnx_import import load_onnx\n"
+            f"load_onnx({str(dense)!r})\nprint(sorted(set(sys.modules) & {{'onnx', 'scipy'}}))")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=300)
+    assert r.stdout.split() == ["[]"], r.stderr

@@ -30,10 +30,8 @@ from ..problem.datasets_load import DataSpec, load_dataset, read_npz_arrays, res
 from ..problem.dataset import Dataset
 from ..problem.fixed_network import FixedNetwork
 from ..problem.network import DEFAULT_WEIGHT_BOX, IDENTITY, DenseLayer, Network, ParamDomain
-from ..problem.architecture import ArchitectureDocument
 from ..problem.query import Document, Query, TrainQuery
 from . import ast
-from .architecture_check import build_space, build_task
 from .binarised_check import (apply_binarised_clauses, check_binarised_network,
                               reject_binarised_clauses, step_fields)
 from .regularisation_check import REGULARISER_KEYS, apply_regularisers
@@ -168,6 +166,7 @@ class Checker:
                     for part in split_dataset(data, *spec.split):
                         self.datasets[part.name] = part
             elif isinstance(stmt, ast.ArchitectureDecl):
+                from .architecture_check import build_space
                 self._declare(stmt.name, "architecture")
                 self.architectures[stmt.name.name] = build_space(stmt)
         for stmt in source.statements:
@@ -190,9 +189,11 @@ class Checker:
                 self._add_query(adversarial_query(stmt, net, points, _name(stmt)),
                                 stmt.name or stmt.network)
             elif isinstance(stmt, ast.SpaceTaskDecl):
+                from .architecture_check import build_task
                 space = self._resolve(stmt.architecture, "architecture", self.architectures)
                 self.tasks.append(build_task(stmt, space))
         if self.architectures:
+            from ..problem.architecture import ArchitectureDocument
             return ArchitectureDocument(self.path, self.networks, self.datasets, self.queries,
                                         self.architectures, self.tasks)
         return Document(self.path, self.networks, self.datasets, self.queries)

@@ -345,11 +345,11 @@ def select_classes(X: np.ndarray, labels: np.ndarray, spec: DataSpec):
     Inline data is not filtered: a label outside ``classes`` is an error there,
     since the user typed both.
     """
+    present = set(labels.tolist())  # the labels are integers (np.unique would import numpy.ma)
     if spec.classes is None:
-        classes = sorted(int(c) for c in np.unique(labels))
+        classes = sorted(present)
         return X, np.searchsorted(classes, labels).astype(np.int64), classes
     classes = [int(c) for c in spec.classes]
-    present = set(np.unique(labels).tolist())
     if spec.kind == "inline":
         stray = [i for i, label in enumerate(labels) if int(label) not in classes]
         if stray:

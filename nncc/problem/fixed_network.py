@@ -18,6 +18,7 @@ for ONNX networks).
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,12 +91,17 @@ class MaxPool:
 Layer = Affine | Relu | MaxPool
 
 
+def issparse(W) -> bool:
+    """Is ``W`` a scipy sparse matrix? Answered without importing scipy, which
+    dense networks never need: no sparse matrix exists before it is imported."""
+    sp = sys.modules.get("scipy.sparse")
+    return sp is not None and sp.issparse(W)
+
+
 def _as_dense_if_full(W, density: float = 0.25):
     """A sparse ``W`` as a numpy array when at least ``density`` of it is non-zero
     (dense layers stay dense; convolutions stay sparse)."""
-    import scipy.sparse as sp
-
-    if sp.issparse(W):
+    if issparse(W):
         size = W.shape[0] * W.shape[1]
         if size == 0 or W.nnz >= density * size:
             return W.toarray()
@@ -107,15 +113,15 @@ def compose_affine(first: Affine, second: Affine, name: str | None = None) -> Af
     """The single Affine equal to applying ``first`` then ``second``:
     ``W2 (W1 x + b1) + b2``. Sparse times sparse stays sparse; the result is
     made dense when it is mostly non-zero."""
-    import scipy.sparse as sp
-
     if first.n_out != second.n_in:
         raise ValueError(f"cannot compose '{first.name}' ({first.n_out} out) with "
                          f"'{second.name}' ({second.n_in} in)")
     W1, W2 = first.W, second.W
-    if sp.issparse(W1) and sp.issparse(W2):
+    if issparse(W1) and issparse(W2):
+        import scipy.sparse as sp
+
         W = (sp.csr_matrix(W2) @ sp.csr_matrix(W1)).tocsr()
-    elif sp.issparse(W1):
+    elif issparse(W1):
         W = np.asarray((W1.T @ np.asarray(W2).T).T)  # dense @ sparse via the transpose
     else:
         W = np.asarray(W2 @ np.asarray(W1))
@@ -226,20 +232,20 @@ def prune_dead_relu_units(layers: list) -> list:
     ReLUs (importers that carry tensors through a ReLU as
     ``relu(z) - relu(-z)`` rely on this to drop the halves nobody uses).
     At least one unit is kept in every layer."""
-    import scipy.sparse as sp
-
     out = list(layers)
     for j in range(1, len(out) - 1):
         prev, relu, nxt = out[j - 1], out[j], out[j + 1]
         if not (isinstance(relu, Relu) and isinstance(prev, Affine) and isinstance(nxt, Affine)):
             continue
         Wn, Wp = nxt.W, prev.W
-        if sp.issparse(Wn):
+        if issparse(Wn) or issparse(Wp):
+            import scipy.sparse as sp
+        if issparse(Wn):
             used = np.diff(sp.csc_matrix(Wn).indptr) > 0
             used &= np.asarray(abs(Wn).sum(axis=0)).ravel() > 0
         else:
             used = np.any(np.asarray(Wn) != 0, axis=0)
-        if sp.issparse(Wp):
+        if issparse(Wp):
             row_nz = np.asarray(abs(Wp).sum(axis=1)).ravel() > 0
         else:
             row_nz = np.any(np.asarray(Wp) != 0, axis=1)
@@ -249,8 +255,8 @@ def prune_dead_relu_units(layers: list) -> list:
         if not keep.any():
             keep[0] = True
         k = np.flatnonzero(keep)
-        Wp2 = Wp[k] if sp.issparse(Wp) else np.asarray(Wp)[k]
-        Wn2 = sp.csc_matrix(Wn)[:, k].tocsr() if sp.issparse(Wn) else np.asarray(Wn)[:, k]
+        Wp2 = Wp[k] if issparse(Wp) else np.asarray(Wp)[k]
+        Wn2 = sp.csc_matrix(Wn)[:, k].tocsr() if issparse(Wn) else np.asarray(Wn)[:, k]
         out[j - 1] = Affine(prev.name, Wp2, prev.b[k])
         out[j] = Relu(relu.name, int(k.size))
         out[j + 1] = Affine(nxt.name, Wn2, nxt.b)

@@ -43,18 +43,28 @@ is not dropped, ...), steps on tensors that depend on the input (comparisons,
 a Cast to an integer or bool type, Floor, Sign, ..., Where on such a
 condition), Pow by any exponent but 1, random operators (even on constants:
 onnxruntime draws again at every run) and Dropout in training mode.
+
+Reshape) are folded with the ONNX reference implementation.
+
+A dense network needs neither the onnx package nor scipy (each costs more CPU
+to import than the rest of a small verification): the file is read by
+:mod:`nncc.problem.onnx_proto`, Flatten / Reshape / Transpose are done in
+numpy, and the input and each new base start as a :class:`_Sel` (at most one
+non-zero per row), which stays one through data movement, scaling and sums
+of such tensors and meets the weights in a numpy product. Anything else
+turns it into the CSR matrix the code would otherwise hold, the same values
+and structure, and goes on with scipy.sparse as before.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from nncc.errors import InputError
 from nncc.problem.fixed_network import (Affine, FixedNetwork, MaxPool, Relu,
-                                        _as_dense_if_full, merge_consecutive_affine,
-                                        prune_dead_relu_units)
+                                        _as_dense_if_full, issparse,
+                                        merge_consecutive_affine, prune_dead_relu_units)
 
 # Operators accepted on tensors that depend on the network input.
 _LINEAR_OPS = {"Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Neg", "Sum", "Conv",
@@ -97,9 +107,93 @@ _F32_MAX = float(np.finfo(np.float32).max)
 _PWL_HINT = "nncc encodes piecewise-linear networks (Gemm, MatMul, Conv, Relu, MaxPool, ...)"
 
 
+def _sparse():
+    """scipy.sparse, imported when a sparse matrix is needed."""
+    import scipy.sparse as sp
+
+    return sp
+
+
+class _Sel:
+    """A matrix with at most one non-zero per row: ``val[i]`` in column ``col[i]``
+    of row ``i`` (``col[i] == -1``: an empty row).
+
+    It stands for the CSR matrix :meth:`tocsr` gives, entry for entry (a zero
+    value is no entry, as in the CSR results of scaling and sums), and every
+    operation on it gives what the same operation on that matrix gives."""
+
+    __slots__ = ("col", "val", "n_cols")
+
+    def __init__(self, col, val, n_cols: int):
+        val = np.asarray(val, dtype=np.float64)
+        self.col = np.where(val != 0, col, -1).astype(np.int64)
+        self.val = val
+        self.n_cols = int(n_cols)
+
+    @classmethod
+    def identity(cls, n: int) -> "_Sel":
+        return cls(np.arange(n), np.ones(n), n)
+
+    @classmethod
+    def zeros(cls, n_rows: int, n_cols: int) -> "_Sel":
+        return cls(np.full(n_rows, -1), np.zeros(n_rows), n_cols)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.col.size, self.n_cols)
+
+    @property
+    def nnz(self) -> int:
+        return int(np.count_nonzero(self.col >= 0))
+
+    def __getitem__(self, rows) -> "_Sel":
+        rows = np.asarray(rows)
+        return _Sel(self.col[rows], self.val[rows], self.n_cols)
+
+    def __neg__(self) -> "_Sel":
+        return _Sel(self.col, -self.val, self.n_cols)
+
+    def scaled(self, k: np.ndarray) -> "_Sel":
+        """``diags(k) @ self``."""
+        return _Sel(self.col, k * self.val, self.n_cols)
+
+    def toarray(self) -> np.ndarray:
+        out = np.zeros(self.shape)
+        rows = np.flatnonzero(self.col >= 0)
+        out[rows, self.col[rows]] = self.val[rows]
+        return out
+
+    def tocsr(self):
+        rows = np.flatnonzero(self.col >= 0)
+        return _sparse().csr_matrix((self.val[rows], (rows, self.col[rows])), shape=self.shape)
+
+    def left_product(self, L: np.ndarray):
+        """``L @ self`` for a dense ``L`` when no two rows share a column, as the CSR
+        code computes it (``(self.T @ L.T).T``: each entry is 0 + value x weight),
+        else None."""
+        rows = np.flatnonzero(self.col >= 0)
+        cols = self.col[rows]
+        ordered = np.sort(cols)
+        if np.any(ordered[1:] == ordered[:-1]):
+            return None
+        LT = np.asarray(L).T
+        Y = np.zeros((self.n_cols, LT.shape[1]), dtype=np.result_type(LT.dtype, np.float64))
+        Y[cols] += self.val[rows, None] * LT[rows]
+        return np.asarray(Y.T)
+
+
+def _is_sparse(A) -> bool:
+    return isinstance(A, _Sel) or issparse(A)
+
+
+def _csr(A):
+    """A matrix as scipy's: a :class:`_Sel` as its CSR matrix, others unchanged."""
+    return A.tocsr() if isinstance(A, _Sel) else A
+
+
 class _Expr:
     """A tensor of shape ``shape`` whose flat C-order values are ``A @ v + c``
-    for the current base ``v``; ``A`` is a numpy array or a CSR matrix."""
+    for the current base ``v``; ``A`` is a numpy array, a CSR matrix or a :class:`_Sel`."""
 
     __slots__ = ("A", "c", "shape")
 
@@ -121,8 +215,10 @@ class _Expr:
     def scaled(self, k: np.ndarray) -> "_Expr":
         """Every entry multiplied by the matching entry of flat ``k``."""
         k = np.asarray(k, dtype=np.float64).ravel()
-        if sp.issparse(self.A):
-            A = sp.diags(k) @ self.A
+        if isinstance(self.A, _Sel):
+            A = self.A.scaled(k)
+        elif issparse(self.A):
+            A = _sparse().diags(k) @ self.A
         else:
             A = self.A * k[:, None]
         return _Expr(_tidy(A), self.c * k, self.shape)
@@ -138,23 +234,31 @@ class _Expr:
 
 def _matmul(L, A):
     """``L @ A`` for any mix of dense and sparse operands."""
-    if sp.issparse(L) and sp.issparse(A):
+    if isinstance(A, _Sel):
+        if not issparse(L):
+            out = A.left_product(L)
+            if out is not None:
+                return out
+        A = A.tocsr()
+    if issparse(L) and issparse(A):
         return (L @ A).tocsr()
-    if sp.issparse(A):  # dense @ sparse: go through the transposes to stay in numpy
+    if issparse(A):  # dense @ sparse: go through the transposes to stay in numpy
         return np.asarray((A.T @ np.asarray(L).T).T)
     return np.asarray(L @ A)
 
 
 def _tidy(A):
-    """Sparse matrices as CSR, dense ones as float64 arrays."""
-    if sp.issparse(A):
+    """Sparse matrices as CSR (a :class:`_Sel` as it is), dense ones as float64 arrays."""
+    if isinstance(A, _Sel):
+        return A
+    if issparse(A):
         return A.tocsr()
     return np.asarray(A, dtype=np.float64)
 
 
 def _const_expr(value: np.ndarray, n: int) -> _Expr:
     value = np.asarray(value, dtype=np.float64)
-    return _Expr(sp.csr_matrix((value.size, n)), value.ravel(), value.shape)
+    return _Expr(_Sel.zeros(value.size, n), value.ravel(), value.shape)
 
 
 def _broadcast(e: _Expr, shape) -> _Expr:
@@ -172,9 +276,14 @@ def _node_label(node, i: int) -> str:
 
 
 def _attrs(node) -> dict:
-    import onnx
+    from nncc.problem.onnx_proto import attributes
 
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    a = attributes(node)
+    if a is None:
+        import onnx
+
+        a = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    return a
 
 
 def _first_line(msg: str) -> str:
@@ -184,17 +293,23 @@ def _first_line(msg: str) -> str:
 
 def _read_model(path: str):
     """Load and check the model; every failure is an InputError with one message."""
-    import onnx
+    from nncc.problem.onnx_proto import read_model
 
     p = Path(path)
     if not p.is_file():
         raise InputError(f"cannot read ONNX file '{path}': no such file")
+    model = read_model(str(p))  # loaded and checked without the onnx package
+    if model is not None:
+        if not _has_graph(model):
+            raise InputError(f"not an ONNX model: '{path}' (no graph with nodes in it)")
+        return model
+    import onnx
+
     try:
         model = onnx.load(str(p))
     except Exception as e:  # protobuf decode errors, truncated files, bad external data
         raise InputError(f"not an ONNX model: '{path}' ({_first_line(e) or type(e).__name__})") from None
-    # Random bytes sometimes decode as a protobuf message: require a real graph.
-    if model.ir_version <= 0 or not model.HasField("graph") or len(model.graph.node) == 0:
+    if not _has_graph(model):
         raise InputError(f"not an ONNX model: '{path}' (no graph with nodes in it)")
     try:
         # full_check also runs strict shape inference, which catches inconsistent
@@ -205,6 +320,11 @@ def _read_model(path: str):
         raise InputError(f"invalid ONNX model '{path}': onnx.checker rejects it: "
                          f"{_checker_reason(str(e))}") from None
     return model
+
+
+def _has_graph(model) -> bool:
+    # Random bytes sometimes decode as a protobuf message: require a real graph.
+    return model.ir_version > 0 and model.HasField("graph") and len(model.graph.node) > 0
 
 
 def _checker_reason(text: str) -> str:
@@ -231,9 +351,14 @@ def _to_numpy(tensor) -> np.ndarray:
     it, far below the error of onnxruntime's own float32 arithmetic, so the
     network nncc encodes is that one, and its forward pass is the reference.
     """
-    from onnx import numpy_helper
+    from nncc.problem.onnx_proto import tensor_array
 
-    a = np.array(numpy_helper.to_array(tensor))
+    a = tensor_array(tensor)
+    if a is None:
+        from onnx import numpy_helper
+
+        a = numpy_helper.to_array(tensor)
+    a = np.array(a)
     if a.dtype == np.float32:
         a = a.astype(str).astype(np.float64)  # numpy prints float32 in shortest form
     return a
@@ -469,11 +594,15 @@ class _Importer:
         sizes = [int(np.prod(dims)) for _, dims, _ in parts]
         size = sum(sizes)
         self.n = size
-        eye = sp.identity(size, format="csr")
-        offset = 0
-        for (nm, dims, _), k in zip(parts, sizes):
-            self.values[nm] = _Expr(eye[offset:offset + k], np.zeros(k), dims)
-            offset += k
+        if len(parts) == 1:
+            nm, dims, _ = parts[0]
+            self.values[nm] = _Expr(_Sel.identity(size), np.zeros(size), dims)
+        else:
+            eye = _sparse().identity(size, format="csr")
+            offset = 0
+            for (nm, dims, _), k in zip(parts, sizes):
+                self.values[nm] = _Expr(eye[offset:offset + k], np.zeros(k), dims)
+                offset += k
         for i, node in enumerate(self.graph.node):
             if i not in self.needed:
                 continue
@@ -508,7 +637,7 @@ class _Importer:
         if not layers:  # the output is the input itself (Reshape, Identity, ...): one
             # identity Affine, so that every pass and encoding sees a layer
             layers = [Affine(self._pending_name(), _as_dense_if_full(
-                sp.identity(self.n, format="csr")), np.zeros(self.n))]
+                _sparse().identity(self.n, format="csr")), np.zeros(self.n))]
         has_batch = any(p[2] for p in parts)
 
         def unbatched(shape, batch=has_batch):
@@ -531,7 +660,7 @@ class _Importer:
     def _output_groups(self, out: _Expr) -> list:
         """The output positions of each softmax left out: the output must be a
         permutation of the base (the softmaxes' values, moved)."""
-        A = sp.csr_matrix(out.A)
+        A = out.A.tocsr() if hasattr(out.A, 'tocsr') else _sparse().csr_matrix(out.A)
         ok = (out.size == self.n and not np.any(out.c) and np.all(np.diff(A.indptr) == 1)
               and np.all(A.data == 1))
         col = A.indices if ok else None
@@ -626,7 +755,7 @@ class _Importer:
                     self._emit_affine(x, self._pending_name())
                 self.pending_names = []
                 self.n = x.size
-                x = _Expr(sp.identity(x.size, format="csr"), np.zeros(x.size), x.shape)
+                x = _Expr(_sparse().identity(x.size, format="csr"), np.zeros(x.size), x.shape)
                 self.softmax_base_groups = groups
             self._set(node, x)
             self.notes.append(f"the final {op} (node {label}) was dropped: the outputs are the "
@@ -832,7 +961,7 @@ class _Importer:
         m = int(np.prod(kept, dtype=np.int64))
         count = x.size // max(m, 1)
         val = 1.0 if node.op_type == "ReduceSum" else 1.0 / max(count, 1)
-        L = sp.csr_matrix((np.full(x.size, val), (rows, np.arange(x.size))), shape=(m, x.size))
+        L = _sparse().csr_matrix((np.full(x.size, val), (rows, np.arange(x.size))), shape=(m, x.size))
         keepdims = int(a.get("keepdims", 1))
         shape = kept if keepdims else tuple(d for k, d in enumerate(x.shape) if k not in axes)
         return x.mapped(L, shape)
@@ -856,7 +985,11 @@ class _Importer:
                 raise ValueError(f"shapes {list(X.shape)} and {list(W.shape)} do not match")
             P = X.size // k
             # Every row of X (length k) is multiplied by W: the flat map is kron(I_P, W^T).
-            L = W2.T if P == 1 else sp.kron(sp.identity(P), sp.csr_matrix(W2.T), format="csr")
+            if P == 1:
+                L = W2.T
+            else:
+                sp = _sparse()
+                L = sp.kron(sp.identity(P), sp.csr_matrix(W2.T), format="csr")
             shape = X.shape[:-1] + (() if squeeze else (m,))
             return X.mapped(L, shape)
         # W @ X with W constant
@@ -879,8 +1012,11 @@ class _Importer:
         p = E.shape[-1]
         B = E.size // (k * p)
         # Each (k, p) matrix of E is left-multiplied: kron(I_B, kron(W, I_p)).
-        L = Wc2 if p == 1 and B == 1 else sp.kron(
-            sp.identity(B), sp.kron(sp.csr_matrix(Wc2), sp.identity(p)), format="csr")
+        if p == 1 and B == 1:
+            L = Wc2
+        else:
+            sp = _sparse()
+            L = sp.kron(sp.identity(B), sp.kron(sp.csr_matrix(Wc2), sp.identity(p)), format="csr")
         shape = E.shape[:-2] + (() if squeeze else (m,)) + (p,)
         return E.mapped(L, shape)
 
@@ -946,15 +1082,14 @@ class _Importer:
         count = (inpad if a.get("count_include_pad", 0) else valid).sum(axis=1)
         rows = np.broadcast_to(np.arange(idx.shape[0])[:, None], idx.shape)[valid]
         vals = np.broadcast_to((1.0 / np.maximum(count, 1))[:, None], idx.shape)[valid]
-        L = sp.csr_matrix((vals, (rows, idx[valid])), shape=(idx.shape[0], x.size))
+        L = _sparse().csr_matrix((vals, (rows, idx[valid])), shape=(idx.shape[0], x.size))
         out_shape = (1, C, OH, OW) if len(x.shape) == 4 else (1, C, OW)
         return x.mapped(L, out_shape)
 
     def _move(self, node, a):
         """A data-movement op: run it on tensors of row indices with the ONNX
-        reference implementation, then gather the rows of the expression."""
-        from onnx.reference import ReferenceEvaluator
-
+        reference implementation (numpy for Flatten, Reshape and Transpose),
+        then gather the rows of the expression."""
         data_pos = range(len(node.input)) if node.op_type == "Concat" else [0]
         pieces, feeds, offset = [], {}, 0
         for k, x in enumerate(node.input):
@@ -980,7 +1115,11 @@ class _Importer:
                 if self.opset >= 11 and len(node.input) > 2 and node.input[2]:
                     feeds[node.input[2]] = np.zeros_like(np.asarray(feeds[node.input[2]]),
                                                          dtype=np.int64)
-        res = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
+        res = _reshaped(node, a, feeds, self.opset)
+        if res is None:
+            from onnx.reference import ReferenceEvaluator
+
+            res = ReferenceEvaluator(node, opsets={"": self.opset}).run(None, feeds)
         allA = pieces[0].A if len(pieces) == 1 else _vstack([p.A for p in pieces])
         allc = np.concatenate([p.c for p in pieces])
         for o, r in zip(node.output, res):
@@ -1003,13 +1142,19 @@ class _Importer:
         """Is ``e`` exactly the current base vector (identity, no offset)?"""
         if e.size != self.n or np.any(e.c != 0):
             return False
-        if sp.issparse(e.A):
-            return (e.A != sp.identity(self.n, format="csr")).nnz == 0
+        if isinstance(e.A, _Sel):
+            return bool(np.all(e.A.col == np.arange(self.n)) and np.all(e.A.val == 1))
+        if issparse(e.A):
+            return (e.A != _sparse().identity(self.n, format="csr")).nnz == 0
         # without allocating an n x n identity
         return np.count_nonzero(e.A) == self.n and bool(np.all(np.diagonal(e.A) == 1))
 
     def _emit_affine(self, e: _Expr, name: str):
-        self.layers.append(Affine(name, _as_dense_if_full(e.A), e.c.copy()))
+        A = e.A
+        if isinstance(A, _Sel):  # _as_dense_if_full's rule, without a CSR matrix when dense
+            size = A.shape[0] * A.shape[1]
+            A = A.toarray() if size == 0 or A.nnz >= 0.25 * size else A.tocsr()
+        self.layers.append(Affine(name, _as_dense_if_full(A), e.c.copy()))
 
     def _live(self, i: int, exclude=()):
         """Names of input-dependent tensors read by a node after node ``i``."""
@@ -1043,10 +1188,11 @@ class _Importer:
 
         def sel(rows_pos, rows_neg=None, shape=None):
             m = len(rows_pos)
+            if rows_neg is None:
+                return _Expr(_Sel(unit[rows_pos], np.ones(m), self.n), np.zeros(m), shape)
+            sp = _sparse()
             S = sp.csr_matrix((np.ones(m), (np.arange(m), unit[rows_pos])), shape=(m, self.n))
-            if rows_neg is not None:
-                S = S - sp.csr_matrix((np.ones(m), (np.arange(m), unit[rows_neg])),
-                                      shape=(m, self.n))
+            S = S - sp.csr_matrix((np.ones(m), (np.arange(m), unit[rows_neg])), shape=(m, self.n))
             return _Expr(S.tocsr(), np.zeros(m), shape)
 
         pos = 0
@@ -1124,7 +1270,7 @@ class _Importer:
                     terms.append((1.0, _Expr(-x.A, lo - x.c, x.shape)))
             outs, kept = self._relu_layer(i, [t for _, t in terms], [] if base is not None
                                           else [x], name)
-            A = kept[0].A if base is None else sp.csr_matrix((x.size, self.n))
+            A = kept[0].A if base is None else _sparse().csr_matrix((x.size, self.n))
             c = kept[0].c.copy() if base is None else np.full(x.size, base)
             for (sign, _), r in zip(terms, outs):
                 A = _add_mats(A, r.A if sign > 0 else -r.A)
@@ -1170,6 +1316,7 @@ class _Importer:
         self.n = groups.shape[0]
         self.pending_names = []
         m = idx.shape[0]
+        sp = _sparse()
         y = _Expr(sp.csr_matrix((np.ones(m), (np.arange(m), np.arange(m))), shape=(m, self.n)),
                   np.zeros(m), out_shape)
         pos = m
@@ -1197,23 +1344,61 @@ def _outer_reads(node) -> set:
     return out
 
 
+def _reshaped(node, a: dict, feeds: dict, opset: int):
+    """The outputs of a Flatten, Reshape or Transpose node, computed as the ONNX
+    reference implementation computes them; None for other nodes and where it
+    would raise (it then gives its own message)."""
+    op = node.op_type
+    try:
+        x = feeds[node.input[0]]
+        if op == "Flatten" and len(node.input) == 1:
+            axis = a.get("axis", 1)
+            return [x.reshape((1, -1) if axis == 0 else (int(np.prod(x.shape[:axis])), -1))]
+        if op == "Reshape" and len(node.input) == 2 and opset >= 5:
+            shape = np.asarray(feeds[node.input[1]])
+            new_shape = np.copy(shape)
+            if not (opset >= 14 and a.get("allowzero", 0) == 1):
+                zeros = np.where(shape == 0)
+                new_shape[zeros] = np.array(x.shape)[zeros]
+            return [np.reshape(x, new_shape)]
+        if op == "Transpose" and len(node.input) == 1:
+            perm = a.get("perm") or None
+            if perm is not None and len(perm) != x.ndim:
+                return None
+            return [np.transpose(x, axes=perm)]
+    except Exception:
+        return None
+    return None
+
+
 def _vstack(mats):
-    if all(not sp.issparse(m) for m in mats):
+    if all(not _is_sparse(m) for m in mats):
         return np.vstack(mats)
-    return sp.vstack([sp.csr_matrix(m) for m in mats], format="csr")
+    if all(isinstance(m, _Sel) for m in mats) and len({m.n_cols for m in mats}) == 1:
+        return _Sel(np.concatenate([m.col for m in mats]), np.concatenate([m.val for m in mats]),
+                    mats[0].n_cols)
+    sp = _sparse()
+    return sp.vstack([sp.csr_matrix(_csr(m)) for m in mats], format="csr")
 
 
 def _add_mats(A, B):
-    if sp.issparse(A) and sp.issparse(B):
-        return (A + B).tocsr()
-    return np.asarray(A.toarray() if sp.issparse(A) else A) + \
-        np.asarray(B.toarray() if sp.issparse(B) else B)
+    if isinstance(A, _Sel) and isinstance(B, _Sel) and A.shape == B.shape:
+        a, b = A.col >= 0, B.col >= 0
+        if not np.any(a & b & (A.col != B.col)):  # each row's entries in one column
+            va, vb = np.where(a, A.val, 0.0), np.where(b, B.val, 0.0)
+            return _Sel(np.where(a, A.col, B.col), va + vb, A.n_cols)
+    if _is_sparse(A) and _is_sparse(B):
+        return (_csr(A) + _csr(B)).tocsr()
+    return np.asarray(A.toarray() if _is_sparse(A) else A) + \
+        np.asarray(B.toarray() if _is_sparse(B) else B)
 
 
 def _zero_rows(A, mask: np.ndarray):
     keep = (~mask).astype(np.float64)
-    if sp.issparse(A):
-        return (sp.diags(keep) @ A).tocsr()
+    if isinstance(A, _Sel):
+        return A.scaled(keep)
+    if issparse(A):
+        return (_sparse().diags(keep) @ A).tocsr()
     return A * keep[:, None]
 
 
@@ -1231,7 +1416,7 @@ def _dedup_rows(A, c):
     """Identical rows of ``[A | c]`` merged, first occurrences kept in order.
 
     Returns (A', c', unit) with ``unit[j]`` the row of ``A'`` standing for row j."""
-    if sp.issparse(A):
+    if _is_sparse(A):
         if A.shape[0] * (A.shape[1] + 1) > 20_000_000:
             return A, c, np.arange(c.size)  # too big to compare cheaply: keep duplicates
         M = np.hstack([A.toarray(), c[:, None]])
@@ -1283,8 +1468,8 @@ def conv_matrix(in_shape, W: np.ndarray, strides, pads, dilations, group: int = 
             R.append(rows[mask])
             Cc.append(np.broadcast_to(cols, shape)[mask])
             V.append(vals[mask])
-    L = sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(Cc))),
-                      shape=(M * OH * OW, C * H * Wd))
+    L = _sparse().csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(Cc))),
+                             shape=(M * OH * OW, C * H * Wd))
     return L, (M, OH, OW)
 
 

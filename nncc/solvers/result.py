@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 SOLUTION = "solution"  # sat / optimal / feasible: values are an answer
 NO_SOLUTION = "no_solution"  # unsat / infeasible: proven
