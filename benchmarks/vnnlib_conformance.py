@@ -31,6 +31,7 @@ latest finished runs there again without running anything.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -61,7 +62,7 @@ THEORIES = {"hidden-node-theories": ["NH", "H"],
             "arithmetic-complexity-theories": ["BND", "OUTC", "LIN", "POLY"]}
 
 WRAPPER = '''#!{python} -IS
-# runs {name} for the conformance suite; one "query<TAB>seconds<TAB>exit code" line a verify
+# runs {name} for the conformance suite; a "query<TAB>seconds<TAB>exit code<TAB>end" line a verify
 import ctypes, os, signal, subprocess, sys, time
 t0 = time.monotonic()
 CMD = {cmd!r}
@@ -83,7 +84,8 @@ def die_with_parent():
 rc = subprocess.Popen(CMD + argv, preexec_fn=die_with_parent).wait()
 if argv[:1] == ["verify"] and len(argv) > 1:
     with open(LOG, "a") as f:
-        f.write(f"{{argv[1]}}\\t{{time.monotonic() - t0:.3f}}\\t{{rc}}\\n")
+        f.write(f"{{argv[1]}}\\t{{time.monotonic() - t0:.3f}}\\t{{rc}}\\t"
+                f"{{time.strftime('%H:%M:%S')}}\\n")
 sys.exit(rc if rc >= 0 else 128 - rc)
 '''
 
@@ -113,11 +115,12 @@ def nncc_source(exe: str) -> dict:
     first = Path(exe).read_text(errors="replace").splitlines()[:1] if Path(exe).is_file() else []
     python = first[0][2:].strip().split()[0] if first and first[0].startswith("#!") else None
     if python:
-        got = subprocess.run([python, "-c", "import nncc; print(nncc.__file__)"],
-                             capture_output=True, text=True)
+        # isolated and from "/": not a checkout that happens to be the working directory
+        got = subprocess.run([python, "-I", "-c", "import nncc; print(nncc.__file__)"],
+                             capture_output=True, text=True, cwd="/")
         if got.returncode == 0 and got.stdout.strip():
             src = Path(got.stdout.strip()).resolve().parents[1]
-    info = dict(path=str(src) if src else None, commit=None, dirty=[])
+    info = dict(path=str(src) if src else None, commit=None, dirty=[], diff=None)
     if src is not None:
         def git(*args):
             return subprocess.run(["git", "-C", str(src), *args], capture_output=True,
@@ -125,6 +128,8 @@ def nncc_source(exe: str) -> dict:
         info["commit"] = git("log", "-1", "--format=%h").strip() or None
         info["dirty"] = [ln[3:] for ln in git("status", "--porcelain",
                                               "--untracked-files=no").splitlines()]
+        # the uncommitted changes' fingerprint: a change during the run shows as a new one
+        info["diff"] = hashlib.sha256(git("diff", "HEAD", "--binary").encode()).hexdigest()[:12]
     return info
 
 
@@ -180,7 +185,7 @@ def read_times(work: Path) -> dict[str, float]:
     log = work / "times.log"
     if log.exists():
         for line in log.read_text().splitlines():
-            q, secs, _rc = line.split("\t")
+            q, secs = line.split("\t")[:2]
             out[case_id(q)] = float(secs)
     return out
 
@@ -290,12 +295,15 @@ def summary(runs: list[dict]) -> tuple[str, int]:
     for r in runs:
         if r["name"] == "nncc":
             p(f"nncc: {r['cmd']} ({describe_source(r['source'])})")
+            if r.get("note"):
+                p(f"  note: {r['note']}")
             if r["source_after"] != r["source"]:
                 p(f"  !! the nncc source changed during the run; at its end: "
                   f"{describe_source(r['source_after'])}")
         else:
             p(f"baseline: vnnlibTestSolver {version('vnnlib-test-solver')}, 'unknown' to every "
               f"query, every capability claimed ({r['work'] / 'baseline.toml'})")
+    header = len(out)
     p("")
     p(f"{'solver':<9} {'cases':>5} {'pass':>5} {'fail':>5} {'suspect':>8} {'error':>6} "
       f"{'skip':>5} {'wall s':>8} {'case s':>8} {'median':>7}")
@@ -320,19 +328,28 @@ def summary(runs: list[dict]) -> tuple[str, int]:
         n = max(len(bycat[x][k]) for x in names)
         p(f"{k:<20} {n:>5} " + " ".join(f"{fmt_counts(counts(bycat[x][k])):>20}" for x in names))
     p("(p/f/s/e/k: pass / fail / suspect / error / skip)")
+    base = next((r for r in runs if r["name"] == "baseline"), None)
+    if base is not None:
+        odd = [c for c in base["cases"] if c["outcome"] != "skip"
+               and ((c.get("stdout") or "").strip() != "unknown" or (c.get("stderr") or "").strip())]
+        p("")
+        p(f"baseline cases without a plain 'unknown' ({len(odd)}):")
+        for c in odd:
+            first = next((x for x in (c.get("stderr") or "").splitlines() if x.strip()), "")
+            p(f"  {c['outcome']:<7} {c['test_id']}: {first or c.get('error') or '(no output)'}")
     status = 0
     nncc = next((r for r in runs if r["name"] == "nncc"), None)
     if nncc is not None:
         fails = [c for c in nncc["cases"] if c["outcome"] == "fail"]
-        p("")
+        block = [""]
         if fails:
             status = 1
-            p(f"!!! nncc gave {len(fails)} WRONG VERDICT(S) !!!")
-            for c in fails:
-                p(f"  FAIL {c['test_id']} ({c['category']}): expected {c['expected']}, "
-                  f"nncc said {c['actual']}: {reason(c)}")
+            block.append(f"!!! nncc gave {len(fails)} WRONG VERDICT(S) !!!")
+            block += [f"  FAIL {c['test_id']} ({c['category']}): expected {c['expected']}, "
+                      f"nncc said {c['actual']}: {reason(c)}" for c in fails]
         else:
-            p("nncc gave no wrong verdict (no fail).")
+            block.append("nncc gave no wrong verdict (no fail).")
+        out[header:header] = block   # first, after the header
         rest = [c for c in nncc["cases"] if c["outcome"] not in ("pass", "fail")]
         p("")
         p(f"nncc's cases without the expected verdict ({len(rest)}):")
