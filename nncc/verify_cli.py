@@ -140,10 +140,11 @@ def cmd_verify(args) -> int:
                 keep_file=args.keep, split_budget=args.split_time)
     if len(args.paths) == 2:
         net_path, prop_path = args.paths
+        from .frontend.vnnlib import parse_vnnlib, read_vnnlib_text
         from .frontend.vnnlib2 import is_vnnlib2, load_vnnlib2
-        text = _read_text(prop_path)
-        if not is_vnnlib2(text):
-            v = verify(net_path, prop_path, **opts)
+        text = read_vnnlib_text(prop_path)
+        if not is_vnnlib2(text):   # read once: the 1.0 property from the same text
+            v = verify(net_path, None, prop=parse_vnnlib(text, prop_path), **opts)
             return _report(v, args)
         query = load_vnnlib2(prop_path, text)
         if len(query.networks) != 1:
@@ -151,27 +152,13 @@ def cmd_verify(args) -> int:
                              "with --network NAME=FILE.onnx")
         given = {query.networks[0].name: net_path}
         return _verify_query(query, given, args, opts)
+    from .frontend.vnnlib import read_vnnlib_text
     from .frontend.vnnlib2 import is_vnnlib2, load_vnnlib2
-    text = _read_text(args.paths[0])
+    text = read_vnnlib_text(args.paths[0])
     if not is_vnnlib2(text):
         raise InputError(f"{args.paths[0]} is not a VNN-LIB 2.0 query (no declare-network); "
                          "for VNN-LIB 1.0 give the network first: nncc verify NET PROP")
     return _verify_query(load_vnnlib2(args.paths[0], text), given, args, opts)
-
-
-def _read_text(path: str) -> str:
-    from .errors import InputError
-    try:
-        if str(path).endswith(".gz"):
-            import gzip
-            with gzip.open(path, "rt") as f:
-                return f.read()
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise InputError(f"cannot read VNN-LIB file '{path}': no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read VNN-LIB file '{path}': {e}") from None
 
 
 def _verify_query(query, given: dict, args, opts) -> int:

@@ -319,19 +319,22 @@ def parse_vnnlib(text: str, path: str = "<string>") -> Property:
     return _Reader(path, text).read(tree)
 
 
-def load_vnnlib(path: str) -> Property:
-    """Read a ``.vnnlib`` file (plain text; ``.gz`` is decompressed)."""
+def read_vnnlib_text(path: str) -> str:
+    """The text of a ``.vnnlib`` file (``.gz`` is decompressed); InputError if unreadable."""
     p = str(path)
     try:
         if p.endswith(".gz"):
             import gzip
             with gzip.open(p, "rt") as f:
-                text = f.read()
-        else:
-            with open(p, encoding="utf-8") as f:
-                text = f.read()
+                return f.read()
+        with open(p, encoding="utf-8") as f:
+            return f.read()
     except FileNotFoundError:
         raise InputError(f"cannot read VNN-LIB file '{p}': no such file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read VNN-LIB file '{p}': {e}") from None
-    return parse_vnnlib(text, p)
+
+
+def load_vnnlib(path: str) -> Property:
+    """Read a ``.vnnlib`` file (plain text; ``.gz`` is decompressed)."""
+    return parse_vnnlib(read_vnnlib_text(path), str(path))

@@ -128,13 +128,8 @@ def parse_vnnlib2(text: str, path: str = "<string>") -> Query:
 
 
 def load_vnnlib2(path: str, text: str | None = None) -> Query:
-    if text is None:
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except OSError as e:
-            raise InputError(f"cannot read VNN-LIB file '{path}': {e}") from None
-    return parse_vnnlib2(text, str(path))
+    from .vnnlib import read_vnnlib_text
+    return parse_vnnlib2(read_vnnlib_text(path) if text is None else text, str(path))
 
 
 class _Reader:
@@ -319,17 +314,9 @@ def load_property(path: str) -> Property:
     """A property file of either version as one :class:`Property` over one network's flat
     input and output: VNN-LIB 1.0, or a 2.0 query that declares one network with one input
     and one output tensor (others need ``nncc verify QUERY --network NAME=FILE``)."""
-    from .vnnlib import load_vnnlib, parse_vnnlib
+    from .vnnlib import parse_vnnlib, read_vnnlib_text
     p = str(path)
-    if p.endswith(".gz"):
-        return load_vnnlib(p)
-    try:
-        with open(p, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise InputError(f"cannot read VNN-LIB file '{p}': no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read VNN-LIB file '{p}': {e}") from None
+    text = read_vnnlib_text(p)
     if not is_vnnlib2(text):
         return parse_vnnlib(text, p)
     q = parse_vnnlib2(text, p)

@@ -73,13 +73,14 @@ def _logit(p: float) -> float:
     return float(np.log(p) - np.log1p(-p))
 
 
-def _restate_row(c: np.ndarray, d: float, strict: bool, kind: str, groups: list):
+def _restate_row(c: np.ndarray, d: float, strict: bool, kind: str, groups: list,
+                 group_of: dict):
     """The row ``c . y >= d`` over the logits: ``(c', d', strict')``, ``True`` / ``False``
-    for a constant, or ``None`` where no exact restatement exists."""
+    for a constant, or ``None`` where no exact restatement exists; ``group_of`` maps an
+    output to its softmax."""
     nz = np.flatnonzero(c)
     if nz.size == 0:
         return bool((0 > d) if strict else (0 >= d))
-    group_of = {int(j): k for k, g in enumerate(groups) for j in g}
     if nz.size == 2 and d == 0 and c[nz[0]] == -c[nz[1]] and \
             group_of.get(int(nz[0])) == group_of.get(int(nz[1])) is not None:
         return c.copy(), 0.0, strict  # an order within one softmax: the logits' order
@@ -137,10 +138,11 @@ def logit_property(net, prop: Property) -> Property | None:
         return prop
     out = Property(prop.path, prop.n_inputs, prop.n_outputs, notes=list(prop.notes))
     groups = softmax_groups(net)
+    group_of = {int(j): k for k, g in enumerate(groups) for j in g}
     for dj in prop.disjuncts:
         C, dd, st = [], [], []
         for c, d, s in zip(dj.C, dj.d, dj.c_strict):
-            r = _restate_row(np.asarray(c, float), float(d), bool(s), kind, groups)
+            r = _restate_row(np.asarray(c, float), float(d), bool(s), kind, groups, group_of)
             if r is None:
                 return None
             if r is True:
@@ -200,7 +202,12 @@ def softmax_rows_unreachable(C: np.ndarray, d: np.ndarray, Ms: list, kind: str,
     with np.errstate(invalid="ignore"):
         best = np.where(C > 0, C * hi, np.where(C < 0, C * lo, 0.0)).sum(axis=1)
     if kind == "Softmax":
+        outside = np.ones(n, bool)      # outputs in no softmax: their sum is not fixed
+        for g in groups:
+            outside[g] = False
         for r, c in enumerate(C):
+            if np.any(c[outside] != 0):
+                continue
             v = 0.0
             for g in groups:
                 cg, lg, hg = c[g], lo[g], hi[g]
@@ -213,10 +220,5 @@ def softmax_rows_unreachable(C: np.ndarray, d: np.ndarray, Ms: list, kind: str,
                     vg += cg[j] * step
                     room -= step
                 v += vg
-            outside = np.ones(n, bool)
-            for g in groups:
-                outside[g] = False
-            if np.any(c[outside] != 0):
-                continue
             best[r] = min(best[r], v + 1e-9 * np.abs(c).sum())
     return best < np.asarray(d, float)
