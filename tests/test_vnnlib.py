@@ -90,8 +90,6 @@ def test_fixtures_parse(tmp_path):
 @pytest.mark.parametrize("text,where,what", [
     ("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 1)", "p.vnnlib:3:",
      "not closed"),
-    ("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 1))\n",
-     "p.vnnlib:3:9", "X_0 has no lower"),
     ("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_3 1))\n",
      "p.vnnlib:3:13", "'X_3' is used but not declared"),
     ("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= (* X_0 X_0) 1))\n",
