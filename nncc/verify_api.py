@@ -212,7 +212,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     left = (lambda: max(deadline - time.perf_counter(), 0.0)) if deadline else (lambda: None)
     if disjuncts not in DISJUNCT_MODES:
         raise InputError(f"unknown disjunct mode {disjuncts!r}: split or indicator")
-    net = net if net is not None else load_network(net_path)
+    net = net if net is not None else load_network(net_path, graph=True)
     prop = prop if prop is not None else load_vnnlib(prop_path)
     prop.check_network(net)
     notes = list(getattr(net, "notes", []))   # e.g. a dropped final softmax
@@ -246,7 +246,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     if not prop.disjuncts:
         return done(UNSAT, "property", "the unsafe set is empty")
     if restated is None:   # rows over softmax outputs with no exact form over the logits
-        return _verify_softmax_rows(net, prop, v, done, left, progress)
+        return _verify_by_bisection(net, prop, v, done, left, progress, graph=False)
     if restated is not prop:
         v.notes.append(restated.notes[-1])
         prop = restated
@@ -256,6 +256,8 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
             solver=solver, bounds=bounds, bounds_budget=bounds_budget, disjuncts=disjuncts,
             falsify_budget=falsify_budget, registry=registry, progress=progress,
             split_budget=split_budget, split_rule=split_rule))
+    if getattr(net, "kind", "") == "graph":   # not piecewise linear: its ONNX graph
+        return _verify_by_bisection(net, prop, v, done, left, progress, graph=True)
     # 1. falsification
     fb = falsify_budget if falsify_budget is not None else min(2.0, 0.1 * time_limit
                                                                 if time_limit else 2.0)
@@ -418,11 +420,12 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
                 "infeasible")
 
 
-def _verify_softmax_rows(net, prop: Property, v: Verdict, done, left, progress) -> Verdict:
-    """Rows over the outputs of a final softmax that the logits cannot state exactly:
-    branch and bound with softmax bounds (:mod:`nncc.passes.softmax_split`)."""
-    from .passes.softmax_split import softmax_split_verify
-    progress.stage(f"rows over the {net.output_softmax} outputs: softmax splitting")
+def _verify_by_bisection(net, prop: Property, v: Verdict, done, left, progress,
+                         graph: bool) -> Verdict:
+    """Box splitting with bounds the layer passes do not give: rows over the outputs of a
+    final softmax that the logits cannot state exactly (softmax bounds,
+    :mod:`nncc.passes.softmax_split`), or a network kept as its ONNX graph (interval
+    bounds, :mod:`nncc.passes.graph_split`)."""
     passed: list[CexCheck] = []
 
     def check(x, k):
@@ -431,19 +434,30 @@ def _verify_softmax_rows(net, prop: Property, v: Verdict, done, left, progress) 
         return chk.ok
     t = time.perf_counter()
     limit = left()
-    r = softmax_split_verify(net, prop, check=check, time_limit=60.0 if limit is None else limit)
+    limit = 60.0 if limit is None else limit
+    if graph:
+        from .passes.graph_split import graph_split_verify
+        how, bounds = "graph splitting", "interval bounds of the graph"
+        progress.stage(f"{net.describe()}: graph splitting")
+        r = graph_split_verify(net, prop, check=check, time_limit=limit, progress=progress)
+    else:
+        from .passes.softmax_split import softmax_split_verify
+        how, bounds = "softmax splitting", "softmax bounds"
+        progress.stage(f"rows over the {net.output_softmax} outputs: softmax splitting")
+        r = softmax_split_verify(net, prop, check=check, time_limit=limit)
     v.seconds["split"] = time.perf_counter() - t
     v.split_boxes = r.boxes
     if r.status == "sat":
         chk = passed[0]
-        return done(SAT, "softmax splitting", f"counterexample in disjunct {chk.disjunct + 1} "
+        return done(SAT, how, f"counterexample in disjunct {chk.disjunct + 1} "
                     f"({r.boxes:,} boxes)", chk)
     if r.status == "unsat":
         v.proven_by_splitting = len(prop.disjuncts)
-        return done(UNSAT, "softmax splitting", f"every disjunct ({len(prop.disjuncts)}) is ruled "
-                    f"out by softmax bounds ({r.boxes:,} boxes)")
-    return done(UNKNOWN, "timeout" if r.reason == "time limit" else "softmax splitting",
-                f"rows over the {net.output_softmax} outputs: {r.reason} ({r.boxes:,} boxes)")
+        return done(UNSAT, how, f"every disjunct ({len(prop.disjuncts)}) is ruled "
+                    f"out by {bounds} ({r.boxes:,} boxes)")
+    what = net.describe() if graph else f"rows over the {net.output_softmax} outputs"
+    return done(UNKNOWN, "timeout" if r.reason == "time limit" else how,
+                f"{what}: {r.reason} ({r.boxes:,} boxes)")
 
 
 def bound_free_inputs(net, prop: Property) -> tuple[Property, list[int]]:

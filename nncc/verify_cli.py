@@ -101,9 +101,11 @@ CAPABILITIES = {
 def cmd_supports(args) -> int:
     answer = CAPABILITIES[args.capability]
     if answer is None:
+        from .problem.onnx_graph import GRAPH_OPS
         from .problem.onnx_import import SUPPORTED_OPS, _SOFTMAX_OPS
-        # ConstantOfShape makes constants only, which every graph may hold
-        answer = "\n".join(sorted(SUPPORTED_OPS | _SOFTMAX_OPS | {"ConstantOfShape"}))
+        # ConstantOfShape makes constants only, which every graph may hold; the graph
+        # evaluator's operators are verified on the graph when they are not piecewise linear
+        answer = "\n".join(sorted(SUPPORTED_OPS | _SOFTMAX_OPS | GRAPH_OPS | {"ConstantOfShape"}))
     print(answer)
     return 0
 

@@ -10,22 +10,17 @@ decided here, by branch and bound on the input box:
   (:func:`~nncc.passes.symbolic_bounds.row_upper_bounds`), the softmax
   outputs by those differences, and the row over the outputs with their sum
   fixed at 1 (:func:`~nncc.problem.output_softmax.softmax_rows_unreachable`);
-* the centre, a few seeded random points, and the points of a short
-  finite-difference sign ascent of the rows' smallest slack (in boxes near
-  the root) are candidates,
-  reported only after the caller's check (the file's own outputs, float64
-  and onnxruntime);
-* otherwise the widest input of the box is bisected.
+* candidates and bisection as :func:`~nncc.passes.box_bisection.bisect_verify`
+  does them.
 
 Complete only in the limit; with many inputs it mostly ends ``unknown``.
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from ..problem.output_softmax import softmax_groups, softmax_rows_unreachable, true_outputs
+from ..problem.output_softmax import softmax_groups, softmax_rows_unreachable
+from .box_bisection import bisect_verify, input_rows_unreachable
 from .input_split import SplitResult
 
 
@@ -45,10 +40,8 @@ def logit_differences(net, nb, group: np.ndarray) -> np.ndarray:
 def box_safe(net, d, lo, hi, bounds: str = "symbolic") -> bool:
     """Can no input of ``[lo, hi]`` meet every row of disjunct ``d`` over the outputs?"""
     from ..encodings.fixed_network import network_bounds
-    if len(d.b):
-        best = np.maximum(d.A, 0) @ hi + np.minimum(d.A, 0) @ lo
-        if np.any(best < d.b - 1e-12 * (1 + np.abs(d.b))):
-            return True
+    if input_rows_unreachable(d, lo, hi):
+        return True
     if not len(d.d):
         return False
     nb = network_bounds(net, lo, hi, bounds)
@@ -58,70 +51,9 @@ def box_safe(net, d, lo, hi, bounds: str = "symbolic") -> bool:
                                          net.n_outputs).any())
 
 
-def _slack(net, d, X):
-    """The smallest slack of the disjunct's rows on the softmax outputs, per row of X."""
-    Y = true_outputs(net, net.forward(X))
-    return (Y @ d.C.T - d.d).min(axis=1)
-
-
-def _ascend(net, d, x, lo, hi, steps: int = 12) -> np.ndarray:
-    """Sign steps up the finite-difference gradient of the rows' smallest slack, in the box
-    (a few forward passes of n + 1 points each): the candidates it visits."""
-    n = x.size
-    width = hi - lo
-    step = 0.5 * width
-    out = []
-    cur = float(_slack(net, d, x[None])[0])
-    for _ in range(steps):
-        h = np.maximum(1e-4 * np.maximum(width, 1e-12), 1e-9)
-        X = np.repeat(x[None], n, axis=0) + np.diag(h)
-        g = (_slack(net, d, X) - cur) / h
-        if not np.any(g):
-            break
-        y = np.clip(x + step * np.sign(g), lo, hi)
-        sy = float(_slack(net, d, y[None])[0])
-        if sy > cur:
-            x, cur = y, sy
-            out.append(x)
-        else:
-            step = step / 2
-    return np.array(out).reshape(-1, n)
-
-
 def softmax_split_verify(net, prop, *, check, time_limit: float, seed: int = 0,
                          samples: int = 8) -> SplitResult:
     """Every disjunct of ``prop`` (rows over the softmax outputs) bisected until its boxes
     are safe, a candidate passes ``check(x, k)``, or ``time_limit`` seconds pass."""
-    rng = np.random.default_rng(seed)
-    t0 = time.perf_counter()
-    queue = [(k, d.lo.copy(), d.hi.copy(), 0) for k, d in enumerate(prop.disjuncts)]
-    boxes = depth = 0
-    while queue:
-        if time.perf_counter() - t0 > time_limit:
-            return SplitResult("unknown", boxes=boxes, open_boxes=len(queue), max_depth=depth,
-                               seconds=time.perf_counter() - t0, reason="time limit")
-        k, lo, hi, dep = queue.pop()
-        d = prop.disjuncts[k]
-        boxes += 1
-        depth = max(depth, dep)
-        pts = np.vstack([(lo + hi) / 2, lo + rng.random((samples, lo.size)) * (hi - lo)])
-        if dep <= 4 and len(d.d):
-            pts = np.vstack([pts, _ascend(net, d, pts[0], lo, hi)])
-        for x in pts:
-            if check(x, k):
-                return SplitResult("sat", x=x, boxes=boxes, max_depth=depth,
-                                   seconds=time.perf_counter() - t0)
-        if box_safe(net, d, lo, hi):
-            continue
-        w = hi - lo
-        i = int(np.argmax(w))
-        if w[i] <= 0:   # a point that is neither safe nor a counterexample
-            return SplitResult("unknown", boxes=boxes, open_boxes=len(queue) + 1,
-                               max_depth=depth, seconds=time.perf_counter() - t0,
-                               reason="a point neither proven safe nor a counterexample")
-        mid = lo[i] + w[i] / 2
-        a_hi, b_lo = hi.copy(), lo.copy()
-        a_hi[i], b_lo[i] = mid, mid
-        queue.append((k, lo, a_hi, dep + 1))
-        queue.append((k, b_lo, hi, dep + 1))
-    return SplitResult("unsat", boxes=boxes, max_depth=depth, seconds=time.perf_counter() - t0)
+    return bisect_verify(net, prop, check=check, time_limit=time_limit, safe=box_safe,
+                         seed=seed, samples=samples)

@@ -107,6 +107,13 @@ _F32_MAX = float(np.finfo(np.float32).max)
 _PWL_HINT = "nncc encodes piecewise-linear networks (Gemm, MatMul, Conv, Relu, MaxPool, ...)"
 
 
+class NotPiecewiseLinear(InputError):
+    """An operator on a tensor that depends on the input and is not piecewise linear (a
+    step, a product of two such tensors, a power, a smooth activation): the network has
+    no exact MILP encoding, but ``nncc verify`` may still decide it on the graph itself
+    (:mod:`nncc.problem.onnx_graph`)."""
+
+
 def _sparse():
     """scipy.sparse, imported when a sparse matrix is needed."""
     import scipy.sparse as sp
@@ -562,8 +569,11 @@ class _Importer:
             ops = dict.fromkeys(b.split(" ")[0] for b in bad)
             why = [f"{op}: {_REASONS[op]}" for op in ops if op in _REASONS] + why
             why = "".join(f"; {w}" for w in dict.fromkeys(why))
-            raise InputError(f"'{self.path}': unsupported ONNX ops: {', '.join(bad)}{why}: "
-                             f"{_PWL_HINT}")
+            # steps and smooth functions of the input may still be verified on the graph
+            graph = not any(op in _RANDOM_OPS or op in ("If", "Loop", "Scan") or "." in op
+                            for op in ops)
+            raise (NotPiecewiseLinear if graph else InputError)(
+                f"'{self.path}': unsupported ONNX ops: {', '.join(bad)}{why}: {_PWL_HINT}")
 
     def _reaches_output_only(self, t: str, outputs) -> bool:
         """Does tensor ``t`` reach a graph output through moves of its values only
@@ -787,14 +797,14 @@ class _Importer:
             x, y = self.values[node.input[0]], self.values[node.input[1]]
             if op == "Div":
                 if isinstance(y, _Expr):
-                    raise InputError(f"'{self.path}': Div node {label} divides by a tensor that "
+                    raise NotPiecewiseLinear(f"'{self.path}': Div node {label} divides by a tensor that "
                                      f"depends on the input: not linear; {_PWL_HINT}")
                 y = np.asarray(y, dtype=np.float64)
                 if np.any(y == 0):
                     raise InputError(f"'{self.path}': Div node {label} divides by zero")
                 y = 1.0 / y
             if isinstance(x, _Expr) and isinstance(y, _Expr):
-                raise InputError(f"'{self.path}': Mul node {label} multiplies two tensors that "
+                raise NotPiecewiseLinear(f"'{self.path}': Mul node {label} multiplies two tensors that "
                                  f"depend on the input: not linear; {_PWL_HINT}")
             e, k = (x, y) if isinstance(x, _Expr) else (y, x)
             k = np.asarray(k, dtype=np.float64)
@@ -811,12 +821,12 @@ class _Importer:
         if op == "Pow":
             x = self.values[node.input[0]]
             if not isinstance(x, _Expr):
-                raise InputError(f"'{self.path}': Pow node {label}: its exponent depends on the "
+                raise NotPiecewiseLinear(f"'{self.path}': Pow node {label}: its exponent depends on the "
                                  f"network input: not piecewise linear")
             p = np.asarray(self._const(node, 1, "exponent"), dtype=np.float64)
             if p.size == 0 or np.any(p != 1.0):
                 shown = p.ravel()[0] if p.size and np.all(p == p.ravel()[0]) else p.ravel()[:4]
-                raise InputError(f"'{self.path}': Pow node {label} raises a tensor that depends on "
+                raise NotPiecewiseLinear(f"'{self.path}': Pow node {label} raises a tensor that depends on "
                                  f"the network input to the power {shown}: not piecewise linear "
                                  f"(nncc accepts the exponent 1 only)")
             self._set(node, _broadcast(x, np.broadcast_shapes(x.shape, p.shape)))
@@ -824,7 +834,7 @@ class _Importer:
         if op == "Where":
             cond = self.values[node.input[0]]
             if isinstance(cond, _Expr):
-                raise InputError(f"'{self.path}': Where node {label}: its condition depends on the "
+                raise NotPiecewiseLinear(f"'{self.path}': Where node {label}: its condition depends on the "
                                  f"network input: a step, not continuous")
             cond = np.asarray(cond).astype(bool)
             xs = [self._expr(node.input[1]), self._expr(node.input[2])]
@@ -925,7 +935,7 @@ class _Importer:
                 tname = onnx.TensorProto.DataType.Name(to)
             except ValueError:
                 tname = str(to)
-            raise InputError(f"'{self.path}': {node.op_type} node {label} casts a tensor that "
+            raise NotPiecewiseLinear(f"'{self.path}': {node.op_type} node {label} casts a tensor that "
                              f"depends on the network input to {tname}: a step, not continuous "
                              f"(nncc folds such a cast only on constants)")
         if to == 10:
@@ -969,7 +979,7 @@ class _Importer:
     def _matmul_node(self, node, X, W) -> _Expr:
         """``X @ W`` where exactly one side depends on the input (numpy matmul rules)."""
         if isinstance(X, _Expr) and isinstance(W, _Expr):
-            raise InputError(f"'{self.path}': {node.op_type} node {_node_label(node, self.index)} multiplies "
+            raise NotPiecewiseLinear(f"'{self.path}': {node.op_type} node {_node_label(node, self.index)} multiplies "
                              f"two tensors that depend on the input: not linear; {_PWL_HINT}")
         if isinstance(X, _Expr):
             W = np.asarray(W, dtype=np.float64)

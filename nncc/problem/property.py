@@ -118,11 +118,16 @@ class Property:
         return any(len(d.b) and (np.any(d.lo < lo) or np.any(d.hi > hi)) for d in self.disjuncts)
 
 
-def load_network(path: str):
-    """A network file by its extension: ``.onnx`` or ``.nnet``."""
+def load_network(path: str, graph: bool = False):
+    """A network file by its extension: ``.onnx`` or ``.nnet``. ``graph``: an ONNX
+    network that is not piecewise linear is kept as its graph
+    (:func:`~nncc.problem.onnx_graph.load_onnx_or_graph`; for ``nncc verify`` only)."""
     from ..errors import InputError
     p = str(path)
     if p.lower().endswith(".onnx"):
+        if graph:
+            from .onnx_graph import load_onnx_or_graph
+            return load_onnx_or_graph(p)
         from .onnx_import import load_onnx
         return load_onnx(p)
     if p.lower().endswith(".nnet"):

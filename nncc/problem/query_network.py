@@ -104,7 +104,7 @@ def query_network(query, files: dict[str, str], workdir: str):
     """The :class:`~nncc.problem.fixed_network.FixedNetwork` from ``X`` to ``Y``; a
     combined model, where one is needed, is written into ``workdir`` (which must
     outlive the network: its counterexamples are re-checked on that file)."""
-    from .onnx_import import load_onnx
+    from .onnx_graph import load_onnx_or_graph as load_onnx
     nets = query.networks
     one = nets[0]
     if (len(nets) == 1 and len(one.inputs) == 1 and len(one.outputs) == 1 and not one.hidden
