@@ -92,7 +92,9 @@ CAPABILITIES = {
     "multiple-input-output-theories": "SIO\nMIO",
     "multiple-network-theories": "SNET\nMENET\nMINET\nMNET",
     "multiple-node-comparison-theories": "SNC\nMNC",
-    "arithmetic-complexity-theories": "BND\nOUTC\nLIN",
+    # POLY: products of variables become outputs of the query's model, which is then
+    # verified on its graph (interval bounds and box splitting)
+    "arithmetic-complexity-theories": "BND\nOUTC\nLIN\nPOLY",
     "optimised-disjunctive-reasoning": "false",
     "serialise-assignments": "true",
 }

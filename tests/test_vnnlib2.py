@@ -67,8 +67,6 @@ def test_row_major_index_and_multi_node_rows():
 
 
 def test_refused_with_reasons():
-    with pytest.raises(InputError, match="POLY"):
-        parse_vnnlib2(HEAD + "(assert (<= (* X[0,0] X[0,1]) 1.0))")
     with pytest.raises(InputError, match="element type"):
         parse_vnnlib2("(vnnlib-version <2.0>)(declare-network N (declare-input X bool [1]) "
                       "(declare-output Y float32 [1]))(assert (<= Y[0] 1.0))")
@@ -136,7 +134,7 @@ def test_supports_answers_in_the_standard_format():
     assert run_nncc("supports", "--serialise-assignments").stdout == "true\n"
     ops = run_nncc("supports", "--onnx-operators").stdout.split()
     assert "Relu" in ops and "Gemm" in ops and "ArgMax" not in ops and "Loop" not in ops
-    assert "POLY" not in run_nncc("supports", "--arithmetic-complexity-theories").stdout
+    assert "POLY" in run_nncc("supports", "--arithmetic-complexity-theories").stdout
     assert run_nncc("supports").returncode == 2
 
 
@@ -174,3 +172,67 @@ def test_compile_takes_a_one_network_query(tmp_path, model):
     (tmp_path / "q.vnnlib").write_text(QUERY.format(t=1.5))
     r = run_nncc("compile", model, "--property", tmp_path / "q.vnnlib", "--target", "smtlib")
     assert r.returncode == 0 and "(check-sat)" in r.stdout, r.stderr
+
+
+ISO = """(vnnlib-version <2.0>)
+(declare-network N1 (declare-input X float32 [1]) (declare-output Y float32 [1]))
+(declare-network N2 (isomorphic-to N1) (declare-input X2 {t} [1]) (declare-output Y2 {t} [1]))
+(assert (>= X[0] 0.0)) (assert (<= X[0] 1.0)) (assert (>= X2[0] 2.0)) (assert (<= X2[0] 3.0))
+(assert (<= Y2[0] 0.5))
+"""
+
+
+def test_isomorphic_networks_may_differ_in_float_types_only():
+    # the conformance suite's network_isomorphic01: valid, though the parser refuses it
+    q = parse_vnnlib2(ISO.format(t="float16"))
+    assert [(v.name, v.dtype) for v in q.variables] == [
+        ("X", "float32"), ("Y", "float32"), ("X2", "float16"), ("Y2", "float16")]
+    assert any("isomorphic networks with different float types" in n for n in q.property.notes)
+    assert q.property.n_inputs == 2
+    with pytest.raises(InputError, match="Type mismatch"):
+        parse_vnnlib2(ISO.format(t="int8"))
+
+
+def test_isomorphic_float16_declaration_is_verified(tmp_path):
+    model = tmp_path / "relu.onnx"
+    relu_gemm_model(model, [[1.0]], [0.0])
+    q = tmp_path / "q.vnnlib"
+    q.write_text(ISO.format(t="float16").replace("[1]", "[1,1]").replace("[0]", "[0,0]"))
+    r = run_nncc("verify", q, "--network", f"N1={model}", "--network", f"N2={model}",
+                 "--timeout", "20")
+    # Y2 = relu(X2) >= 2 > 0.5 on the box: the property cannot hold
+    assert r.stdout.split()[0] == "unsat", r.stderr
+
+
+def test_polynomial_rows_become_products_of_the_query():
+    q = parse_vnnlib2(HEAD + "(assert (<= (- (* 2.0 X[0,0] X[0,1] X[0,1]) Y[0,1] (* Y[0,0] 3.0)) "
+                             "(* X[0,1] X[0,1] X[0,0])))\n")
+    # 2 a b^2 - y1 - 3 y0 <= a b^2  is  a b^2 - y1 - 3 y0 <= 0: one monomial (X[0,0] X[0,1]^2)
+    assert q.products == [(2, (("X", 0, 1), ("X", 1, 2)))]
+    assert "POLY" in q.theories and q.property.n_outputs == 3
+    d = q.property.disjuncts[0]
+    assert np.array_equal(d.C[0], [3.0, 1.0, -1.0]) and d.d[0] == 0.0
+
+
+@pytest.mark.parametrize("rows,truth", [
+    ("(assert (< (* X[0,0] X[0,0]) 0.0))", "unsat"),                 # a square
+    ("(assert (>= (* X[0,0] X[0,1]) 0.9))", "sat"),
+    ("(assert (>= (+ (* Y[0,0] Y[0,1]) X[0,0]) 4.1))", "unsat"),     # y0 y1 <= 3, x0 <= 1
+    ("(assert (>= (+ (* Y[0,0] Y[0,1]) X[0,0]) 3.9))", "sat"),
+])
+def test_polynomial_rows_verified(tmp_path, rows, truth):
+    model = tmp_path / "m.onnx"
+    relu_gemm_model(model, [[1.0, 0.0], [0.0, 3.0]], [0.0, 0.0])   # Y = (relu x0, 3 relu x1)
+    q = tmp_path / "q.vnnlib"
+    q.write_text(HEAD + "(assert (and (>= X[0,0] -1.0) (<= X[0,0] 1.0) (>= X[0,1] -1.0) "
+                        "(<= X[0,1] 1.0)))\n" + rows + "\n")
+    r = run_nncc("verify", q, "--network", f"N={model}", "--timeout", "30")
+    out = r.stdout.split()
+    assert out[0] == truth, r.stderr
+    if truth == "sat":   # the assignment meets the row
+        x = [float(v) for v in out[4:6]]
+        y = [max(x[0], 0.0), 3 * max(x[1], 0.0)]
+        if "Y[0,0]" in rows:
+            assert y[0] * y[1] + x[0] >= 3.9
+        else:
+            assert x[0] * x[1] >= 0.9

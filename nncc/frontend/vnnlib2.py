@@ -92,6 +92,9 @@ class Query:
     property: Property
     copies: dict = field(default_factory=dict)
     theories: set = field(default_factory=set)
+    # monomials of polynomial rows (theory POLY), each a Y value after the copies:
+    # [(Y index, ((variable name, flat index, power), ...))]
+    products: list = field(default_factory=list)
 
 
 def _error(path: str, exc) -> InputError:
@@ -120,11 +123,72 @@ def parse_vnnlib2(text: str, path: str = "<string>") -> Query:
     except ImportError:
         raise InputError(f"{path}: VNN-LIB 2.0 needs the official parser: pip install "
                          "'vnnlib>=1.0.2'") from None
-    try:
-        q = vnnlib.parse_query_string(text)
-    except Exception as e:  # VNNLibException: syntax or type errors, as JSON
-        raise _error(path, e) from None
-    return _Reader(path, text).read(q)
+    retyped: dict = {}
+    while True:
+        try:
+            q = vnnlib.parse_query_string(text)
+            break
+        except Exception as e:  # VNNLibException: syntax or type errors, as JSON
+            fixed = _retype_isomorphic(text, str(e), retyped)
+            if fixed is None:
+                raise _error(path, e) from None
+            text = fixed
+    query = _Reader(path, text).read(q)
+    for v in query.variables:   # the declared types, for the assignment
+        v.dtype = retyped.get((v.network, v.name), v.dtype)
+    if retyped:
+        query.property.notes.append(
+            "isomorphic networks with different float types (" + ", ".join(
+                f"{n}.{x} {t}" for (n, x), t in sorted(retyped.items())) + "): the official "
+            "parser refuses the difference, nncc reads every float type as real")
+    return query
+
+
+_MISMATCH = re.compile(r"Type mismatch for variable number (\d+) between networks '(\w+)' and "
+                       r"'(\w+)'")
+_FLOAT_DECL = {"real", "float64", "float32", "float16", "bfloat16"}
+
+
+def _retype_isomorphic(text: str, message: str, retyped: dict) -> str | None:
+    """An ``isomorphic-to`` network whose float element types differ from its model's
+    (the conformance suite's "valid isomorphic with different types"; the official
+    parser 1.0.2 rejects it): the text with the network's float declarations given the
+    other network's types, which nncc reads as reals all the same (``retyped`` keeps
+    the declared ones); None for any other error, or types that are not both float."""
+    m = _MISMATCH.search(message)
+    if not m or len(retyped) > 10_000:
+        return None
+    blocks = {}
+    for name in (m.group(2), m.group(3)):
+        b = re.search(r"\(declare-network\s+" + re.escape(name) + r"\b", text)
+        if not b:
+            return None
+        end = text.find("(declare-network", b.end())
+        blocks[name] = (b.start(), len(text) if end < 0 else end)
+    decl = re.compile(r"\(\s*declare-(input|hidden|output)\s+(\S+)\s+(\S+)")
+
+    def decls(name):
+        a, z = blocks[name]
+        return list(decl.finditer(text, a, z))
+    for this, other in ((m.group(2), m.group(3)), (m.group(3), m.group(2))):
+        mine, theirs = decls(this), decls(other)
+        if not re.search(r"isomorphic-to\s+" + re.escape(other) + r"\b",
+                         text[slice(*blocks[this])]) or len(mine) != len(theirs):
+            continue
+        out, last, changed = [], 0, False
+        for a, b in zip(mine, theirs):
+            if a.group(1) != b.group(1):
+                return None
+            ta, tb = a.group(3), b.group(3)
+            if ta != tb:
+                if ta not in _FLOAT_DECL or tb not in _FLOAT_DECL:
+                    return None
+                retyped[(this, a.group(2))] = ta
+                out.append(text[last:a.start(3)] + tb)
+                last, changed = a.end(3), True
+        if changed:
+            return "".join(out) + text[last:]
+    return None
 
 
 def load_vnnlib2(path: str, text: str | None = None) -> Query:
@@ -174,6 +238,7 @@ class _Reader:
             self.vars[v.name] = v
         self.nx, self.ny = nx, ny
         self.copies: dict[str, int] = {}
+        self.products: dict[tuple, int] = {}   # monomial -> its order of appearance
         theories = {"SNET" if len(nets) == 1 else "MNET"}
         if any(n.hidden for n in nets):
             theories.add("H")
@@ -188,7 +253,10 @@ class _Reader:
             conj = [x + y for x in conj for y in f]
         # copies of inputs that rows relate to outputs come after every Y value
         rows_all = [self.rows_of(c) for c in conj]
-        ny_total = self.ny + sum(self.vars[nm].size for nm in self.copies)
+        n_copies = sum(self.vars[nm].size for nm in self.copies)
+        # products of variables come after the copies, in order of appearance
+        self.product_at = {m: self.ny + n_copies + k for m, k in self.products.items()}
+        ny_total = self.ny + n_copies + len(self.products)
         prop = Property(self.path, nx, ny_total)
         for rows in rows_all:
             d = self.disjunct(rows, ny_total)
@@ -198,13 +266,18 @@ class _Reader:
             prop.notes.append("the assertions are contradictory: the unsafe set is empty")
         if self.copies:
             theories.add("MNC")
+        if self.products:
+            theories.add("POLY")
         ints = [v for v in order if v.kind == "input" and v.dtype in INT_TYPES.values()]
         if ints:   # integer inputs: proofs over the reals hold, counterexamples are integral
             mask = np.zeros(nx, bool)
             for v in ints:
                 mask[v.offset:v.offset + v.size] = True
             prop.integer_inputs = mask
-        return Query(self.path, nets, order, prop, dict(self.copies), theories)
+        products = [(self.product_at[m], tuple((name, flat - self.vars[name].offset, k)
+                                                for (_, name, flat), k in m))
+                    for m in self.products]
+        return Query(self.path, nets, order, prop, dict(self.copies), theories, products)
 
     # -- formulas -> DNF: lists of comparisons ------------------------------------
     def dnf(self, e) -> list:
@@ -234,23 +307,76 @@ class _Reader:
         self.fail(0, f"'{kind}' is not a formula nncc reads (and, or, comparisons)")
 
     def linear(self, expr):
-        """``({(space, flat index): coef}, constant)`` of an arithmetic term."""
+        """``({key: coef}, constant)`` of an arithmetic term: a key is ``(space, name,
+        flat index)`` of a variable, or ``("P", monomial, 0)`` of a product of variables
+        (theory POLY; the monomial a sorted tuple of (variable key, power))."""
         try:
             le = expr.to_linear_expr()
-        except Exception as e:
-            line = getattr(expr, "line", 0) or 0
-            self.fail(line, f"{e}: nncc reads linear constraints (theories BND, OUTC, LIN), not "
-                      "polynomial ones (POLY)")
+        except Exception:
+            return self.polynomial(expr)
         coefs: dict = {}
         for t in le.terms:
-            v = self.vars.get(t.var.name)
-            if v is None:
-                self.fail(getattr(t.var, "line", 0) or 0, f"'{t.var.name}' is not declared")
-            idx = tuple(int(i) for i in t.var.indices)
-            flat = int(np.ravel_multi_index(idx, v.shape)) if v.shape else 0
-            key = ("X" if v.kind == "input" else "Y", v.name, v.offset + flat)
+            key = self.var_key(t.var)
             coefs[key] = coefs.get(key, 0.0) + float(t.coeff)
         return coefs, float(le.constant)
+
+    def var_key(self, t):
+        v = self.vars.get(t.name)
+        if v is None:
+            self.fail(getattr(t, "line", 0) or 0, f"'{t.name}' is not declared")
+        idx = tuple(int(i) for i in t.indices)
+        flat = int(np.ravel_multi_index(idx, v.shape)) if v.shape else 0
+        return ("X" if v.kind == "input" else "Y", v.name, v.offset + flat)
+
+    def polynomial(self, expr):
+        """A term that is not linear, expanded into monomials."""
+        def walk(e) -> dict:   # {monomial (sorted ((key, power), ...)): coef}
+            kind = type(e).__name__
+            if kind == "Var":
+                return {((self.var_key(e), 1),): 1.0}
+            if kind in ("Float", "Int", "Real", "Integer"):
+                return {(): float(e.value)}
+            if kind == "Negate":
+                return {m: -c for m, c in walk(e.expr).items()}
+            if kind in ("Plus", "Minus"):
+                parts = list(e.args) if kind == "Plus" else [e.head] + list(e.rest)
+                out: dict = {}
+                for k, g in enumerate(parts):
+                    sign = -1.0 if kind == "Minus" and k > 0 else 1.0
+                    for m, c in walk(g).items():
+                        out[m] = out.get(m, 0.0) + sign * c
+                return out
+            if kind == "Multiply":
+                out = {(): 1.0}
+                for g in e.args:
+                    nxt: dict = {}
+                    for m1, c1 in out.items():
+                        for m2, c2 in walk(g).items():
+                            powers = dict(m1)
+                            for key, k in m2:
+                                powers[key] = powers.get(key, 0) + k
+                            m = tuple(sorted(powers.items()))
+                            nxt[m] = nxt.get(m, 0.0) + c1 * c2
+                    out = nxt
+                    if len(out) > 10_000:
+                        self.fail(getattr(e, "line", 0) or 0, "the polynomial has more than "
+                                  "10,000 terms once expanded")
+                return out
+            self.fail(getattr(e, "line", 0) or 0, f"'{kind}' is not a term nncc reads (+, -, *, "
+                      "variables and numbers)")
+        coefs, const = {}, 0.0
+        for m, c in walk(expr).items():
+            if c == 0:
+                continue
+            if not m:
+                const += c
+            elif len(m) == 1 and m[0][1] == 1:
+                coefs[m[0][0]] = coefs.get(m[0][0], 0.0) + c
+            else:
+                self.products.setdefault(m, len(self.products))
+                key = ("P", m, 0)
+                coefs[key] = coefs.get(key, 0.0) + c
+        return coefs, const
 
     def rows_of(self, comparisons) -> list:
         """Rows ``(coefs over ('X'|'Y', index), op, rhs)`` of one conjunction; a row that
@@ -264,11 +390,12 @@ class _Reader:
                 coefs[k] = coefs.get(k, 0.0) - c
             coefs = {k: c for k, c in coefs.items() if c != 0}
             spaces = {k[0] for k in coefs}
-            if spaces == {"X", "Y"}:
+            mixed = "X" in spaces and len(spaces) > 1   # inputs beside outputs or products
+            if mixed:
                 for sp, name, _ in list(coefs):
                     if sp == "X" and name not in self.copies:
                         self.copies[name] = self.ny + sum(self.vars[n].size for n in self.copies)
-            rows.append((coefs, op, rk - lk, spaces == {"X", "Y"}))
+            rows.append((coefs, op, rk - lk, mixed or "P" in spaces))
         return rows
 
     def disjunct(self, rows, ny: int) -> Disjunct | None:
@@ -298,7 +425,9 @@ class _Reader:
                 sign = 1.0 if s in (">=", ">") else -1.0
                 row = np.zeros(nx if inputs_only else ny)
                 for (sp, name, i), c in coefs.items():
-                    if sp == "X" and not inputs_only:   # the input's copy in Y
+                    if sp == "P":   # a product of variables: its own Y value
+                        i = self.product_at[name]
+                    elif sp == "X" and not inputs_only:   # the input's copy in Y
                         i = self.copies[name] + i - self.vars[name].offset
                     row[i] += sign * c
                 (A if inputs_only else C).append(row)
@@ -321,7 +450,8 @@ def load_property(path: str) -> Property:
         return parse_vnnlib(text, p)
     q = parse_vnnlib2(text, p)
     n = q.networks[0]
-    if len(q.networks) != 1 or len(n.inputs) != 1 or len(n.outputs) != 1 or n.hidden or q.copies:
+    if (len(q.networks) != 1 or len(n.inputs) != 1 or len(n.outputs) != 1 or n.hidden or q.copies
+            or q.products):
         raise InputError(f"{p}: this VNN-LIB 2.0 query needs several tensors or networks; run it "
                          "as nncc verify QUERY.vnnlib --network NAME=FILE.onnx ...")
     return q.property

@@ -108,7 +108,7 @@ def query_network(query, files: dict[str, str], workdir: str):
     nets = query.networks
     one = nets[0]
     if (len(nets) == 1 and len(one.inputs) == 1 and len(one.outputs) == 1 and not one.hidden
-            and not query.copies):
+            and not query.copies and not query.products):
         net = load_onnx(files[one.name])
         _check_sizes(net, query)
         return net
@@ -142,6 +142,7 @@ def _combined_model(query, files: dict[str, str], out_path: str) -> None:
     nodes, inputs, outputs, inits, vinfo = [], [], [], [], []
     tail_nodes, tail_outputs = [], []
     copies_of: dict[str, str] = {}
+    tensor_of: dict[str, str] = {}   # declared variable -> its tensor in the combined graph
     for i, n in enumerate(query.networks):
         m = models[n.name]
         own = next((o.version for o in m.opset_import if o.domain in ("", "ai.onnx")), 1)
@@ -175,18 +176,22 @@ def _combined_model(query, files: dict[str, str], out_path: str) -> None:
         for v in _y_order(query, n):
             if v.kind == "output":
                 outputs.append(outs[declared_out[v.name]])
+                tensor_of[v.name] = declared_out[v.name]
             else:
                 t = f"n{i}.{v.onnx_name}"
                 alias = f"n{i}.__hidden__.{v.name}"
                 nodes.append(helper.make_node("Identity", [t], [alias]))
                 outputs.append(helper.make_empty_tensor_value_info(alias))
+                tensor_of[v.name] = alias
         for v in n.inputs:
+            tensor_of[v.name] = in_names[n.inputs.index(v)]
             if v.name in query.copies:
                 copies_of[v.name] = in_names[n.inputs.index(v)]
     for name in sorted(query.copies, key=query.copies.get):
         alias = f"__copy__.{name}"
         tail_nodes.append(helper.make_node("Identity", [copies_of[name]], [alias]))
         tail_outputs.append(helper.make_empty_tensor_value_info(alias))
+    _product_nodes(query, tensor_of, tail_nodes, tail_outputs, inits)
     graph = helper.make_graph(nodes + tail_nodes, "query", inputs, outputs + tail_outputs, inits,
                               value_info=vinfo)
     ir = max(m.ir_version for m in models.values())
@@ -194,6 +199,38 @@ def _combined_model(query, files: dict[str, str], out_path: str) -> None:
     model.ir_version = ir
     model = onnx.shape_inference.infer_shapes(model)
     onnx.save(model, out_path)
+
+
+def _product_nodes(query, tensor_of, nodes, outputs, inits) -> None:
+    """The products of polynomial rows (theory POLY) as graph outputs after the copies:
+    each factor one value of its tensor (flattened, gathered), a power ``Pow`` by a
+    constant exponent (so that an even power stays non-negative in the bounds), the
+    factors multiplied."""
+    from onnx import helper, numpy_helper
+    if not query.products:
+        return
+    inits.append(numpy_helper.from_array(np.array([-1], np.int64), "__poly__.flat"))
+    for k, (_, factors) in enumerate(sorted(query.products)):
+        terms = []
+        for j, (name, flat, power) in enumerate(factors):
+            base = f"__poly__.{k}.{j}"
+            inits.append(numpy_helper.from_array(np.array([flat], np.int64), base + ".at"))
+            nodes.append(helper.make_node("Reshape", [tensor_of[name], "__poly__.flat"],
+                                          [base + ".flat"]))
+            nodes.append(helper.make_node("Gather", [base + ".flat", base + ".at"], [base]))
+            if power != 1:
+                inits.append(numpy_helper.from_array(np.array(float(power), np.float32),
+                                                     base + ".power"))
+                nodes.append(helper.make_node("Pow", [base, base + ".power"], [base + ".pow"]))
+                base += ".pow"
+            terms.append(base)
+        for j in range(1, len(terms)):
+            nodes.append(helper.make_node("Mul", [terms[j - 1], terms[j]],
+                                          [f"__poly__.{k}.prod{j}"]))
+            terms[j] = f"__poly__.{k}.prod{j}"
+        alias = f"__product__.{k}"
+        nodes.append(helper.make_node("Identity", [terms[-1]], [alias]))
+        outputs.append(helper.make_empty_tensor_value_info(alias))
 
 
 def _prefixed(v, i):
