@@ -236,3 +236,24 @@ def test_polynomial_rows_verified(tmp_path, rows, truth):
             assert y[0] * y[1] + x[0] >= 3.9
         else:
             assert x[0] * x[1] >= 0.9
+
+
+def test_unbounded_input_in_a_vnnlib1_file_end_to_end(tmp_path):
+    """The 1.0 reader keeps an input without bounds as infinite; ``nncc verify NET PROP``
+    searches for a counterexample and never proves anything over it."""
+    model = tmp_path / "m.onnx"
+    relu_gemm_model(model, [[1.0, 1.0]], [0.0])      # Y = relu(x0) + relu(x1)
+    base = "(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n" \
+           "(assert (>= X_0 0.0))\n(assert (<= X_0 1.0))\n"
+    (tmp_path / "sat.vnnlib").write_text(base + "(assert (>= Y_0 50.0))\n")
+    cex = tmp_path / "cex.txt"
+    r = run_nncc("verify", model, tmp_path / "sat.vnnlib", "-o", cex, "--time-limit", "30")
+    assert r.returncode == 0 and r.stdout.split()[0] == "sat", r.stderr
+    assert "no bound" in r.stderr
+    from nncc.roundtrip.counterexample import read_counterexample
+    x, y = read_counterexample(str(cex))
+    assert 0.0 <= x[0] <= 1.0 and max(x[0], 0) + max(x[1], 0) >= 50.0 and y[0] >= 50.0
+    # relu(x0) + relu(x1) >= 0 always: below -1 is unsat, but X_1 is unbounded
+    (tmp_path / "open.vnnlib").write_text(base + "(assert (<= Y_0 -1.0))\n")
+    r = run_nncc("verify", model, tmp_path / "open.vnnlib", "--time-limit", "6")
+    assert r.returncode == 3 and r.stdout.split()[0] == "unknown", r.stderr
