@@ -12,8 +12,17 @@ peak traced allocation (tracemalloc, a separate run) and the process' peak
 RSS; then pysmt (SMT-LIB) and Pyomo (MPS) on a subsample of the rows,
 extrapolated per nonzero, and the ratios.
 
-    python benchmarks/compile_throughput.py          # full size
-    python benchmarks/compile_throughput.py --quick  # smaller, < 30 s
+    python benchmarks/compile_throughput.py               # full size, integer data
+    python benchmarks/compile_throughput.py --data float  # uniform real data
+    python benchmarks/compile_throughput.py --quick       # smaller, < 30 s
+    python benchmarks/compile_throughput.py --scaling     # CPU s from 250 to 4,000 samples
+
+``--data float`` draws the inputs uniformly from [0, 16] (64,000 distinct
+coefficients at 1,000 samples, each in 32 rows); ``--scaling`` times the MPS,
+LP and SMT-LIB writers in CPU seconds (``time.process_time``: load on a shared
+machine does not count) on both kinds of data at 250 .. 4,000 samples and
+prints the exponent of CPU time in the number of nonzeros (a least-squares
+fit of the logarithms; 1 is linear).
 """
 from __future__ import annotations
 
@@ -39,10 +48,12 @@ from nncc.writers.smtlib_writer import write_smtlib  # noqa: E402
 
 
 def training_program(samples: int = 1000, inputs: int = 64, hidden: int = 32, outputs: int = 2,
-                     relu: bool = True, seed: int = 0) -> Program:
-    """The synthetic training query (see the module docstring)."""
+                     relu: bool = True, seed: int = 0, data: str = "int") -> Program:
+    """The synthetic training query (see the module docstring); ``data`` int (0..16)
+    or float (uniform in [0, 16], every coefficient distinct)."""
     rng = np.random.default_rng(seed)
-    X = rng.integers(0, 17, size=(samples, inputs)).astype(float)
+    X = (rng.integers(0, 17, size=(samples, inputs)).astype(float) if data == "int"
+         else rng.uniform(0, 16, size=(samples, inputs)))
     labels = rng.integers(0, outputs, size=samples)
     p = Program(name="train_mlp")
     W = p.add_vars("hidden.weight", (hidden, inputs), REAL, -1, 1)
@@ -156,20 +167,53 @@ def pyomo_seconds_per_nnz(program: Program, rows: int) -> float:
     return (time.perf_counter() - t) / nnz
 
 
+def cpu_seconds(writer, program, repeat: int = 2) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        gc.collect()
+        with open(os.devnull, "wb") as f:
+            t = time.process_time()
+            writer(program, f)
+            best = min(best, time.process_time() - t)
+    return best
+
+
+def scaling(sizes=(250, 500, 1000, 2000, 4000)) -> int:
+    print("CPU seconds per writer (best of 2) and M nonzeros per CPU-second")
+    print(f"{'data':6s} {'writer':7s} " + " ".join(f"{n:>13,}" for n in sizes) + "  exponent")
+    for data in ("int", "float"):
+        progs = {relu: [training_program(n, relu=relu, data=data) for n in sizes]
+                 for relu in (True, False)}
+        for label, writer, relu in (("smtlib", write_smtlib, True), ("mps", write_mps, False),
+                                    ("lp", write_lp, False)):
+            ps = progs[relu]
+            secs = [cpu_seconds(writer, p) for p in ps]
+            nnz = [p.nnz for p in ps]
+            slope = np.polyfit(np.log(nnz), np.log(secs), 1)[0]
+            cells = " ".join(f"{s:6.2f}s {z / s / 1e6:4.1f}M" for s, z in zip(secs, nnz))
+            print(f"{data:6s} {label:7s} {cells}  {slope:.2f}")
+    return 0
+
+
 def main(argv=None) -> int:
     warnings.simplefilter("ignore", UserWarning)  # pysmt: "QF_LRA is not reducible"
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller program, fewer baseline rows")
     ap.add_argument("--samples", type=int, default=None)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--data", choices=("int", "float"), default="int")
+    ap.add_argument("--scaling", action="store_true",
+                    help="CPU seconds and growth exponent from 250 to 4,000 samples")
     args = ap.parse_args(argv)
+    if args.scaling:
+        return scaling()
     samples = args.samples or (200 if args.quick else 1000)
     base_rows = 100 if args.quick else 400
 
     t = time.perf_counter()
-    smt_prog = training_program(samples, relu=True)
-    milp_prog = training_program(samples, relu=False)
-    print(f"program: {samples} samples, {smt_prog.n_vars} variables, {smt_prog.n_rows} rows, "
+    smt_prog = training_program(samples, relu=True, data=args.data)
+    milp_prog = training_program(samples, relu=False, data=args.data)
+    print(f"program: {samples} samples ({args.data} data), {smt_prog.n_vars} variables, {smt_prog.n_rows} rows, "
           f"{smt_prog.nnz} nonzeros (SMT-LIB), {milp_prog.nnz} (MPS/LP); built in "
           f"{time.perf_counter() - t:.2f} s")
     results = {}

@@ -603,3 +603,33 @@ def test_same_feasibility_verdict_everywhere(tmp_path_factory, p):
     expect = {"sat": "optimal", "unsat": "infeasible"}[z3_status]
     assert highs_run(mps)[0] == expect
     assert cbc_run(lp)[0] == expect
+
+
+def test_number_table_is_shortest_repr_without_a_loop_over_integers():
+    from nncc.writers.text_columns import number_table, shortest_repr
+    rng = np.random.default_rng(3)
+    v = np.concatenate([[-0.0, 0.0, 1.0, -5.0, 2.0 ** 53, 2.0 ** 53 + 2, 9999999999999998.0,
+                         1e16, -1e300, 1e-7, 0.1, 5e-324], rng.integers(-10 ** 6, 10 ** 6, 500),
+                        rng.normal(size=500) * 10.0 ** rng.integers(-20, 20, 500)])
+    want = [s.encode() for s in shortest_repr(v)]
+    assert number_table(v).strings() == want
+    assert number_table(v, b" ", b"\n").strings() == [b" " + s + b"\n" for s in want]
+    assert number_table(np.zeros(0)).strings() == []
+    assert all(float(s) == x for s, x in zip(want, v))
+
+
+@pytest.mark.parametrize("chunk", [1 << 4, 1 << 10, 1 << 17])
+def test_hash_unique_gives_every_value_its_code(chunk):
+    from nncc.writers.text_columns import hash_unique, unique_values
+    rng = np.random.default_rng(5)
+    cases = [rng.uniform(0, 16, 3000)[rng.integers(0, 3000, 50000)],   # repeated values
+             rng.normal(size=20000),                                   # distinct: sorted
+             np.array([0.5, -0.0, 0.0, 0.5, 1e300, -1e300, 5e-324]), np.zeros(0)]
+    for v in cases:
+        u, inv = hash_unique(v, chunk=chunk)
+        assert inv.dtype == np.int32 and len(inv) == len(v)
+        assert np.array_equal(u[inv], v + 0.0) and len(np.unique(u)) == len(u)
+        assert not np.signbit(u[u == 0]).any()          # -0.0 folded into 0.0
+    v = np.concatenate([cases[0], np.arange(100.0)])
+    u, inv = unique_values(v)                            # integers counted, the rest hashed
+    assert np.array_equal(u[inv], v)

@@ -22,8 +22,8 @@ import numpy as np
 from ..errors import TargetError
 from ..ir.program import (BOOL, EQ, GE, INT, KINDS, LE, STRICT, BoolProductBlock, LinearBlock,
                           NonzeroBlock, Program, QuadraticBlock, ReluBlock, sanitize)
-from .text_columns import (Table, drop_trivial_rows, emit, int_table, name_table, shortest_repr,
-                           unique_values)
+from .text_columns import (Table, drop_trivial_rows, emit, int_table, name_table, number_table,
+                           shortest_repr, unique_values)
 
 #: cbc crashes on MPS names of 170+ characters and renames LP names over 100.
 MAX_NAME_LENGTH = 100
@@ -238,7 +238,7 @@ class _MpsWriter:
         if not len(f.sq_idx):
             return
         uniq, inv = unique_values(2.0 * f.sq_coef)
-        num = Table.of([" " + s + "\n" for s in shortest_repr(uniq)])
+        num = number_table(uniq, b" ", b"\n")
         self.out.write(b"QUADOBJ\n")
         emit(self.out, len(f.sq_idx), lambda a, z: [
             b" ", (f.names, f.sq_idx[a:z]), b" ", (f.names, f.sq_idx[a:z]), (num, inv[a:z])])
@@ -292,32 +292,48 @@ class _MpsWriter:
         next_cut = 0
 
         bounds = _column_ranges(colptr, RANGE_ENTRIES)
-        # The range of every term (1 or 2 bytes each), so that a range finds its terms with one
-        # cheap comparison per term instead of two on the 8-byte columns.
-        range_of = np.repeat(np.arange(len(bounds) - 1).astype(np.min_scalar_type(len(bounds))),
+        n_ranges = len(bounds) - 1
+        # Every term's range (1 or 2 bytes), then the terms of each group ordered by range
+        # with a stable radix sort (row order kept within a range): a range's terms are one
+        # slice, found in linear time overall rather than by a scan of every term per range.
+        range_of = np.repeat(np.arange(n_ranges).astype(np.min_scalar_type(len(bounds))),
                              np.diff(bounds))
-        term_range = [range_of[g.cols] for g in f.groups]
+        by_range = []
+        for g in f.groups:
+            tr = range_of[g.cols]
+            starts = np.concatenate([[0], np.cumsum(np.bincount(tr, minlength=n_ranges))])
+            order = np.argsort(tr, kind="stable")
+            by_range.append((order.astype(np.int32) if len(order) < 2 ** 31 else order, starts))
+            del order
+            del tr
         del range_of
+        # Every distinct coefficient formatted once for the whole section (a data value
+        # recurs in the columns of every unit that reads it, across ranges).
+        uniq, hcode = unique_values(np.concatenate([hval] + [g.coefs for g in f.groups]))
+        num = number_table(uniq, b" ", b"\n")
+        del uniq
+        gcode, off = [], len(hval)
+        for g in f.groups:
+            gcode.append(hcode[off:off + len(g.coefs)])
+            off += len(g.coefs)
+        hcode = hcode[:len(hval)]
         names, row_names, sp = f.names, self.row_names, b" "
         self.out.write(b"COLUMNS\n")
         for k in range(len(bounds) - 1):
             c0, c1 = bounds[k], bounds[k + 1]
             # The range's entries: heads first, then each group's terms in row order ...
             h0, h1 = np.searchsorted(hcol, [c0, c1])
-            cols, rows, vals = [hcol[h0:h1]], [np.zeros(h1 - h0, np.int64)], [hval[h0:h1]]
-            for g, tr in zip(f.groups, term_range):
-                t = np.flatnonzero(tr == k)
+            cols, rows, codes = [hcol[h0:h1]], [np.zeros(h1 - h0, np.int64)], [hcode[h0:h1]]
+            for g, (order_g, starts), gc in zip(f.groups, by_range, gcode):
+                t = order_g[starts[k]:starts[k + 1]]
                 cols.append(g.cols[t])
                 rows.append(np.searchsorted(g.indptr, t, side="right") + g.first)  # obj is row 0
-                vals.append(g.coefs[t])
-            col, row, val = np.concatenate(cols), np.concatenate(rows), np.concatenate(vals)
-            del cols, rows, vals
+                codes.append(gc[t])
+            col, row, code = np.concatenate(cols), np.concatenate(rows), np.concatenate(codes)
+            del cols, rows, codes
             # ... so a stable sort by column gives the section's order. The range spans fewer
             # than 2**16 columns: a uint16 key, which numpy sorts by radix (linear time).
             order = np.argsort((col - c0).astype(np.uint16), kind="stable")
-            uniq, code = unique_values(val)
-            del val
-            num = Table.of([" " + s + "\n" for s in shortest_repr(uniq)])
 
             def stretch(base):
                 """The lines of the range's entries ``base``, ``base + 1``, ..."""
@@ -348,7 +364,7 @@ class _MpsWriter:
         nz = np.flatnonzero(f.rhs != 0)
         if len(nz):
             uniq, inv = unique_values(f.rhs[nz])
-            num = Table.of([" " + s + "\n" for s in shortest_repr(uniq)])
+            num = number_table(uniq, b" ", b"\n")
             emit(self.out, len(nz), lambda lo, hi: [
                 b" RHS ", (self.row_names, nz[lo:hi] + 1), (num, inv[lo:hi])])
         if f.obj_constant != 0:

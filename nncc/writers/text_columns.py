@@ -222,10 +222,86 @@ def unique_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     uniq = present - float(_SMALL)
     rest = np.flatnonzero(~small)
     if len(rest):
-        runiq, rinv = np.unique(v[rest] + 0.0, return_inverse=True)
-        inv[rest] = rinv.reshape(-1) + len(present)
+        runiq, rinv = hash_unique(v[rest])
+        inv[rest] = rinv + len(present)
         uniq = np.concatenate([uniq, runiq])
     return uniq, inv
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)   # Fibonacci hashing: the top bits of bits * this
+
+
+def _place(keys: np.ndarray, k: int, owner: np.ndarray, scratch: np.ndarray) -> None:
+    """Distinct ``keys`` into an empty table of ``2**k`` slots, key i owning a slot."""
+    mask = (1 << k) - 1
+    slot = ((keys * _GOLDEN) >> np.uint64(64 - k)).astype(np.int64)
+    pending = np.arange(len(keys), dtype=np.int32)
+    while len(pending):
+        s = slot[pending]
+        free = owner[s] < 0
+        fs, fp = s[free], pending[free]
+        scratch[fs] = fp
+        win = fp[scratch[fs] == fp]
+        owner[slot[win]] = win
+        pending = pending[owner[slot[pending]] != pending]
+        slot[pending] = (slot[pending] + 1) & mask
+
+
+def hash_unique(values: np.ndarray, chunk: int = 1 << 17) -> tuple[np.ndarray, np.ndarray]:
+    """``(uniq, inverse)`` of float64 values (no NaN; -0.0 folded into 0.0), ``uniq`` in
+    order of first appearance, ``inverse`` int32.
+
+    Real-valued data repeats each value in every row that reads it (a pixel in the
+    row of every hidden unit): sorting millions of such values was most of a writer's
+    time. Here the values go through an open-addressing hash table of their bits
+    (linear probing, one vectorised step per probe for a chunk of values at a time),
+    sized twice the distinct values seen so far, so that it stays in cache when
+    there are few: linear time. Values that are mostly distinct go to ``np.unique``
+    (a sort is faster there than a table as large as the data).
+    """
+    bits = (np.asarray(values, np.float64).reshape(-1) + 0.0).view(np.uint64)
+    n = len(bits)
+    keys = np.empty(min(n, chunk), np.uint64)   # the distinct values, grown by doubling
+    code = np.empty(n, np.int32)
+    count = k = 0
+    owner = scratch = np.empty(0, np.int32)
+    fresh = 0   # new keys of the last chunk
+    for a in range(0, n, chunk):
+        if a >= 4 * chunk and fresh > 0.8 * chunk:   # still mostly new values: sort instead
+            u, inv = np.unique(bits.view(np.float64), return_inverse=True)
+            return u, inv.reshape(-1).astype(np.int32)
+        b = bits[a:a + chunk]
+        out = code[a:a + len(b)]
+        if 2 * len(owner) < 3 * (count + len(b)):   # at most 2/3 full after the chunk
+            k = max(int(3 * (count + len(b)) // 2).bit_length(), 10)
+            owner = np.full(1 << k, -1, np.int32)     # int32: half the cache of int64
+            scratch = np.empty(1 << k, np.int32)
+            _place(keys[:count], k, owner, scratch)
+        mask = (1 << k) - 1
+        slot = ((b * _GOLDEN) >> np.uint64(64 - k)).astype(np.int64)
+        pending = np.arange(len(b), dtype=np.int32)
+        before = count
+        while len(pending):
+            s = slot[pending]
+            o = owner[s]
+            free = o < 0
+            if free.any():   # the first value to reach a free slot makes a new key there
+                fs, fp = s[free], pending[free]
+                scratch[fs[::-1]] = fp[::-1]
+                win = fp[scratch[fs] == fp]
+                if count + len(win) > len(keys):
+                    keys = np.concatenate([keys[:count], np.empty(max(count, len(win)),
+                                                                  np.uint64)])
+                owner[slot[win]] = np.arange(count, count + len(win), dtype=np.int32)
+                keys[count:count + len(win)] = b[win]
+                count += len(win)
+                o = owner[s]
+            hit = keys[o] == b[pending]
+            out[pending[hit]] = o[hit]
+            pending = pending[~hit]
+            slot[pending] = (slot[pending] + 1) & mask
+        fresh = count - before
+    return keys[:count].view(np.float64).copy(), code
 
 
 #: Integers up to this magnitude take the counting path of :func:`unique_values`.
@@ -242,6 +318,30 @@ def shortest_repr(values) -> list[str]:
             s = s[:-2]
         out.append(s)
     return out
+
+
+def number_table(values, prefix: bytes = b"", suffix: bytes = b"") -> Table:
+    """:func:`shortest_repr` of each value, between ``prefix`` and ``suffix``, as a table.
+
+    Integer values (most data) are printed by numpy in one pass; the others by
+    ``repr``, the shortest round-trip text, one value at a time; the byte
+    matrix comes straight from numpy's fixed-width byte strings (NUL-padded,
+    which is FILL), without a join per entry.
+    """
+    v = np.asarray(values, dtype=np.float64).reshape(-1) + 0.0   # no "-0"
+    ints = (v == np.rint(v)) & (np.abs(v) < 1e16)   # repr prints these as "123.0"
+    a = v[ints].astype(np.int64).astype(np.bytes_)
+    rest = ~ints
+    b = (np.array(list(map(repr, v[rest].tolist())), dtype=np.bytes_) if rest.any()
+         else np.zeros(0, "S1"))
+    w = max(a.itemsize, b.itemsize, 1)
+    out = np.zeros(len(v), dtype=f"S{w}")
+    out[ints] = a
+    out[rest] = b
+    mat = np.frombuffer(out.tobytes(), np.uint8).reshape(len(v), w)
+    if not prefix and not suffix:
+        return Table(mat.copy())
+    return render_table(len(v), [prefix, (Table(mat), np.arange(len(v))), suffix])
 
 
 def shortest_decimals(values) -> list[str]:
