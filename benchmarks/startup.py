@@ -53,8 +53,8 @@ from nncc.verify_api import verify
 load_registry(args.solvers_config)
 from nncc.problem.property import load_network
 from nncc.frontend.vnnlib import load_vnnlib
-net = load_network(args.network)
-prop = load_vnnlib(args.property)
+net = load_network(args.paths[0], graph=True)   # as verify() loads it
+prop = load_vnnlib(args.paths[1])
 prop.check_network(net)
 print(time.process_time())
 """

@@ -413,7 +413,8 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     if proven:
         comp = lower(query, "mps", epsilon=epsilon, encoded=enc)
         ans = _answer_proven_start(query, comp, found, proof_note, time.perf_counter() - t0)
-        ans = _certified(ans, query, registry, certify, time_limit, found.distance, progress)
+        ans = _certified(ans, query, registry, certify, _left(time_limit, t0), found.distance,
+                         progress)
         ans.seconds = {"compile": time.perf_counter() - t0, "write": 0.0, "solve": 0.0,
                        "total": time.perf_counter() - t0}
         progress.stage(ans.status)
@@ -461,7 +462,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     if floor is not None:
         ans.notes.append(floor)
     if certify and ans.status == SOLUTION:
-        ans = _certified(ans, query, registry, certify, time_limit,
+        ans = _certified(ans, query, registry, certify, _left(time_limit, t0),
                          result.objective if result.objective is not None else ans.check.value,
                          progress)
     ans.seconds = {"compile": t1 - t0, "write": t2 - t1, "solve": result.seconds,
@@ -471,10 +472,19 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     return ans
 
 
+def _left(time_limit: float | None, t0: float) -> float | None:
+    """What is left of ``time_limit`` since ``t0`` (a second at least, so that a check
+    can start), or None without a limit."""
+    if time_limit is None:
+        return None
+    return max(time_limit - (time.perf_counter() - t0), 1.0)
+
+
 def _certified(ans: Answer, query, registry, certify: str | None, time_limit, value,
                progress: Progress) -> Answer:
     """With ``certify`` (z3 or cvc5), the answer of a maximize / adversarial query
-    re-checked exactly (:mod:`nncc.roundtrip.certify`)."""
+    re-checked exactly (:mod:`nncc.roundtrip.certify`) within ``time_limit``, the
+    time the run has left (60 s without a limit)."""
     if not certify or ans.status != SOLUTION or query.kind not in ("maximize", "adversarial"):
         return ans
     from .roundtrip.certify import certify as certify_exactly

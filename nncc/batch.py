@@ -20,11 +20,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, InputError
 
 GRACE = 10.0
 FIELDS = ["instance", "network", "property", "verdict", "seconds", "counterexample", "message"]
-EXIT_VERDICT = {0: "sat", 1: "unsat", 3: "unknown", 5: "unknown"}
+# nncc verify's exit codes (nncc.errors) as verdicts
+EXIT_VERDICT = {EXIT_FOUND: "sat", EXIT_NO_ANSWER: "unsat", EXIT_UNKNOWN: "unknown",
+                EXIT_CHECK_FAILED: "unknown"}
 
 
 @dataclass
@@ -85,7 +87,7 @@ def run_instance(inst: Instance, cex_dir: str, solver: str, extra: list[str]) ->
                            start_new_session=False)
         code, out, err = p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired:
-        code, out, err = 3, "", "killed past the time-out"
+        code, out, err = EXIT_UNKNOWN, "", "killed past the time-out"
     secs = time.perf_counter() - t0
     verdict = EXIT_VERDICT.get(code, "error")
     message = ""
@@ -94,7 +96,7 @@ def run_instance(inst: Instance, cex_dir: str, solver: str, extra: list[str]) ->
         message = rep.get("message", "")
     except (ValueError, TypeError):
         message = (err.strip().splitlines() or [""])[-1]
-    if code == 3 and ("time" in message or "killed" in err):
+    if code == EXIT_UNKNOWN and ("time" in message or "killed" in err):
         verdict = "timeout"
     return {"instance": inst.key, "network": inst.network, "property": inst.property,
             "verdict": verdict, "seconds": f"{secs:.3f}",

@@ -185,3 +185,29 @@ def test_three_valued_sign_keeps_silent_units_with_nonzero_weights():
     y0, y1 = q.network.forward(params, q.data.X), q.network.forward(back, q.data.X)
     assert np.allclose(y1[:, 0] - y1[:, 1], y0[:, 0] - y0[:, 1])
     assert back["y.weight"][0, 2] == back["y.weight"][1, 2] != 0
+
+
+def test_invert_chain_calls_each_pass_own_inverse():
+    import numpy as np
+    from nncc.passes.reduction import Reduction, invert_chain
+
+    class Doubling(Reduction):
+        name = "test_doubling"
+
+        @classmethod
+        def invert(cls, x, inverse):
+            return 2 * x[: inverse["n_vars"]]
+
+    x = np.arange(5.0)
+    out = invert_chain(x, [{"pass": "relu_big_m", "n_vars": 4}, {"pass": "test_doubling",
+                                                                  "n_vars": 3}])
+    assert out.tolist() == [0.0, 2.0, 4.0]          # doubled, then cut by the base inverse
+    assert invert_chain(x, [{"pass": "unknown", "n_vars": 2}]).tolist() == [0.0, 1.0]
+
+
+def test_certification_gets_the_time_the_run_has_left():
+    import time
+    from nncc.api import _left
+    t0 = time.perf_counter() - 30.0
+    assert 29.0 <= _left(60.0, t0) <= 30.0
+    assert _left(10.0, t0) == 1.0 and _left(None, t0) is None

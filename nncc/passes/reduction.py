@@ -15,9 +15,17 @@ from ..ir.program import Program
 
 
 class Reduction:
-    """One rewrite of a program; subclasses implement :meth:`rewrite`."""
+    """One rewrite of a program; subclasses implement :meth:`rewrite`, and
+    :meth:`invert` where keeping the first ``n_vars`` values is not the inverse.
+    Each subclass is known by its ``name``, which its inverse data records, so that
+    :func:`invert_chain` calls the pass's own :meth:`invert`."""
 
     name = "reduction"
+    _by_name: dict = {}
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        Reduction._by_name[cls.name] = cls
 
     def applies(self, program: Program) -> bool:
         """Whether the program contains anything this pass rewrites."""
@@ -36,8 +44,8 @@ class Reduction:
     def rewrite(self, program: Program) -> dict | None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    @staticmethod
-    def invert(x: np.ndarray, inverse: dict) -> np.ndarray:
+    @classmethod
+    def invert(cls, x: np.ndarray, inverse: dict) -> np.ndarray:
         return x[: inverse["n_vars"]]
 
 
@@ -54,5 +62,5 @@ def apply_chain(program: Program, passes: list[Reduction]) -> tuple[Program, lis
 def invert_chain(x: np.ndarray, inverses: list[dict]) -> np.ndarray:
     """Map a value vector of the final program back through every pass."""
     for inv in reversed(inverses):
-        x = Reduction.invert(x, inv)
+        x = Reduction._by_name.get(inv.get("pass"), Reduction).invert(x, inv)
     return x
