@@ -40,15 +40,18 @@ def _slack(net, d, X):
     return (Y @ d.C.T - d.d).min(axis=1)
 
 
-def _ascend(net, d, x, lo, hi, steps: int = 12) -> np.ndarray:
+def _ascend(net, d, x, lo, hi, steps: int = 12, deadline: float = np.inf) -> np.ndarray:
     """Sign steps up the finite-difference gradient of the rows' smallest slack, in the box
-    (a few forward passes of n + 1 points each): the candidates it visits."""
+    (a few forward passes of n + 1 points each), until ``deadline``: the candidates it
+    visits."""
     n = x.size
     width = hi - lo
     step = 0.5 * width
     out = []
     cur = float(_slack(net, d, x[None])[0])
     for _ in range(steps):
+        if time.perf_counter() > deadline:
+            break
         h = np.maximum(1e-4 * np.maximum(width, 1e-12), 1e-9)
         X = np.repeat(x[None], n, axis=0) + np.diag(h)
         g = (_slack(net, d, X) - cur) / h
@@ -90,8 +93,10 @@ def bisect_verify(net, prop, *, check, time_limit: float, safe, seed: int = 0,
             continue
         pts = np.vstack([(lo + hi) / 2, lo + rng.random((samples, lo.size)) * (hi - lo)])
         if dep <= 4 and len(d.d):
-            pts = np.vstack([pts, _ascend(net, d, pts[0], lo, hi)])
+            pts = np.vstack([pts, _ascend(net, d, pts[0], lo, hi, deadline=t0 + time_limit)])
         for x in pts:
+            if time.perf_counter() - t0 > time_limit:
+                break
             if check(x, k):
                 return SplitResult("sat", x=x, boxes=boxes, max_depth=depth,
                                    seconds=time.perf_counter() - t0)
