@@ -227,9 +227,7 @@ class GraphNetwork:
         for i, node in self.nodes:
             try:
                 res = self._node(ev, vals, i, node)
-            except GraphUnsupported:
-                raise
-            except InputError:
+            except (GraphUnsupported, InputError):
                 raise
             except Exception as e:
                 raise InputError(f"'{self.path}': cannot evaluate node {_node_label(node, i)} "
@@ -254,7 +252,7 @@ class GraphNetwork:
         lo_f = {x: (v.lo if isinstance(v, Iv) else v) for x, v in zip(node.input, ivs) if x}
         hi_f = {x: (v.hi if isinstance(v, Iv) else v) for x, v in zip(node.input, ivs) if x}
         lo = self._reference(i, node, lo_f)
-        hi = self._reference(i, node, hi_f)
+        hi = lo if ev.exact else self._reference(i, node, hi_f)   # a point: once
         k = kind or next(v.kind for v in ivs if isinstance(v, Iv))
         return [Iv(np.asarray(a, np.float64), np.asarray(b, np.float64), k) for a, b in zip(lo, hi)]
 
