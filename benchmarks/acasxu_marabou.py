@@ -82,7 +82,7 @@ def marabou_cex_ok(net_path, prop_path, x) -> bool:
     """Marabou's point through nncc's counterexample check, in the network's own units."""
     from nncc.frontend.vnnlib import load_vnnlib
     from nncc.problem.property import load_network
-    from nncc.roundtrip.counterexample import check_counterexample
+    from nncc.checks.counterexample import check_counterexample
     return bool(check_counterexample(load_network(str(net_path)), load_vnnlib(str(prop_path)),
                                      x).ok)
 

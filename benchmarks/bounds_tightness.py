@@ -25,9 +25,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from nncc.passes.interval_bounds import interval_bounds  # noqa: E402
-from nncc.passes.lp_bounds import lp_bounds  # noqa: E402
-from nncc.passes.symbolic_bounds import symbolic_bounds  # noqa: E402
+from nncc.analysis.interval_bounds import interval_bounds  # noqa: E402
+from nncc.analysis.lp_bounds import lp_bounds  # noqa: E402
+from nncc.analysis.symbolic_bounds import symbolic_bounds  # noqa: E402
 from nncc.problem.fixed_network import Affine, FixedNetwork, Relu  # noqa: E402
 
 

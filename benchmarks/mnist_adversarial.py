@@ -15,7 +15,7 @@ winning by ``--margin`` (0.01) over every other class, solved by highs with
   within that distance, or from LP-tightened bounds (``--bounds-budget``
   seconds of in-process LP solves); the solver's limit does not count the
   start and the bounds, the "total" column does.  Before the MILP, ReLU
-  splitting (``nncc.passes.relu_split``, up to 10 s or half the limit,
+  splitting (``nncc.analysis.relu_split``, up to 10 s or half the limit,
   taken from the solver's time) tries to prove the start optimal (nothing
   within 1 - 1e-4 of its distance; solver ``relu splitting``), or, without
   a start, that no input of the box reaches the class; in a ball it gets
@@ -65,7 +65,7 @@ from nncc.ir.program import BOOL, EQ, GE, LE, REAL, LinearBlock, Objective, Prog
 from nncc.problem.fixed_network import Affine, Relu  # noqa: E402
 from nncc.problem.onnx_import import load_onnx  # noqa: E402
 from nncc.problem.query import AdversarialQuery, EvaluateQuery  # noqa: E402
-from nncc.roundtrip.check_network import check_network_answer  # noqa: E402
+from nncc.checks.check_network import check_network_answer  # noqa: E402
 from nncc.solvers.registry import load_registry  # noqa: E402
 from nncc.solvers.result import NO_SOLUTION  # noqa: E402
 from nncc.solvers.runner import solve_file  # noqa: E402

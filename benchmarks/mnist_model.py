@@ -5,7 +5,7 @@ class), pixels scaled to [0, 1], a seeded stratified 80/20 split. The network:
 ``MLPClassifier(hidden_layer_sizes=(64, 64))`` (ReLU, adam, seeded). The weights
 go into an ``nncc.problem.network.Network`` of ``DenseLayer``s (weight =
 ``coefs_[k].T``, shape (out, in)) and out through nncc's own exporter
-(``nncc.roundtrip.onnx_export.write_onnx``: Gemm + Relu, float32). The ONNX file
+(``nncc.export.onnx_export.write_onnx``: Gemm + Relu, float32). The ONNX file
 is checked under onnxruntime against sklearn's ``predict_proba`` argmax on the
 test images.
 
@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from nncc.problem.network import IDENTITY, RELU, DenseLayer, Network  # noqa: E402
-from nncc.roundtrip.onnx_export import run_onnx, write_onnx  # noqa: E402
+from nncc.export.onnx_export import run_onnx, write_onnx  # noqa: E402
 
 DEFAULT_CACHE = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".cache")
 ONNX_NAME = "mnist_784_64_64_10.onnx"

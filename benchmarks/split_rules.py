@@ -7,7 +7,7 @@
   linear upper bound is largest (ReluVal's and Neurify's rule);
 * ``relax`` (nncc's default): the same, plus each Relu chord's intercept in
   that row shared out over the inputs by their width times their weight in
-  the Relu's own input (nncc.passes.input_split.box_bounds).
+  the Relu's own input (nncc.analysis.input_split.box_bounds).
 
 Each instance runs ``verify`` in process with falsification, bounds and
 splitting as ``nncc verify`` does (splitting may take the whole time limit;

@@ -8,7 +8,7 @@ local-search``), optionally with ``regularize l1`` /
 robustly at R (as the MILP minimises them), test accuracy, *robust* test
 accuracy at R (a test sample counts only if every first-layer unit keeps its
 side over the whole L-infinity ball: the exact check of
-:func:`nncc.roundtrip.check_binarised.robust_correct`), the number of
+:func:`nncc.checks.check_binarised.robust_correct`), the number of
 non-zero weights, the MILP's gap and seconds. Every answer is re-checked
 (numpy and onnxruntime) before it is counted.
 
@@ -30,7 +30,7 @@ from nncc.api import solve  # noqa: E402
 from nncc.problem.dataset import Dataset  # noqa: E402
 from nncc.problem.datasets_binarised import split_dataset  # noqa: E402
 from nncc.problem.query import TrainQuery  # noqa: E402
-from nncc.roundtrip.check_binarised import nonzero_weights, robust_correct  # noqa: E402
+from nncc.checks.check_binarised import nonzero_weights, robust_correct  # noqa: E402
 
 
 def main(argv=None) -> int:

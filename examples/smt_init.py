@@ -79,7 +79,7 @@ from nncc.api import solve
 from nncc.problem.dataset import Dataset
 from nncc.problem.network import DenseLayer, Network, ParamDomain
 from nncc.problem.query import TrainQuery
-from nncc.roundtrip.check_training import check_training
+from nncc.checks.check_training import check_training
 
 BOX = (-1.0, 1.0)
 MARGIN = 0.01

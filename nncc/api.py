@@ -33,7 +33,7 @@ from .passes.relu_big_m import ReluBigM
 from .passes.strict_epsilon import DEFAULT_EPSILON, StrictEpsilon
 from .problem.query import Document, Query
 from .progress import Progress
-from .roundtrip.check_training import check_training
+from .checks.check_training import check_training
 from .solvers.result import ERROR, NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
 
 TARGETS = ("smtlib", "mps", "lp")
@@ -110,12 +110,12 @@ def check_answer(query, arrays: dict[str, np.ndarray], comp: "Compilation | None
     if query.kind == "train":
         if comp is None or result is None:
             return check_training(query, arrays)
-        from .roundtrip.check_objective import tangent_bound
+        from .checks.check_objective import tangent_bound
         extra = comp.symbol_map.extra
         return check_training(query, arrays, claimed_objective=result.objective,
                               approximation=tangent_bound(extra.get("passes", [])),
                               encoding=extra.get("encoding"))
-    from .roundtrip.check_network import check_network_answer
+    from .checks.check_network import check_network_answer
     return check_network_answer(query, arrays)
 
 
@@ -229,7 +229,7 @@ def compile(query: Query, target: str, out: str | None = None, *,
         write_target(comp, buf, relu_encoding=relu_encoding)
         buf.flush()
     else:
-        from .roundtrip.atomic import atomic_output
+        from .export.atomic import atomic_output
         with atomic_output(out) as f:
             write_target(comp, f, relu_encoding=relu_encoding)
         comp.path = out
@@ -257,7 +257,7 @@ class Answer:
     compilation: Compilation | None = None
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-    certificate: object | None = None  # nncc.roundtrip.certify.Certificate with --certify
+    certificate: object | None = None  # nncc.pipeline.certify.Certificate with --certify
 
     @property
     def params(self) -> dict[str, np.ndarray] | None:
@@ -287,19 +287,19 @@ class Answer:
         return out
 
     def save_npz(self, path: str) -> None:
-        from .roundtrip.npz_writer import write_npz
+        from .export.npz_writer import write_npz
         self._require_checked()
         write_npz(path, self.params)
 
     def save_onnx(self, path: str) -> None:
-        from .roundtrip.onnx_export import write_onnx
+        from .export.onnx_export import write_onnx
         self._require_checked()
         write_onnx(path, self.query.network, self.params)
 
     def save_png(self, path: str) -> None:
         """The original input, the answer's input and their difference as a PNG
         (adversarial queries on image-shaped inputs)."""
-        from .roundtrip.png_writer import comparison_image, image_layout, write_png
+        from .export.png_writer import comparison_image, image_layout, write_png
         self._require_checked()
         q = self.query
         shape = tuple(q.network.input_shape)
@@ -349,11 +349,11 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     """Compile ``query`` for ``solver``, run it, map the values back and re-check them.
 
     For an adversarial query, ``start`` first looks for a checked answer by greedy
-    descent and LPs over activation regions (:mod:`nncc.passes.adversarial_start`,
+    descent and LPs over activation regions (:mod:`nncc.analysis.adversarial_start`,
     at most ``start_budget`` seconds); the solver is then asked for anything
     closer, and when it finds nothing closer within its time limit the start
     is the answer (not proven optimal unless the solver proved its bound).
-    When no start is found, ReLU splitting (:mod:`nncc.passes.relu_split`, at
+    When no start is found, ReLU splitting (:mod:`nncc.analysis.relu_split`, at
     most ``split_budget`` seconds, taken from ``time_limit``) looks for a proof
     that no input of the box reaches the class, which needs no solver, or for
     an answer to start from.
@@ -368,7 +368,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     t0 = time.perf_counter()
     registry = registry or load_registry()
     if query.kind == "train" and query.network.binarised and query.method == "local-search":
-        from .solvers.local_search import solve_local_search
+        from .pipeline.local_search import solve_local_search
         return solve_local_search(query, time_limit=time_limit, epsilon=epsilon, progress=progress)
     found = split_proof = None
     split_notes: list[str] = []
@@ -483,11 +483,11 @@ def _left(time_limit: float | None, t0: float) -> float | None:
 def _certified(ans: Answer, query, registry, certify: str | None, time_limit, value,
                progress: Progress) -> Answer:
     """With ``certify`` (z3 or cvc5), the answer of a maximize / adversarial query
-    re-checked exactly (:mod:`nncc.roundtrip.certify`) within ``time_limit``, the
+    re-checked exactly (:mod:`nncc.pipeline.certify`) within ``time_limit``, the
     time the run has left (60 s without a limit)."""
     if not certify or ans.status != SOLUTION or query.kind not in ("maximize", "adversarial"):
         return ans
-    from .roundtrip.certify import certify as certify_exactly
+    from .pipeline.certify import certify as certify_exactly
     progress.stage(f"certifying the answer exactly with {certify}")
     ans.certificate = certify_exactly(query, registry, certify, time_limit or 60.0,
                                       ans.arrays, value)
@@ -499,7 +499,7 @@ def _certified(ans: Answer, query, registry, certify: str | None, time_limit, va
 def _answer_proven_start(query, comp: Compilation, start, proof: str, seconds: float) -> Answer:
     """The start as the answer, ReLU splitting having proved nothing closer (to within
     its relative gap; ``proof`` says so): no solver ran."""
-    from .roundtrip.check_network import check_network_answer
+    from .checks.check_network import check_network_answer
     x = np.asarray(start.x, float)
     arrays = {"input": x, "output": query.network.forward(x[None])[0]}
     check = check_network_answer(query, arrays)
@@ -545,7 +545,7 @@ def _adversarial_start(query, budget: float, progress: Progress):
     """A checked start for an adversarial query (checked by
     :func:`~nncc.encodings.adversarial.checked_query` first), or None."""
     from .encodings.adversarial import checked_query
-    from .passes.adversarial_start import find_start
+    from .analysis.adversarial_start import find_start
     _, label, lo, hi = checked_query(query)
     progress.stage("looking for a start (greedy descent, LPs over activation regions)")
     found = find_start(query, lo, hi, label, time_budget=budget)
@@ -577,7 +577,7 @@ def _distance_floor(query, result: SolverResult, start, progress: Progress) -> s
 def _answer_from_start(query, comp: Compilation, result: SolverResult, start, ans: Answer) -> Answer:
     """The start as the answer, when the solver found nothing closer (with the cutoff
     every answer it could find is at least as close; none means none within its limit)."""
-    from .roundtrip.check_network import check_network_answer
+    from .checks.check_network import check_network_answer
     arrays = {"input": np.asarray(start.x, float),
               "output": query.network.forward(np.asarray(start.x, float)[None])[0]}
     check = check_network_answer(query, arrays)
@@ -609,7 +609,7 @@ def answer_from_result(query: Query | None, comp: Compilation, result: SolverRes
     if result.objective is not None and getattr(comp.symbol_map, "objective_negated", False):
         result.objective = -result.objective  # MPS / LP always minimise: undo the writer's sign
     if comp.symbol_map.extra["encoding"].get("kind") == "binarised":
-        from .roundtrip.check_binarised import finish_milp_answer
+        from .checks.check_binarised import finish_milp_answer
         return finish_milp_answer(query, comp, result, arrays, notes)
     if result.approximate:
         notes.append(f"{len(result.approximate)} values were irrational (algebraic numbers) and "

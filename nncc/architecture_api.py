@@ -45,7 +45,7 @@ def compile_space(space: ArchitectureSpace, out: str, logic: str = "QF_LIA") -> 
     """Write the formula (``out`` a path, or ``-`` for standard output) and, beside a file,
     its symbol map ``OUT.map.json``. Returns a summary."""
     import sys
-    from .roundtrip.atomic import atomic_output
+    from .export.atomic import atomic_output
     from .writers.symbol_map import SymbolMap
     formula = encode_architecture(space, logic)
     buf = io.StringIO()
@@ -207,7 +207,7 @@ def write_onnx_skeleton(arch: Architecture, space: ArchitectureSpace, path: str,
     import numpy as np
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
-    from .roundtrip.atomic import atomic_output
+    from .export.atomic import atomic_output
 
     rng = np.random.default_rng(seed)
     nodes, inits = [], []

@@ -96,7 +96,7 @@ class _Writer:
 
     def close(self) -> None:
         if self.buf is not None:
-            from .roundtrip.atomic import atomic_output
+            from .export.atomic import atomic_output
             with atomic_output(self.path) as f:
                 f.write(self.buf.getvalue().encode("utf-8"))
 

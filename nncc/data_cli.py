@@ -84,7 +84,7 @@ def csv_text(X: np.ndarray, y: np.ndarray) -> str:
 def cmd_data(args) -> int:
     import numpy as np
 
-    from .roundtrip.atomic import atomic_output
+    from .export.atomic import atomic_output
     data = dataset_from_args(args)
     # labels as the user named them (classes [4, 9] writes 4 and 9), not 0..K-1
     y = np.asarray(data.classes)[data.y] if data.classes else data.y

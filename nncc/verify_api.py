@@ -5,18 +5,18 @@ The steps, cheapest first, each on the disjuncts the previous left open:
 1. **Falsification** (:func:`falsify`): random points of each disjunct's box,
    then greedy sign-gradient descent on the worst output row and LPs over
    the activation region of the best point (the pieces of
-   :mod:`nncc.passes.adversarial_start`); a candidate counts only after
-   :func:`~nncc.roundtrip.counterexample.check_counterexample`.
+   :mod:`nncc.analysis.adversarial_start`); a candidate counts only after
+   :func:`~nncc.checks.counterexample.check_counterexample`.
 2. **Proof from bounds** (:func:`prove_disjunct`): neuron bounds over the
    disjunct's box (symbolic back-substitution by default, or LP-tightened),
-   then :func:`~nncc.passes.symbolic_bounds.class_rows_unreachable` on its
+   then :func:`~nncc.analysis.symbolic_bounds.class_rows_unreachable` on its
    output rows: one unreachable row rules the disjunct out.
-3. **Input splitting** (:mod:`nncc.passes.input_split`) for networks with
+3. **Input splitting** (:mod:`nncc.analysis.input_split`) for networks with
    few inputs (ACAS Xu has 5): bisect the disjunct's box until bounds rule
    out every part or a part's centre or corner is a checked counterexample,
    with part of the time (``split_budget``); what it leaves open goes on.
    Networks with more inputs (images) get **ReLU splitting** instead
-   (:mod:`nncc.passes.relu_split`): branch on unstable ReLUs with optimised
+   (:mod:`nncc.analysis.relu_split`): branch on unstable ReLUs with optimised
    back-substitution bounds, on each disjunct given by a box.
 4. **MILP / SMT** on what remains: one program per disjunct (default) or one
    with an indicator binary per disjunct
@@ -37,7 +37,7 @@ import numpy as np
 from .errors import InputError
 from .problem.property import Property, load_network
 from .progress import Progress
-from .roundtrip.counterexample import CexCheck, check_counterexample
+from .checks.counterexample import CexCheck, check_counterexample
 
 SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
 DISJUNCT_MODES = ("split", "indicator")
@@ -91,7 +91,7 @@ class Verdict:
 def falsify(net, prop: Property, budget: float = 1.0, samples: int = 256, seed: int = 0,
             skip: set | None = None) -> CexCheck | None:
     """A checked counterexample found without a solver, or None (at most about ``budget`` s)."""
-    from .passes.adversarial_start import _greedy_linf, highspy
+    from .analysis.adversarial_start import _greedy_linf, highspy
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     deadline = t0 + budget
@@ -138,7 +138,7 @@ def falsify(net, prop: Property, budget: float = 1.0, samples: int = 256, seed: 
 def polish(net, prop: Property, k: int, x: np.ndarray) -> CexCheck | None:
     """An LP in the activation region of ``x``: the point of disjunct ``k``'s box closest
     to ``x`` (L-infinity) whose outputs clear every row by a relative 1e-6; checked."""
-    from .passes.adversarial_start import _pattern, _region_lp, highspy
+    from .analysis.adversarial_start import _pattern, _region_lp, highspy
     d = prop.disjuncts[k]
     if highspy is None or len(d.b) or not len(d.d):
         return None
@@ -157,7 +157,7 @@ def polish(net, prop: Property, k: int, x: np.ndarray) -> CexCheck | None:
 
 def prove_disjunct(net, d, nb) -> str | None:
     """A sentence proving disjunct ``d`` unreachable with the neuron bounds ``nb``, or None."""
-    from .passes.symbolic_bounds import class_rows_unreachable
+    from .analysis.symbolic_bounds import class_rows_unreachable
     if len(d.b):
         Ap, An = np.maximum(d.A, 0), np.minimum(d.A, 0)
         best = Ap @ d.hi + An @ d.lo
@@ -198,7 +198,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     ``split_budget``: seconds for input splitting, or ReLU splitting on networks
     with many inputs (default: 60 % of the time left, or 60 s without a time
     limit; 0 skips it); ``split_rule``: which
-    input a box is bisected along (:func:`~nncc.passes.input_split.split_verify`).
+    input a box is bisected along (:func:`~nncc.analysis.input_split.split_verify`).
 
     ``time_limit`` bounds the whole run (falsification, bounds, solver runs);
     ``disjuncts``: ``split`` (one solver run per disjunct left open) or
@@ -269,7 +269,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
         return done(SAT, "falsification", f"counterexample in disjunct {chk.disjunct + 1}", chk)
     # 2. proofs from bounds, per disjunct; where input splitting follows, the costly
     # LP / MILP tightening waits for the disjuncts that reach the solver
-    from .passes import input_split, relu_split
+    from .analysis import input_split, relu_split
     splitting = input_split.supported(net) and (split_budget is None or split_budget > 0)
     relu_splitting = (not splitting and relu_split.supported(net)
                       and (split_budget is None or split_budget > 0))
@@ -424,8 +424,8 @@ def _verify_by_bisection(net, prop: Property, v: Verdict, done, left, progress,
                          graph: bool) -> Verdict:
     """Box splitting with bounds the layer passes do not give: rows over the outputs of a
     final softmax that the logits cannot state exactly (softmax bounds,
-    :mod:`nncc.passes.softmax_split`), or a network kept as its ONNX graph (interval
-    bounds, :mod:`nncc.passes.graph_split`)."""
+    :mod:`nncc.analysis.softmax_split`), or a network kept as its ONNX graph (interval
+    bounds, :mod:`nncc.analysis.graph_split`)."""
     passed: list[CexCheck] = []
 
     def check(x, k):
@@ -436,12 +436,12 @@ def _verify_by_bisection(net, prop: Property, v: Verdict, done, left, progress,
     limit = left()
     limit = 60.0 if limit is None else limit
     if graph:
-        from .passes.graph_split import graph_split_verify
+        from .analysis.graph_split import graph_split_verify
         how, bounds = "graph splitting", "interval bounds of the graph"
         progress.stage(f"{net.describe()}: graph splitting")
         r = graph_split_verify(net, prop, check=check, time_limit=limit, progress=progress)
     else:
-        from .passes.softmax_split import softmax_split_verify
+        from .analysis.softmax_split import softmax_split_verify
         how, bounds = "softmax splitting", "softmax bounds"
         progress.stage(f"rows over the {net.output_softmax} outputs: softmax splitting")
         r = softmax_split_verify(net, prop, check=check, time_limit=limit)

@@ -176,7 +176,7 @@ def _verify_query(query, given: dict, args, opts) -> int:
         net = query_network(query, files, tmp)
         v = verify(None, None, net=net, prop=query.property, **opts)
         if v.status == "sat" and args.output:
-            from .roundtrip.counterexample import write_counterexample
+            from .checks.counterexample import write_counterexample
             write_counterexample(args.output, v.check)
         if args.json:
             print(json.dumps(v.report(), indent=1))
@@ -208,7 +208,7 @@ def _diagnostics(v) -> None:
 
 
 def _report(v, args) -> int:
-    from .roundtrip.counterexample import write_counterexample
+    from .checks.counterexample import write_counterexample
     if v.status == "sat" and args.output:
         write_counterexample(args.output, v.check)
     if args.json:
@@ -250,7 +250,7 @@ def compile_verify_query(q, args, network_path=None, property_path=None) -> int:
     from .api import lower, write_target
     from .errors import InputError
     from .passes.strict_epsilon import DEFAULT_EPSILON
-    from .roundtrip.atomic import atomic_output
+    from .export.atomic import atomic_output
     net, prop = q.network, q.property
     if getattr(net, "input_box", None) is not None:
         if getattr(net, "input_clip", False) and prop.clip_loses(net.input_box):
@@ -306,13 +306,13 @@ def cmd_decode_verify(args, smap, result) -> int:
     """``nncc decode OUT.map.json SOLVER_OUTPUT -o CEX.txt`` for a file written by
     ``nncc compile NET --property PROP``: the network and the property named in the
     map are read again, and a feasible point is a counterexample only after
-    :func:`~nncc.roundtrip.counterexample.check_counterexample`."""
+    :func:`~nncc.checks.counterexample.check_counterexample`."""
     import os
     from .api import arrays_from_values
     from .errors import InputError, SolverError
     from .frontend.vnnlib2 import load_property
     from .problem.property import load_network
-    from .roundtrip.counterexample import check_counterexample
+    from .checks.counterexample import check_counterexample
     from .solvers.result import ERROR, NO_SOLUTION, SOLUTION
     from .verify_api import SAT, UNKNOWN, UNSAT, Verdict, _checked_point
     import numpy as np

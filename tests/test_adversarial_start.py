@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 import nncc
 from conftest import relu_net
 from nncc.encodings.adversarial import adversarial_box, encode_adversarial, query_label
-from nncc.passes.adversarial_start import find_start
-from nncc.passes.interval_bounds import interval_bounds, l1_ball_affine
-from nncc.passes.lp_bounds import lp_bounds
+from nncc.analysis.adversarial_start import find_start
+from nncc.analysis.interval_bounds import interval_bounds, l1_ball_affine
+from nncc.analysis.lp_bounds import lp_bounds
 from nncc.problem.fixed_network import Affine, FixedNetwork, MaxPool, Relu
 from nncc.problem.query import AdversarialQuery
-from nncc.roundtrip.check_network import check_network_answer
+from nncc.checks.check_network import check_network_answer
 
 
 def deep_net(rng, n=6, hidden=(8, 8), classes=4):
@@ -161,7 +161,7 @@ def test_start_is_the_answer_when_the_solver_finds_nothing_closer():
 def test_an_unproven_checked_answer_is_written_with_exit_3(tmp_path, nncc_cli):
     """Through the command: a time limit too short to prove anything; the start is
     written (exit 3, 'not proven optimal') and the file holds a checked adversarial."""
-    from nncc.roundtrip.onnx_export import write_onnx
+    from nncc.export.onnx_export import write_onnx
     from nncc.problem.network import DenseLayer, IDENTITY, RELU, Network
     rng = np.random.default_rng(0)
     sizes = [100, 64, 64, 10]

@@ -11,8 +11,8 @@ from conftest import EXAMPLES, ROOT, assert_nn_error, run_nncc
 
 import nncc
 from nncc.api import solve
-from nncc.roundtrip.check_binarised import check_binarised
-from nncc.roundtrip.onnx_export import run_onnx
+from nncc.checks.check_binarised import check_binarised
+from nncc.export.onnx_export import run_onnx
 
 
 def _doc(tmp_path, text, name="b.nn"):
@@ -528,7 +528,7 @@ def test_robust_local_search_counts_robust_errors(tmp_path):
                                   radius=0.5)
     assert ans.check.claimed_errors == ans.check.parts["robust_errors"] >= robust
     q = doc.query()
-    from nncc.roundtrip.check_binarised import robust_correct
+    from nncc.checks.check_binarised import robust_correct
     assert ans.check.claimed_errors == int(np.sum(~robust_correct(q.network, ans.params, q.data.X,
                                                                   q.data.y, 0.5)))
 

@@ -15,8 +15,8 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nncc.passes.interval_bounds import NetworkBounds, interval_bounds
-from nncc.passes.lp_bounds import lp_bounds
+from nncc.analysis.interval_bounds import NetworkBounds, interval_bounds
+from nncc.analysis.lp_bounds import lp_bounds
 from nncc.problem.fixed_network import Affine, FixedNetwork, MaxPool, Relu
 
 pytest.importorskip("highspy")
@@ -252,7 +252,7 @@ def test_interval_arithmetic_by_hand():
 
 def test_no_budget_keeps_the_starting_bounds_and_says_so():
     """LP tightening starts from the back-substitution bounds: with no time it keeps them."""
-    from nncc.passes.symbolic_bounds import symbolic_bounds
+    from nncc.analysis.symbolic_bounds import symbolic_bounds
     net = make_net(7, 4, [16, 16, 16])
     lo, hi = make_box(7, 4, 1.0)
     ib = symbolic_bounds(net, lo, hi)

@@ -10,7 +10,7 @@ import nncc
 from conftest import EXAMPLES, run_nncc
 from nncc.problem.fixed_network import Affine, FixedNetwork, Relu
 from nncc.problem.query import AdversarialQuery, MaximizeQuery
-from nncc.roundtrip.certify import activation_pattern, exact_forward
+from nncc.pipeline.certify import activation_pattern, exact_forward
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 

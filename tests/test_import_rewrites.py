@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from nncc.frontend.vnnlib import parse_vnnlib
-from nncc.roundtrip.counterexample import check_counterexample
+from nncc.checks.counterexample import check_counterexample
 from nncc.verify_api import verify
 
 NNET = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "nnet"

@@ -1,4 +1,4 @@
-"""Input splitting (nncc.passes.input_split): sound bounds over many boxes at once, verdicts
+"""Input splitting (nncc.analysis.input_split): sound bounds over many boxes at once, verdicts
 equal to the MILP's on random networks, ACAS Xu properties decided by splitting."""
 from pathlib import Path
 
@@ -7,8 +7,8 @@ import pytest
 
 from conftest import relu_net, sampled_threshold
 from nncc.frontend.vnnlib import parse_vnnlib
-from nncc.passes import input_split
-from nncc.roundtrip.counterexample import check_counterexample
+from nncc.analysis import input_split
+from nncc.checks.counterexample import check_counterexample
 from nncc.verify_api import verify
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"

@@ -15,7 +15,7 @@ from conftest import run_nncc  # noqa: E402
 from nncc.frontend.vnnlib import parse_vnnlib  # noqa: E402
 from nncc.problem.fixed_network import Affine, FixedNetwork  # noqa: E402
 from nncc.problem.onnx_import import load_onnx  # noqa: E402
-from nncc.roundtrip.counterexample import check_counterexample  # noqa: E402
+from nncc.checks.counterexample import check_counterexample  # noqa: E402
 from nncc.verify_api import verify  # noqa: E402
 
 

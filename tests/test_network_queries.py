@@ -87,7 +87,7 @@ def test_onnx_networks_are_rechecked_under_onnxruntime():
     """The check runs the ONNX file itself: a network that differs from its file is caught."""
     from conftest import EXAMPLES
     from nncc.problem.onnx_import import load_onnx
-    from nncc.roundtrip.check_network import onnxruntime_problems
+    from nncc.checks.check_network import onnxruntime_problems
     path = str(EXAMPLES / "xor_net.onnx")
     net = load_onnx(path)
     X = np.array([[0.0, 1.0], [0.3, 0.4]])

@@ -14,8 +14,8 @@ from nncc.errors import InputError
 from nncc.frontend.vnnlib import parse_vnnlib
 from nncc.problem.onnx_graph import GraphNetwork, load_graph, load_onnx_or_graph
 from nncc.problem.onnx_import import NotPiecewiseLinear, load_onnx
-from nncc.roundtrip.check_network import onnx_outputs
-from nncc.roundtrip.counterexample import read_counterexample
+from nncc.checks.check_network import onnx_outputs
+from nncc.checks.counterexample import read_counterexample
 from nncc.verify_api import verify
 
 

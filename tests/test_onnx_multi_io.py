@@ -12,8 +12,8 @@ from conftest import run_nncc  # noqa: E402
 from nncc.errors import InputError  # noqa: E402
 from nncc.frontend.vnnlib import parse_vnnlib  # noqa: E402
 from nncc.problem.onnx_import import load_onnx  # noqa: E402
-from nncc.roundtrip.check_network import onnx_outputs  # noqa: E402
-from nncc.roundtrip.counterexample import check_counterexample  # noqa: E402
+from nncc.checks.check_network import onnx_outputs  # noqa: E402
+from nncc.checks.counterexample import check_counterexample  # noqa: E402
 from nncc.verify_api import verify  # noqa: E402
 
 

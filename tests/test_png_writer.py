@@ -4,7 +4,7 @@ import zlib
 
 import numpy as np
 
-from nncc.roundtrip.png_writer import comparison_image, image_layout, write_png
+from nncc.export.png_writer import comparison_image, image_layout, write_png
 
 
 def read_png(path):

@@ -18,7 +18,7 @@ from nncc.api import lower, solve
 from nncc.encodings.train import encode_train
 from nncc.ir.program import Program
 from nncc.passes.square_tangents import SquareTangents, tangent_error
-from nncc.roundtrip.check_training import check_training
+from nncc.checks.check_training import check_training
 
 X = np.array([[0.2, 0.1], [1.0, 0.3], [0.1, 0.9], [1.3, 1.1], [2.0, 0.8], [0.9, 1.7]])
 Y = np.array([0, 0, 0, 1, 1, 1])

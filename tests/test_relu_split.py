@@ -1,11 +1,11 @@
-"""ReLU splitting (nncc.passes.relu_split): bounds that hold on every node, verdicts equal to
+"""ReLU splitting (nncc.analysis.relu_split): bounds that hold on every node, verdicts equal to
 input splitting's and the MILP's, and proofs on a real network without a solver."""
 import numpy as np
 import pytest
 
 import nncc
 from conftest import relu_net, sampled_threshold
-from nncc.passes import input_split, relu_split
+from nncc.analysis import input_split, relu_split
 from nncc.problem.query import AdversarialQuery
 
 

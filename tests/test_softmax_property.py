@@ -18,7 +18,7 @@ from nncc.frontend.vnnlib import parse_vnnlib
 from nncc.problem.onnx_import import load_onnx
 from nncc.problem.output_softmax import (logit_property, softmax_output_bounds,
                                          softmax_rows_unreachable, true_outputs)
-from nncc.roundtrip.counterexample import check_counterexample
+from nncc.checks.counterexample import check_counterexample
 from nncc.verify_api import verify
 
 

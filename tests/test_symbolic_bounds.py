@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 import nncc
 from conftest import relu_net
 from nncc.encodings.adversarial import encode_adversarial
-from nncc.passes.interval_bounds import interval_bounds
-from nncc.passes.symbolic_bounds import symbolic_bounds
+from nncc.analysis.interval_bounds import interval_bounds
+from nncc.analysis.symbolic_bounds import symbolic_bounds
 from nncc.problem.fixed_network import Affine, FixedNetwork, MaxPool, Relu
 from nncc.problem.query import AdversarialQuery
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from conftest import run_nncc
 from nncc.frontend.vnnlib import parse_vnnlib
 from nncc.problem.fixed_network import Affine, FixedNetwork, Relu
-from nncc.roundtrip.counterexample import check_counterexample, read_counterexample
+from nncc.checks.counterexample import check_counterexample, read_counterexample
 from nncc.verify_api import verify
 
 VNNCOMP = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "vnncomp2021_test"
@@ -79,7 +79,7 @@ def test_cli_exit_codes_and_counterexample_file(tmp_path):
     x, y = read_counterexample(str(cex))
     assert x.shape == (5,) and y.shape == (5,)
     # the file's outputs are onnxruntime's on the file's inputs, and violate the property
-    from nncc.roundtrip.onnx_export import run_onnx_samples
+    from nncc.export.onnx_export import run_onnx_samples
     ref = run_onnx_samples(str(VNNCOMP / "test_sat.onnx"), x[None], (1, 1, 5))[0]
     np.testing.assert_allclose(y, ref, rtol=1e-6, atol=1e-7)
     assert np.all(y[0] <= y[1:] + 1e-5)

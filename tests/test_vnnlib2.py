@@ -250,7 +250,7 @@ def test_unbounded_input_in_a_vnnlib1_file_end_to_end(tmp_path):
     r = run_nncc("verify", model, tmp_path / "sat.vnnlib", "-o", cex, "--time-limit", "30")
     assert r.returncode == 0 and r.stdout.split()[0] == "sat", r.stderr
     assert "no bound" in r.stderr
-    from nncc.roundtrip.counterexample import read_counterexample
+    from nncc.checks.counterexample import read_counterexample
     x, y = read_counterexample(str(cex))
     assert 0.0 <= x[0] <= 1.0 and max(x[0], 0) + max(x[1], 0) >= 50.0 and y[0] >= 50.0
     # relu(x0) + relu(x1) >= 0 always: below -1 is unsat, but X_1 is unbounded

@@ -21,7 +21,7 @@ before it holds a good incumbent.  Two cheap steps find one first:
    again while the distance goes down (a descent over adjacent regions).
 
 The result is checked by the forward pass like any answer
-(:func:`nncc.roundtrip.check_network.check_network_answer`); only a checked
+(:func:`nncc.checks.check_network.check_network_answer`); only a checked
 start is returned.  Its distance ``D`` bounds the optimum, so the encoding
 may add ``distance <= D`` (a cutoff: the optimum stays inside) and tighten
 neuron bounds over the inputs within ``D`` of ``x0``; and when the MILP
@@ -384,7 +384,7 @@ def find_start(query, lo: np.ndarray, hi: np.ndarray, label: int,
     ``label`` is the class of ``x0`` (for "any class but the label").
     Spends at most about ``time_budget`` seconds.
     """
-    from ..roundtrip.check_network import check_network_answer
+    from ..checks.check_network import check_network_answer
 
     t0 = time.perf_counter()
     deadline = t0 + float(time_budget)

@@ -2,8 +2,8 @@
 
 :func:`bisect_verify` takes the test of a box (``safe(net, d, lo, hi)``: can no
 input of the box meet every row of disjunct ``d``?) from its caller: softmax
-bounds (:mod:`nncc.passes.softmax_split`) or interval bounds of an ONNX graph
-(:mod:`nncc.passes.graph_split`). Per box, depth first:
+bounds (:mod:`nncc.analysis.softmax_split`) or interval bounds of an ONNX graph
+(:mod:`nncc.analysis.graph_split`). Per box, depth first:
 
 * a safe box is closed;
 * otherwise the centre, a few seeded random points, and the points of a short

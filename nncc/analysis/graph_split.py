@@ -7,7 +7,7 @@ in the graph's interval bounds of the box: the row's largest value over the
 bounds, plus its own rounding, falls short. Bounds are sound for every input
 of the box (:meth:`~nncc.problem.onnx_graph.GraphNetwork.bounds`), so a safe
 box has no counterexample; boxes are bisected by
-:func:`~nncc.passes.box_bisection.bisect_verify`.
+:func:`~nncc.analysis.box_bisection.bisect_verify`.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ anywhere in it, the box is safe; if a point of it is a counterexample, stop;
 otherwise bisect the box along one input and try both halves.
 
 Bounds here are DeepPoly / CROWN back-substitution
-(:mod:`nncc.passes.symbolic_bounds` does the same for one box), computed for
+(:mod:`nncc.analysis.symbolic_bounds` does the same for one box), computed for
 hundreds of boxes at once: the substitution matrices of all boxes are stacked
 so that a layer is one matrix product.  Every Relu's input is bounded by
 substituting down to the input with the bounds of the layers before, then
@@ -28,10 +28,10 @@ after 150 s; with it, it is proven in 40 s (25,764 boxes), and N1,6 needs
 10,514 boxes instead of 29,914 (``benchmarks/split_rules.py``).
 Counterexample candidates are the centre
 of every box and the corner that maximises that row's upper function; a
-candidate is reported only after :func:`~nncc.roundtrip.counterexample.check_counterexample`.
+candidate is reported only after :func:`~nncc.checks.counterexample.check_counterexample`.
 
 Rounding: every concretised bound is widened outward by ``4 (d + 1) gamma_n``
-times the magnitudes involved, as in :mod:`nncc.passes.symbolic_bounds`.
+times the magnitudes involved, as in :mod:`nncc.analysis.symbolic_bounds`.
 """
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def supported(net, max_inputs: int = 32) -> bool:
 
 
 def _lines(l: np.ndarray, u: np.ndarray):
-    """:func:`~nncc.passes.symbolic_bounds._relu_lines`, but the lower line of an
+    """:func:`~nncc.analysis.symbolic_bounds._relu_lines`, but the lower line of an
     unstable Relu parallel to its upper chord, ``relu(z) >= u / (u - l) z``,
     instead of DeepPoly's slope 0 or 1.
 

@@ -1,6 +1,6 @@
 """Branch and bound over ReLU phases: proofs that no input of a region reaches a class.
 
-Input splitting (:mod:`nncc.passes.input_split`) is hopeless on images, whose
+Input splitting (:mod:`nncc.analysis.input_split`) is hopeless on images, whose
 784 inputs would each have to be bisected.  Here the search splits unstable
 ReLUs instead: a node of the search fixes the phase of some of them (active,
 ``z >= 0``, or inactive, ``z <= 0``), and is closed when, over the region (a
@@ -10,7 +10,7 @@ of the question is out of reach.
 Bounding a node (all nodes of a batch at once, in numpy):
 
 1. **Neuron bounds.**  Those of the root come from back-substitution over the
-   region (:func:`nncc.passes.symbolic_bounds.symbolic_bounds`); a fixed ReLU
+   region (:func:`nncc.analysis.symbolic_bounds.symbolic_bounds`); a fixed ReLU
    is exact (``h = z`` or ``h = 0``) and its bounds are clamped to its phase;
    over a box, later layers' bounds are recomputed by back-substitution under
    the phases (:func:`_node_bounds` says why not over a ball).  A node whose
@@ -41,7 +41,7 @@ Bounding a node (all nodes of a batch at once, in numpy):
    which ``check`` decides, or shows there is none -- within HiGHS's
    tolerances, as every answer of the MILP back end is.
 
-Every bound is widened for rounding as in :mod:`nncc.passes.input_split`.
+Every bound is widened for rounding as in :mod:`nncc.analysis.input_split`.
 """
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def _knapsack(A, lo, hi, x0, r, top: int = 256, need_x: bool = True):
 def _maximise(nt: _Net, A, const, mag, depth, lo, hi, ball=None, need_x: bool = True):
     """Per row, the largest ``A x + const`` over the box (and the L1 ball ``(x0, r)``:
     :func:`_knapsack`), widened for rounding like
-    :func:`~nncc.passes.input_split._upper`; and (with ``need_x``) the maximiser."""
+    :func:`~nncc.analysis.input_split._upper`; and (with ``need_x``) the maximiser."""
     if ball is None:
         x = np.where(A > 0, hi, lo)
         v = np.einsum("pi,pi->p", A, x) + const

@@ -7,10 +7,10 @@ decided here, by branch and bound on the input box:
 
 * a box is safe when one of its disjunct's rows cannot hold: every logit
   difference ``z_j - z_k`` is bounded by back-substitution
-  (:func:`~nncc.passes.symbolic_bounds.row_upper_bounds`), the softmax
+  (:func:`~nncc.analysis.symbolic_bounds.row_upper_bounds`), the softmax
   outputs by those differences, and the row over the outputs with their sum
   fixed at 1 (:func:`~nncc.problem.output_softmax.softmax_rows_unreachable`);
-* candidates and bisection as :func:`~nncc.passes.box_bisection.bisect_verify`
+* candidates and bisection as :func:`~nncc.analysis.box_bisection.bisect_verify`
   does them.
 
 Complete only in the limit; with many inputs it mostly ends ``unknown``.

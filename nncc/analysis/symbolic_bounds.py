@@ -12,7 +12,7 @@ layer, down to the input:
   the lower one where ``c_j < 0``, and the reverse for a lower bound.
 
 At the input the linear function is bounded over the box, or exactly over
-the box and an L1 ball (:func:`~nncc.passes.interval_bounds.l1_ball_affine`).
+the box and an L1 ball (:func:`~nncc.analysis.interval_bounds.l1_ball_affine`).
 Every neuron is bounded this way, layer by layer (each layer's bounds use
 the tighter bounds of the layers before), and the result is intersected with
 the interval bounds: never looser, often much tighter, in milliseconds.

@@ -200,7 +200,7 @@ def polish(net: Network, X: np.ndarray, y: np.ndarray, params: dict, acts: list[
     for layer in net.layers:
         if layer.weight_domain.kind != "real" or layer.bias_domain.kind != "real":
             return params, None
-    from ..passes.lp_bounds import highspy, quiet_highs
+    from ..analysis.lp_bounds import highspy, quiet_highs
     if highspy is None:
         return params, None
     col_lb, col_ub, offsets = [], [], {}
@@ -379,7 +379,7 @@ def margins(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
 def objective_parts(query, params: dict, scores: np.ndarray) -> dict:
     """The training objective's parts recomputed from the parameters (numpy): the loss
     (errors, hinge or smallest margin), ``l1`` / ``l1_term``, ``l2`` / ``l2_term``
-    (:func:`~nncc.roundtrip.check_objective.regulariser_parts`), ``nonzero`` / ``l0_term``,
+    (:func:`~nncc.checks.check_objective.regulariser_parts`), ``nonzero`` / ``l0_term``,
     ``robust_errors`` and their ``total`` (as the solver minimises it; the smallest
     margin counts negatively)."""
     net, X, y = query.network, query.data.X, np.asarray(query.data.y)
@@ -471,7 +471,7 @@ def check_binarised(query, params: dict, claim: dict | None = None, *, method: s
                          f"than claimed (samples the MILP counted within epsilon of a tie)")
     onnx_accuracy = None
     if onnx:
-        from .onnx_export import network_to_onnx, run_onnx
+        from ..export.onnx_export import network_to_onnx, run_onnx
         out = run_onnx(network_to_onnx(net, params).SerializeToString(), X)
         onnx_pred = np.argmax(out, axis=1)
         onnx_accuracy = float(np.mean(onnx_pred == y)) if len(y) else 1.0

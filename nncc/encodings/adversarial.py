@@ -18,7 +18,7 @@ class picks the winner: ``y_k - y_label >= margin - M_k (1 - c_k)``,
 ``sum c_k >= 1``, with ``M_k`` from the output bounds.
 
 With a start (a checked answer at distance ``D`` from
-:mod:`nncc.passes.adversarial_start`) the optimum lies within ``D`` of
+:mod:`nncc.analysis.adversarial_start`) the optimum lies within ``D`` of
 ``x0``: the program gets the cutoff ``distance <= D`` (for L-infinity, the
 input box shrinks to the ball of radius ``D``), and the neuron bounds are
 computed over those inputs only (for L1, the exact first-layer bounds over
@@ -102,12 +102,12 @@ def bounds_proof(query: AdversarialQuery, method: str) -> str | None:
 
 def polish_start(query: AdversarialQuery, start, seconds: float = 1.0):
     """``start`` moved closer to ``x0`` by LPs over activation regions
-    (:func:`~nncc.passes.adversarial_start.polish`, at most ``seconds``), if the
+    (:func:`~nncc.analysis.adversarial_start.polish`, at most ``seconds``), if the
     result still checks and is closer; else ``start`` itself."""
     from dataclasses import replace
 
-    from ..passes.adversarial_start import polish, query_rows
-    from ..roundtrip.check_network import check_network_answer
+    from ..analysis.adversarial_start import polish, query_rows
+    from ..checks.check_network import check_network_answer
     net = query.network
     x0, label, lo, hi = checked_query(query)
     C, rhs = query_rows(query, net.n_outputs, label, start.winner)
@@ -124,7 +124,7 @@ def _split_setup(query: AdversarialQuery):
     """``(x0, label, lo, hi, winners, check)`` for ReLU splitting on a query: the
     classes to steer to (the target, or every other class, strongest rival
     first) and the forward-pass check of a candidate input."""
-    from ..roundtrip.check_network import check_network_answer
+    from ..checks.check_network import check_network_answer
     net = query.network
     x0, label, lo, hi = checked_query(query)
     winners = ([int(query.target)] if query.target is not None else
@@ -137,18 +137,18 @@ def _split_setup(query: AdversarialQuery):
 
 def split_search(query: AdversarialQuery, budget: float, progress=None,
                  polished: bool = True):
-    """ReLU splitting (:mod:`nncc.passes.relu_split`) over the query's box, for at
+    """ReLU splitting (:mod:`nncc.analysis.relu_split`) over the query's box, for at
     most ``budget`` seconds: ``(proof, start, note)``.
 
     ``proof`` (a sentence) when no input of the box reaches the class (for "any
     class but the label", every other class is ruled out in turn); ``start`` (a
-    checked :class:`~nncc.passes.adversarial_start.Start`, polished like the
+    checked :class:`~nncc.analysis.adversarial_start.Start`, polished like the
     greedy one unless ``polished`` is False) when the search met an answer;
     ``note`` says what was done.
     ``(None, None, None)`` for networks the splitting does not take."""
-    from ..passes.adversarial_start import Start, query_rows
-    from ..passes.relu_split import relu_split_verify, supported
-    from ..roundtrip.check_network import check_network_answer
+    from ..analysis.adversarial_start import Start, query_rows
+    from ..analysis.relu_split import relu_split_verify, supported
+    from ..checks.check_network import check_network_answer
     net = query.network
     if not supported(net) or budget <= 0:
         return None, None, None
@@ -195,9 +195,9 @@ def split_optimality(query: AdversarialQuery, start, budget: float, rel_gap: flo
     the start, and the search goes on from its distance.  ``proven`` is False
     (and the start the best met) when the budget ran out; the note says what
     was done.  L0 and networks the splitting does not take: ``(start, False, None)``."""
-    from ..passes.adversarial_start import Start, query_rows
-    from ..passes.relu_split import relu_split_verify, supported
-    from ..roundtrip.check_network import check_network_answer
+    from ..analysis.adversarial_start import Start, query_rows
+    from ..analysis.relu_split import relu_split_verify, supported
+    from ..checks.check_network import check_network_answer
     net = query.network
     if query.norm not in ("l1", "linf") or not supported(net) or budget <= 0:
         return start, False, None
@@ -302,10 +302,10 @@ def unreachable(query: AdversarialQuery, nb, label: int) -> str | None:
     Targeted: one row ``y_t - y_k >= margin`` (or ``y_t >= ratio y_k``) whose
     largest value over the inputs is below its right-hand side; any other
     class: every ``y_k - y_label >= margin`` so.  The largest values come from
-    back-substitution (:func:`nncc.passes.symbolic_bounds.class_rows_unreachable`).
+    back-substitution (:func:`nncc.analysis.symbolic_bounds.class_rows_unreachable`).
     """
-    from ..passes.adversarial_start import query_rows
-    from ..passes.symbolic_bounds import class_rows_unreachable
+    from ..analysis.adversarial_start import query_rows
+    from ..analysis.symbolic_bounds import class_rows_unreachable
     net = query.network
     K = net.n_outputs
     if query.target is not None:
@@ -326,7 +326,7 @@ def unreachable(query: AdversarialQuery, nb, label: int) -> str | None:
 def encode_adversarial(query: AdversarialQuery, bounds: str = DEFAULT_BOUNDS,
                        time_budget: float = 10.0, start=None) -> Encoded:
     """The program of an adversarial / minimal-correction query (with the cutoff
-    of ``start``, a :class:`~nncc.passes.adversarial_start.Start`, when given)."""
+    of ``start``, a :class:`~nncc.analysis.adversarial_start.Start`, when given)."""
     net = query.network
     n, K = net.n_inputs, net.n_outputs
     x0, label, lo, hi = checked_query(query)

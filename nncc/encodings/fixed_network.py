@@ -1,7 +1,7 @@
 """A trained network inside a program: its layers as rows over input variables.
 
 Every layer's output gets variables with bounds from ``bounds`` (interval or
-LP-tightened, see :mod:`nncc.passes.interval_bounds`); an Affine layer is a
+LP-tightened, see :mod:`nncc.analysis.interval_bounds`); an Affine layer is a
 block of equality rows (dense or sparse ``W``), a ReLU a ReLU relation that
 the MILP passes turn into big-M rows with M from those bounds (stable
 neurons become plain equalities, no binary). The questions about trained
@@ -27,18 +27,18 @@ def network_bounds(net: FixedNetwork, lo: np.ndarray, hi: np.ndarray, method: st
     ``symbolic`` (back-substitution, intersected with the interval bounds; both
     milliseconds), ``lp`` or ``milp`` (tightened from the symbolic bounds with
     in-process HiGHS solves within ``time_budget`` seconds); see
-    :mod:`nncc.passes.interval_bounds`, :mod:`nncc.passes.symbolic_bounds` and
-    :mod:`nncc.passes.lp_bounds`.  ``l1_ball = (x0, r)``: only the inputs within
+    :mod:`nncc.analysis.interval_bounds`, :mod:`nncc.analysis.symbolic_bounds` and
+    :mod:`nncc.analysis.lp_bounds`.  ``l1_ball = (x0, r)``: only the inputs within
     L1 distance ``r`` of ``x0``."""
-    from ..passes.interval_bounds import interval_bounds
+    from ..analysis.interval_bounds import interval_bounds
     if method == "interval":
         return interval_bounds(net, lo, hi, l1_ball)
     if method == "symbolic":
-        from ..passes.symbolic_bounds import symbolic_bounds
+        from ..analysis.symbolic_bounds import symbolic_bounds
         return symbolic_bounds(net, lo, hi, l1_ball)
     if method not in ("lp", "milp"):
         raise InputError(f"unknown bounds method {method!r}: " + ", ".join(BOUNDS_METHODS))
-    from ..passes.lp_bounds import lp_bounds
+    from ..analysis.lp_bounds import lp_bounds
     return lp_bounds(net, lo, hi, time_budget=time_budget, method=method, l1_ball=l1_ball)
 
 
@@ -54,7 +54,7 @@ def encode_fixed_network(prog: Program, net: FixedNetwork, x: np.ndarray,
                          bounds=None, prefix: str | None = None) -> np.ndarray:
     """Add ``net`` applied to the variables ``x`` (flat indices); return the output variables.
 
-    ``bounds`` (a :class:`~nncc.passes.interval_bounds.NetworkBounds`) bound every
+    ``bounds`` (a :class:`~nncc.analysis.interval_bounds.NetworkBounds`) bound every
     layer's output; interval bounds from ``x``'s box when not given.
     """
     prefix = prefix or "net"

@@ -50,8 +50,8 @@ def encode_maximize(query: MaximizeQuery, bounds: str = DEFAULT_BOUNDS,
     word = "minimise" if query.minimize else "maximise"
     notes, proof = [bounds_note(nb)], None
     if query.wins:
-        from ..passes.adversarial_start import class_rows
-        from ..passes.symbolic_bounds import class_rows_unreachable
+        from ..analysis.adversarial_start import class_rows
+        from ..analysis.symbolic_bounds import class_rows_unreachable
         from .adversarial import add_win_rows
         k = int(query.output)
         C, rhs = class_rows(net.n_outputs, k, query.margin, query.ratio)

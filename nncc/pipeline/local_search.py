@@ -43,7 +43,7 @@ from ..ir.program import BOOL, EQ, GE, INT, KINDS, LE, Program
 from ..passes.bool_product_linearisation import BoolProductLinearisation
 from ..passes.reduction import apply_chain
 from ..passes.strict_epsilon import DEFAULT_EPSILON
-from .result import SOLUTION, UNKNOWN, SolverResult
+from ..solvers.result import SOLUTION, UNKNOWN, SolverResult
 
 DEFAULT_BUDGET = 60.0
 SUBSET = 40  # samples in a restart's starting MILP
@@ -54,7 +54,7 @@ def solve_program_in_process(prog: Program, time_limit: float, start: np.ndarray
     ``(x or None, objective, bound)``."""
     import scipy.sparse as sp
 
-    from ..passes.lp_bounds import highspy, quiet_highs
+    from ..analysis.lp_bounds import highspy, quiet_highs
     h = quiet_highs()
     inf = highspy.kHighsInf
     n = prog.n_vars
@@ -173,7 +173,7 @@ def solve_local_search(query, *, time_limit: float | None = None, epsilon: float
                        progress=None, step_limit: float | None = None):
     """Run the local search on a binarised training query; return a checked ``Answer``."""
     from ..api import Answer
-    from ..roundtrip.check_binarised import check_binarised, polish
+    from ..checks.check_binarised import check_binarised, polish
     net, X, y = query.network, query.data.X, np.asarray(query.data.y)
     radius = float(query.robust)  # robust training: errors counted over the ball
     budget = float(time_limit or DEFAULT_BUDGET)
@@ -266,7 +266,7 @@ def _unit_sweep(query, params, err, rng, limit, left, epsilon):
     every other weight fixed (:func:`~nncc.encodings.binarised.encode_hidden_unit`);
     a change is kept when the forward pass counts fewer errors."""
     from ..encodings.binarised import encode_hidden_unit
-    from ..roundtrip.check_binarised import polish
+    from ..checks.check_binarised import polish
     net, X, y = query.network, query.data.X, np.asarray(query.data.y)
     hidden, out = net.layers
     beta, gamma = hidden.levels
@@ -332,9 +332,9 @@ def _subset_start(query, rng, limit: float, epsilon: float, passes):
 
 def _centred(net, X, y, params, groups, epsilon, radius: float = 0.0):
     """A sub-problem's weights moved off the thresholds (the LP of
-    :func:`~nncc.roundtrip.check_binarised.polish`), keeping the activations and the
+    :func:`~nncc.checks.check_binarised.polish`), keeping the activations and the
     correct samples of its MILP answer; layers it did not model keep the forward pass's."""
-    from ..roundtrip.check_binarised import polish
+    from ..checks.check_binarised import polish
     _, acts, _ = _forward_errors(net, params, X, y)
     steps = [l for l in net.layers if l.is_step]
     acts = [np.round(groups[f"{l.name}.act"]) > 0.5 if f"{l.name}.act" in groups else a

@@ -18,7 +18,7 @@ evaluates it two ways, with one implementation of each operator:
   endpoints (each is monotone in each argument on the pieces used); a step is
   exact wherever the box decides it and both values otherwise.
 
-:mod:`nncc.passes.graph_split` splits boxes on these bounds. Semantics are the
+:mod:`nncc.analysis.graph_split` splits boxes on these bounds. Semantics are the
 importer's: real arithmetic, float32 constants read as their shortest decimals,
 a Cast to a float type the identity; a Cast to an integer type truncates toward
 zero (onnxruntime's), out of the type's range it is unbounded.

@@ -11,7 +11,7 @@ disjunct can be reached.
 Strict rows (``<``, ``>``) keep a flag: a proof of ``unsat`` uses their
 closure (``>=``, which is sound: if the closed set is unreachable so is the
 open one), a counterexample must satisfy them strictly in the float64
-forward pass (see :mod:`nncc.roundtrip.counterexample`).
+forward pass (see :mod:`nncc.checks.counterexample`).
 
 Values are in the units the network file takes (the ONNX input tensor; for
 NNet the raw, unnormalised inputs, since the importer folds the header's
