@@ -91,7 +91,7 @@ class Verdict:
 def falsify(net, prop: Property, budget: float = 1.0, samples: int = 256, seed: int = 0,
             skip: set | None = None) -> CexCheck | None:
     """A checked counterexample found without a solver, or None (at most about ``budget`` s)."""
-    from .analysis.adversarial_start import _greedy_linf, highspy
+    from .analysis.adversarial_start import greedy_linf, highspy
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     deadline = t0 + budget
@@ -122,7 +122,7 @@ def falsify(net, prop: Property, budget: float = 1.0, samples: int = 256, seed: 
         if not len(d.d) or time.perf_counter() > deadline:
             continue
         goal = 1e-6 * (1.0 + float(np.abs(d.d).max()))
-        x, _ = _greedy_linf(net, x0, d.lo, d.hi, d.C, d.d, goal, deadline)
+        x, _ = greedy_linf(net, x0, d.lo, d.hi, d.C, d.d, goal, deadline)
         if x is not None:
             chk = check_counterexample(net, prop, x, prefer=k)
             if chk.ok:
@@ -138,13 +138,13 @@ def falsify(net, prop: Property, budget: float = 1.0, samples: int = 256, seed: 
 def polish(net, prop: Property, k: int, x: np.ndarray) -> CexCheck | None:
     """An LP in the activation region of ``x``: the point of disjunct ``k``'s box closest
     to ``x`` (L-infinity) whose outputs clear every row by a relative 1e-6; checked."""
-    from .analysis.adversarial_start import _pattern, _region_lp, highspy
+    from .analysis.adversarial_start import relu_pattern, region_lp, highspy
     d = prop.disjuncts[k]
     if highspy is None or len(d.b) or not len(d.d):
         return None
     x = np.clip(np.asarray(x, float), d.lo, d.hi)
     try:
-        xp = _region_lp(net, x, d.lo, d.hi, d.C, d.d, "linf", _pattern(net, x))
+        xp = region_lp(net, x, d.lo, d.hi, d.C, d.d, "linf", relu_pattern(net, x))
     except Exception:  # the LP is a shortcut only
         return None
     if xp is None:
@@ -389,7 +389,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
         if x is None:
             v.seconds["solver"] = time.perf_counter() - t3
             return done(UNKNOWN, "timeout", f"{spec.name}: {result.message or 'no answer'}")
-        chk = _checked_point(net, prop, ks, x)
+        chk = checked_point(net, prop, ks, x)
         if chk is None and len(ks) == 1 and prop.has_strict and target != "smtlib":
             # the closed program's point may sit on a strict row: ask for room (epsilon)
             enc = encode_disjunct(net, prop, ks[0], bounds, nb=nbs[ks[0]], strict=True)
@@ -401,7 +401,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
                 failed = failed or CexCheck(False, np.zeros(0), np.zeros(0),
                                             problems=["only the border of a strict row"])
                 continue
-            chk = _checked_point(net, prop, ks, x) if x is not None else None
+            chk = checked_point(net, prop, ks, x) if x is not None else None
         if chk is not None and chk.ok:
             v.seconds["solver"] = time.perf_counter() - t3
             return done(SAT, f"milp ({spec.name})", f"counterexample in disjunct {chk.disjunct + 1}",
@@ -525,7 +525,7 @@ def _verify_unbounded(net, prop: Property, free: list[int], v: Verdict, done, le
                 "nncc proves properties over bounded inputs only")
 
 
-def _checked_point(net, prop: Property, ks: list[int], x: np.ndarray) -> CexCheck | None:
+def checked_point(net, prop: Property, ks: list[int], x: np.ndarray) -> CexCheck | None:
     """The solver's point, clipped into a disjunct's box, checked; else polished by an
     LP in its activation region and checked again."""
     for k in ks:

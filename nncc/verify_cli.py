@@ -104,10 +104,10 @@ def cmd_supports(args) -> int:
     answer = CAPABILITIES[args.capability]
     if answer is None:
         from .problem.onnx_graph import GRAPH_OPS
-        from .problem.onnx_import import SUPPORTED_OPS, _SOFTMAX_OPS
+        from .problem.onnx_import import SUPPORTED_OPS, SOFTMAX_OPS
         # ConstantOfShape makes constants only, which every graph may hold; the graph
         # evaluator's operators are verified on the graph when they are not piecewise linear
-        answer = "\n".join(sorted(SUPPORTED_OPS | _SOFTMAX_OPS | GRAPH_OPS | {"ConstantOfShape"}))
+        answer = "\n".join(sorted(SUPPORTED_OPS | SOFTMAX_OPS | GRAPH_OPS | {"ConstantOfShape"}))
     print(answer)
     return 0
 
@@ -314,7 +314,7 @@ def cmd_decode_verify(args, smap, result) -> int:
     from .problem.property import load_network
     from .checks.counterexample import check_counterexample
     from .solvers.result import ERROR, NO_SOLUTION, SOLUTION
-    from .verify_api import SAT, UNKNOWN, UNSAT, Verdict, _checked_point
+    from .verify_api import SAT, UNKNOWN, UNSAT, Verdict, checked_point
     import numpy as np
     paths = {k: smap.extra.get(k) for k in ("network", "property")}
     for what, path in paths.items():
@@ -334,7 +334,7 @@ def cmd_decode_verify(args, smap, result) -> int:
         x = np.asarray(arrays_from_values(smap, result)["input"], float).reshape(-1)
         k = smap.extra["encoding"].get("disjunct")
         # a solution file rounds its values: a point a hair outside the box is clipped in
-        chk = _checked_point(net, prop, [k] if k is not None else
+        chk = checked_point(net, prop, [k] if k is not None else
                              list(range(len(prop.disjuncts))), x)
         chk = chk or check_counterexample(net, prop, x, prefer=k)
         if chk.ok:

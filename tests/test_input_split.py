@@ -21,7 +21,7 @@ needs_acas = pytest.mark.skipif(not (FIXTURES / "nnet").exists()
 def test_box_bounds_hold_at_every_point_of_every_box(seed):
     rng = np.random.default_rng(seed)
     net = relu_net(rng, 3, [12, 10, 8], 4)
-    nt = input_split._Net(net)
+    nt = input_split.DenseNet(net)
     C = rng.normal(size=(3, 4))
     lo = rng.uniform(-1, 0.5, size=(40, 3))
     hi = lo + rng.uniform(0, 0.8, size=(40, 3))
@@ -39,7 +39,7 @@ def test_box_bounds_hold_at_every_point_of_every_box(seed):
 def test_looseness_shares_are_nonnegative_and_none_where_every_relu_is_stable():
     rng = np.random.default_rng(3)
     net = relu_net(rng, 3, [12, 10, 8], 4)
-    nt = input_split._Net(net)
+    nt = input_split.DenseNet(net)
     C = rng.normal(size=(2, 4))
     # boxes so small that every Relu is stable: no chord, no share
     lo = rng.uniform(-1, 1, size=(5, 3))

@@ -15,7 +15,7 @@ def test_optimised_bounds_hold_at_every_point_of_each_node(seed):
     # keeps each row below the node's bound, whatever alpha and beta the optimiser took
     rng = np.random.default_rng(seed)
     net = relu_net(rng, 3, [12, 10], 4)
-    nt = input_split._Net(net)
+    nt = input_split.DenseNet(net)
     C = rng.normal(size=(3, 4))
     lo, hi = -np.ones(3), np.ones(3)
     relus = [k for k, l in enumerate(nt.layers) if l[0] == "relu"]

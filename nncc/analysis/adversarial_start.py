@@ -159,7 +159,7 @@ def _greedy_sparse(net, x0, lo, hi, C, rhs, goal, deadline, max_steps) -> tuple[
     return None, max_steps
 
 
-def _greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline) -> tuple[np.ndarray | None, int]:
+def greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline) -> tuple[np.ndarray | None, int]:
     """Sign-gradient steps inside the ball of radius ``r``; ``r`` by bisection."""
     reach = float(np.max(np.maximum(hi - x0, x0 - lo))) if x0.size else 0.0
     steps = 0
@@ -196,7 +196,7 @@ def _greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline) -> tuple[np.ndarray | 
     return best, steps
 
 
-def _region_lp(net, x0, lo, hi, C, rhs, norm, pattern, changed=None):
+def region_lp(net, x0, lo, hi, C, rhs, norm, pattern, changed=None):
     """The closest input to ``x0`` in the activation region ``pattern`` (per Relu
     layer a boolean array: active; per MaxPool layer the winning member) that
     satisfies ``C y >= rhs``; None if the LP has no optimum."""
@@ -316,7 +316,7 @@ def _region_lp(net, x0, lo, hi, C, rhs, norm, pattern, changed=None):
     return np.clip(np.asarray(hs.getSolution().col_value[:n], dtype=np.float64), lo, hi)
 
 
-def _pattern(net, x: np.ndarray, previous=None) -> list:
+def relu_pattern(net, x: np.ndarray, previous=None) -> list:
     """Per layer: Relu -> active mask (ties at 0 take the side opposite to
     ``previous``, to step into the adjacent region); MaxPool -> winners."""
     outs = _forward(net, x)
@@ -354,12 +354,12 @@ def polish(net, x0, lo, hi, C, rhs, norm: str, x: np.ndarray, deadline: float,
     cur, cur_d = x, _distance(x, x0, norm)
     if highspy is not None:
         changed = np.abs(x - x0) > 1e-12
-        pat = _pattern(net, cur)
+        pat = relu_pattern(net, cur)
         for _ in range(max_polish):
             if time.perf_counter() > deadline:
                 break
             lps += 1
-            xp = _region_lp(net, x0, lo, hi, C, rhs, norm, pat, changed)
+            xp = region_lp(net, x0, lo, hi, C, rhs, norm, pat, changed)
             if xp is None:
                 break
             s, j = _slack(net.forward(xp[None])[0], C, rhs)
@@ -369,7 +369,7 @@ def polish(net, x0, lo, hi, C, rhs, norm: str, x: np.ndarray, deadline: float,
                     cur, cur_d = xp, min(dp, cur_d)
                 break
             cur, cur_d = xp, dp
-            nxt = _pattern(net, cur, previous=pat)
+            nxt = relu_pattern(net, cur, previous=pat)
             if all((a is None and b is None) or (a is not None and np.array_equal(a, b))
                    for a, b in zip(nxt, pat)):
                 break
@@ -407,12 +407,12 @@ def find_start(query, lo: np.ndarray, hi: np.ndarray, label: int,
         C, rhs = query_rows(query, K, label, w)
         goal = max(float(query.margin), 1e-3) * (1.0 + float(np.abs(y0).max()) * 1e-3)
         if norm == "linf":
-            x, steps = _greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline)
+            x, steps = greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline)
         else:
             x, steps = _greedy_sparse(net, x0, lo, hi, C, rhs, goal, deadline,
                                       max_steps=4 * x0.size + 100)
             if x is None:  # one input at a time got stuck: try sign steps in a ball
-                x, more = _greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline)
+                x, more = greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline)
                 steps += more
         steps_total += steps
         if x is None:

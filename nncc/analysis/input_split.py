@@ -12,7 +12,7 @@ hundreds of boxes at once: the substitution matrices of all boxes are stacked
 so that a layer is one matrix product.  Every Relu's input is bounded by
 substituting down to the input with the bounds of the layers before, then
 the rows of the unsafe set are, each with two lower lines for an unstable
-Relu (DeepPoly's and one parallel to the upper chord, :func:`_lines`), the
+Relu (DeepPoly's and one parallel to the upper chord, :func:`parallel_lines`), the
 smaller bound kept.
 
 The bisected input is the one with the largest share of the
@@ -41,8 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..problem.fixed_network import Affine, Relu
-from .interval_bounds import _gamma
-from .symbolic_bounds import _relu_lines
+from .interval_bounds import rounding_gamma
+from .symbolic_bounds import deeppoly_lines
 
 
 @dataclass
@@ -62,8 +62,8 @@ def supported(net, max_inputs: int = 32) -> bool:
     return net.n_inputs <= max_inputs and all(isinstance(l, (Affine, Relu)) for l in net.layers)
 
 
-def _lines(l: np.ndarray, u: np.ndarray):
-    """:func:`~nncc.analysis.symbolic_bounds._relu_lines`, but the lower line of an
+def parallel_lines(l: np.ndarray, u: np.ndarray):
+    """:func:`~nncc.analysis.symbolic_bounds.deeppoly_lines`, but the lower line of an
     unstable Relu parallel to its upper chord, ``relu(z) >= u / (u - l) z``,
     instead of DeepPoly's slope 0 or 1.
 
@@ -72,7 +72,7 @@ def _lines(l: np.ndarray, u: np.ndarray):
     computed with both and the smaller kept.  On ACAS Xu property 2 this
     took N1,1 from 5,071 boxes (DeepPoly's line alone) to 869, and N1,7 from
     over 120 s (the parallel line alone) to 1,427 boxes."""
-    su, iu, sl = _relu_lines(l, u)
+    su, iu, sl = deeppoly_lines(l, u)
     return su, iu, np.where((l < 0) & (u > 0), su, sl)
 
 
@@ -80,7 +80,7 @@ def _dense(W):
     return np.asarray(W.toarray() if hasattr(W, "toarray") else W, dtype=np.float64)
 
 
-class _Net:
+class DenseNet:
     """The layers as dense float64 arrays; ``gamma`` bounds the relative rounding
     error of a sum as long as the widest layer (every product substituted through)."""
 
@@ -96,10 +96,10 @@ class _Net:
                 width = max(width, *W.shape)
             else:
                 self.layers.append(("relu",))
-        self.gamma = _gamma(width + 2)
+        self.gamma = rounding_gamma(width + 2)
 
 
-def _substitute(nt: _Net, A, const, mag, depth, bi, lines: dict, top: int, lifts=None):
+def substitute_rows(nt: DenseNet, A, const, mag, depth, bi, lines: dict, top: int, lifts=None):
     """Substitute rows ``A h + const`` of the output ``h`` of layer ``top`` down to the
     input: row ``p`` belongs to box ``bi[p]``, whose Relus relax by ``lines[k]`` (each
     of (upper intercept, lower slope, upper minus lower slope) is (boxes, width));
@@ -131,7 +131,7 @@ def _substitute(nt: _Net, A, const, mag, depth, bi, lines: dict, top: int, lifts
     return A, const, mag, depth
 
 
-def _upper(nt: _Net, A, const, mag, depth, lo, hi, bi):
+def _upper(nt: DenseNet, A, const, mag, depth, lo, hi, bi):
     """max of the rows ``A x + const`` over their boxes, widened for rounding."""
     l, h = lo[bi], hi[bi]
     v = np.einsum("pi,pi->p", A, np.where(A > 0, h, l)) + const
@@ -141,7 +141,7 @@ def _upper(nt: _Net, A, const, mag, depth, lo, hi, bi):
     return v + err
 
 
-def _relu_bounds(nt: _Net, lo, hi):
+def _relu_bounds(nt: DenseNet, lo, hi):
     """:func:`relu_bounds` and, for both lower lines, each Relu's relaxation per box."""
     pre, lines, sens = {}, ({}, {}), {}
     plo, phi = lo, hi
@@ -160,7 +160,7 @@ def _relu_bounds(nt: _Net, lo, hi):
                 best = None
                 n = len(bx)
                 for ln in lines:
-                    sub = _substitute(nt, A0, c0, np.abs(c0), 1, bi, ln, k - 1)
+                    sub = substitute_rows(nt, A0, c0, np.abs(c0), 1, bi, ln, k - 1)
                     up = _upper(nt, *sub, lo, hi, bi)
                     if best is None:
                         best = up
@@ -175,7 +175,7 @@ def _relu_bounds(nt: _Net, lo, hi):
             plo, phi = ilo, np.maximum(ihi, ilo)
         else:
             pre[k] = (plo, phi)
-            for ln, f in zip(lines, (_lines, _relu_lines)):
+            for ln, f in zip(lines, (parallel_lines, deeppoly_lines)):
                 su, iu, sl = f(plo, phi)
                 dl = su - sl          # 0 everywhere for the parallel lower line
                 ln[k] = (iu, sl, dl if dl.any() else None)
@@ -183,7 +183,7 @@ def _relu_bounds(nt: _Net, lo, hi):
     return pre, lines, sens
 
 
-def relu_bounds(nt: _Net, lo, hi) -> dict:
+def relu_bounds(nt: DenseNet, lo, hi) -> dict:
     """The bounds ``(l, u)`` (each (B, width)) of the input of every Relu over every
     box, by layer index: back-substitution down to the input (DeepPoly), each
     layer with the bounds of the layers before, intersected with the interval
@@ -197,7 +197,7 @@ def relu_bounds(nt: _Net, lo, hi) -> dict:
     return _relu_bounds(nt, lo, hi)[0]
 
 
-def box_bounds(nt: _Net, C, lo, hi, relax: bool = False):
+def box_bounds(nt: DenseNet, C, lo, hi, relax: bool = False):
     """Per box (lo, hi: (B, n)): upper bounds of the rows of ``C y`` (B, r) and
     their linear functions of the input, ``C y <= A x + c`` (A: (B, r, n)); of the
     two lower lines of an unstable Relu, the one giving the smaller bound.
@@ -222,7 +222,7 @@ def box_bounds(nt: _Net, C, lo, hi, relax: bool = False):
             shares[k] = S / np.maximum(S.sum(axis=2, keepdims=True), 1e-300)
     for ln in lines:
         lifts = {} if relax else None
-        A, c, m, dep = _substitute(nt, A0, z, z, 0, bi, ln, len(nt.layers) - 1, lifts)
+        A, c, m, dep = substitute_rows(nt, A0, z, z, 0, bi, ln, len(nt.layers) - 1, lifts)
         up = _upper(nt, A, c, m, dep, lo, hi, bi)
         R = None
         if relax:
@@ -284,7 +284,7 @@ def split_verify(net, rowsets, lo: np.ndarray, hi: np.ndarray, *, check,
     if rule not in ("relax", "slope"):
         raise ValueError(f"unknown bisection rule {rule!r}: relax or slope")
     t0 = time.perf_counter()
-    nt = _Net(net)
+    nt = DenseNet(net)
     sets = [conjunction_rows(np.asarray(C, np.float64), np.asarray(d, np.float64))
             for C, d, _ in rowsets]
     owner = np.concatenate([np.full(len(d), k) for k, (_, d) in enumerate(sets)])

@@ -36,7 +36,7 @@ from ..problem.fixed_network import Affine, FixedNetwork, MaxPool, Relu
 _UNIT_ROUNDOFF = 2.0 ** -53
 
 
-def _gamma(n: int) -> float:
+def rounding_gamma(n: int) -> float:
     """Higham's ``gamma_n = n u / (1 - n u)``: relative error bound of an n-term sum."""
     nu = n * _UNIT_ROUNDOFF
     return nu / (1.0 - nu)
@@ -79,7 +79,7 @@ def layer_interval(layer, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, n
         # n products and n-1 additions plus the bias: gamma_{n+1}; twice, for
         # this computation and for the forward pass it has to contain.
         mag = _matvec(Wa, np.maximum(np.abs(lo), np.abs(hi))) + np.abs(b)
-        err = 2.0 * _gamma(_row_terms(layer.W) + 2) * mag
+        err = 2.0 * rounding_gamma(_row_terms(layer.W) + 2) * mag
         # and the few ulps of the final additions themselves
         err = err + 4.0 * np.spacing(np.maximum(np.abs(out_lo), np.abs(out_hi)))
         return out_lo - err, out_hi + err
@@ -131,7 +131,7 @@ def l1_ball_affine(layer: Affine, lo: np.ndarray, hi: np.ndarray, x0: np.ndarray
         # rounding: the sums above and the forward pass both carry at most
         # gamma_n of the magnitudes involved
         mag = gain @ np.abs(x0) + np.abs(b[s:s + block]) + radius * gain.max(axis=1, initial=0.0)
-        err = 4.0 * _gamma(Wb.shape[1] + 2) * mag
+        err = 4.0 * rounding_gamma(Wb.shape[1] + 2) * mag
         out_lo[s:s + block] -= err
         out_hi[s:s + block] += err
     return out_lo, out_hi

@@ -49,7 +49,7 @@ import time
 
 import numpy as np
 
-from .input_split import SplitResult, _lines, _Net, _relu_lines, _substitute
+from .input_split import SplitResult, parallel_lines, DenseNet, deeppoly_lines, substitute_rows
 
 
 class _Nodes:
@@ -110,7 +110,7 @@ def _knapsack(A, lo, hi, x0, r, top: int = 256, need_x: bool = True):
     return value, (x0 + np.sign(A) * step if need_x else None)
 
 
-def _maximise(nt: _Net, A, const, mag, depth, lo, hi, ball=None, need_x: bool = True):
+def _maximise(nt: DenseNet, A, const, mag, depth, lo, hi, ball=None, need_x: bool = True):
     """Per row, the largest ``A x + const`` over the box (and the L1 ball ``(x0, r)``:
     :func:`_knapsack`), widened for rounding like
     :func:`~nncc.analysis.input_split._upper`; and (with ``need_x``) the maximiser."""
@@ -140,7 +140,7 @@ def _clamp(phase, l, u):
     return (np.where(phase > 0, np.maximum(l, 0.0), l), np.where(phase < 0, np.minimum(u, 0.0), u))
 
 
-def _node_bounds(nt: _Net, relus: list[int], nodes: _Nodes, lo, hi, ball=None):
+def _node_bounds(nt: DenseNet, relus: list[int], nodes: _Nodes, lo, hi, ball=None):
     """Clamp each node's Relu input bounds to its phases and, over a box, tighten the
     later layers' by back-substitution under the phases (in place; a layer only
     after a split in an earlier one, and never looser than the parent's); the
@@ -166,7 +166,7 @@ def _node_bounds(nt: _Net, relus: list[int], nodes: _Nodes, lo, hi, ball=None):
                 bi = np.concatenate([bx, bx])
                 best = None
                 for ln in lines:
-                    sub = _substitute(nt, A0, c0, np.abs(c0), 1, bi, ln, k - 2)
+                    sub = substitute_rows(nt, A0, c0, np.abs(c0), 1, bi, ln, k - 2)
                     upb = _maximise(nt, *sub, lo, hi, need_x=False)[0]
                     best = upb if best is None else np.minimum(best, upb)
                 n = len(bx)
@@ -177,7 +177,7 @@ def _node_bounds(nt: _Net, relus: list[int], nodes: _Nodes, lo, hi, ball=None):
         u = np.maximum(u, l)
         nodes.lo[k], nodes.up[k] = l, u
         if ball is None:
-            for ln, f in zip(lines, (_lines, _relu_lines)):
+            for ln, f in zip(lines, (parallel_lines, deeppoly_lines)):
                 su, iu, sl = f(l, u)
                 dl = su - sl
                 ln[k] = (iu, sl, dl if dl.any() else None)
@@ -185,7 +185,7 @@ def _node_bounds(nt: _Net, relus: list[int], nodes: _Nodes, lo, hi, ball=None):
     return empty
 
 
-def _row_bounds(nt: _Net, relus, nodes: _Nodes, C, d, lo, hi, iters: int, lr_alpha: float,
+def _row_bounds(nt: DenseNet, relus, nodes: _Nodes, C, d, lo, hi, iters: int, lr_alpha: float,
                 lr_beta: float, ball=None, focus: int = 2):
     """Per node and row the smallest upper bound of ``C y`` met over ``iters`` Adam
     steps on alpha and beta (N, R); per node and row the maximiser of the best
@@ -202,7 +202,7 @@ def _row_bounds(nt: _Net, relus, nodes: _Nodes, C, d, lo, hi, iters: int, lr_alp
     lines = {}
     for k in relus:
         l, u = nodes.lo[k], nodes.up[k]
-        su, iu, _ = _relu_lines(l, u)
+        su, iu, _ = deeppoly_lines(l, u)
         free = (l < 0) & (u > 0)
         lines[k] = (np.take(su, bi, axis=0), np.take(iu, bi, axis=0),
                     np.take(np.where(u <= 0, 0.0, 1.0), bi, axis=0),   # stable slope
@@ -318,7 +318,7 @@ def _row_bounds(nt: _Net, relus, nodes: _Nodes, C, d, lo, hi, iters: int, lr_alp
             {k: v.reshape(N, R, -1) for k, v in best_lift.items()})
 
 
-def _region_lp(nt: _Net, phase: dict, C, d, lo, hi, ball=None):
+def _region_lp(nt: DenseNet, phase: dict, C, d, lo, hi, ball=None):
     """The point of the activation region ``phase`` (per Relu layer, +1 active or -1
     inactive for every neuron) in the box (and L1 ball) that meets the rows
     ``C y >= d`` with the most slack, or None when the LP says there is none.  On
@@ -396,7 +396,7 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = No
     if not supported(net):
         raise ValueError("ReLU splitting takes Affine / Relu networks of moderate size")
     t0 = time.perf_counter()
-    nt = _Net(net)
+    nt = DenseNet(net)
     C = np.asarray(C, np.float64)
     d = np.asarray(d, np.float64)
     lo = np.asarray(lo, np.float64).ravel()

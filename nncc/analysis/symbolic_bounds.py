@@ -30,11 +30,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..problem.fixed_network import Affine, FixedNetwork, MaxPool, Relu
-from .interval_bounds import (NetworkBounds, _gamma, check_box, interval_bounds, l1_ball_affine,
+from .interval_bounds import (NetworkBounds, rounding_gamma, check_box, interval_bounds, l1_ball_affine,
                               layer_interval)
 
 
-def _relu_lines(l: np.ndarray, u: np.ndarray):
+def deeppoly_lines(l: np.ndarray, u: np.ndarray):
     """Per neuron: (upper slope, upper intercept, lower slope) of the relaxation."""
     inactive = u <= 0
     active = (l >= 0) & ~inactive
@@ -65,7 +65,7 @@ def _substitute(net: FixedNetwork, k: int, C: np.ndarray, pre: dict, upper: bool
             A = np.asarray((layer.W.T @ A.T).T) if hasattr(layer.W, "toarray") else A @ layer.W
             depth += 1
         elif isinstance(layer, Relu):
-            su, iu, sl = _relu_lines(*pre[j])
+            su, iu, sl = deeppoly_lines(*pre[j])
             pos = A > 0 if upper else A < 0
             slope = np.where(pos, su[None, :], sl[None, :])
             icpt = np.where(pos, iu[None, :], 0.0)
@@ -86,7 +86,7 @@ def _concretise(A, const, mag, depth, lo, hi, l1_ball, upper: bool):
         Ap, An = np.maximum(A, 0), np.minimum(A, 0)
         v = (Ap @ hi + An @ lo + const) if upper else (Ap @ lo + An @ hi + const)
     scale = np.abs(A) @ np.maximum(np.abs(lo), np.abs(hi)) + mag + np.abs(v)
-    err = 4.0 * (depth + 1) * _gamma(A.shape[1] + 2) * scale + 4.0 * np.spacing(np.abs(v))
+    err = 4.0 * (depth + 1) * rounding_gamma(A.shape[1] + 2) * scale + 4.0 * np.spacing(np.abs(v))
     return v + err if upper else v - err
 
 
@@ -141,7 +141,7 @@ def row_upper_bounds(net: FixedNetwork, bounds: NetworkBounds, C: np.ndarray,
     ylo, yhi = bounds.output()
     Cp, Cn = np.maximum(C, 0), np.minimum(C, 0)
     best = Cp @ yhi + Cn @ ylo
-    best = best + 4.0 * _gamma(C.shape[1] + 2) * (np.abs(C) @ np.maximum(np.abs(ylo), np.abs(yhi)))
+    best = best + 4.0 * rounding_gamma(C.shape[1] + 2) * (np.abs(C) @ np.maximum(np.abs(ylo), np.abs(yhi)))
     if supported(net) and net.layers:
         pre = {k: bounds.pre_relu(k) for k in bounds.relu_layers()}
         lo, hi = bounds.input_lo, bounds.input_hi

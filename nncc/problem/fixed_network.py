@@ -98,7 +98,7 @@ def issparse(W) -> bool:
     return sp is not None and sp.issparse(W)
 
 
-def _as_dense_if_full(W, density: float = 0.25):
+def as_dense_if_full(W, density: float = 0.25):
     """A sparse ``W`` as a numpy array when at least ``density`` of it is non-zero
     (dense layers stay dense; convolutions stay sparse)."""
     if issparse(W):
@@ -126,7 +126,7 @@ def compose_affine(first: Affine, second: Affine, name: str | None = None) -> Af
     else:
         W = np.asarray(W2 @ np.asarray(W1))
     b = np.asarray(W2 @ np.asarray(first.b, dtype=np.float64)).ravel() + second.b
-    return Affine(name or second.name, _as_dense_if_full(W), np.asarray(b, dtype=np.float64))
+    return Affine(name or second.name, as_dense_if_full(W), np.asarray(b, dtype=np.float64))
 
 
 def merge_consecutive_affine(layers: list) -> list:

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .onnx_import import (_RANDOM_OPS, NotPiecewiseLinear, _attrs, _Importer, _node_label,
-                          _read_model, _to_numpy)
+from .onnx_import import (RANDOM_OPS, NotPiecewiseLinear, node_attrs, Importer, node_label,
+                          read_onnx_file, tensor_to_numpy)
 
 _EPS = float(np.finfo(np.float64).eps)
 _INF = np.inf
@@ -230,7 +230,7 @@ class GraphNetwork:
             except (GraphUnsupported, InputError):
                 raise
             except Exception as e:
-                raise InputError(f"'{self.path}': cannot evaluate node {_node_label(node, i)} "
+                raise InputError(f"'{self.path}': cannot evaluate node {node_label(node, i)} "
                                  f"({node.op_type}): {str(e).splitlines()[0] if str(e) else e!r}"
                                  ) from None
             for o, r in zip(node.output, res):
@@ -258,12 +258,12 @@ class GraphNetwork:
 
     def _node(self, ev: _Eval, vals: dict, i: int, node):
         op = node.op_type
-        a = _attrs(node)
+        a = node_attrs(node)
         ins = [vals[x] if x else None for x in node.input]
         dep = [isinstance(v, Iv) for v in ins]
         if not any(dep):   # constants (folded at load, or made of folded shapes)
             return self._reference(i, node, {x: v for x, v in zip(node.input, ins) if x})
-        label = _node_label(node, i)
+        label = node_label(node, i)
 
         def need_const(k, what):
             if k < len(dep) and dep[k]:
@@ -477,7 +477,7 @@ class GraphNetwork:
         if ref is None:   # the node without its bias
             import onnx
             from onnx.reference import ReferenceEvaluator
-            bare = onnx.helper.make_node("Conv", ["x", "w"], ["y"], **_attrs(node))
+            bare = onnx.helper.make_node("Conv", ["x", "w"], ["y"], **node_attrs(node))
             ref = self._ref[("conv", label)] = ReferenceEvaluator(bare, opsets={"": self.opset})
         c, r = (x.lo + x.hi) / 2, (x.hi - x.lo) / 2
         with np.errstate(all="ignore"):
@@ -579,7 +579,7 @@ class GraphNetwork:
         raise GraphUnsupported(f"{op} node {label}")
 
 
-class _GraphReader(_Importer):
+class _GraphReader(Importer):
     """The importer's reading of inputs, outputs and constants, without its walk."""
 
     def read(self, name: str) -> GraphNetwork:
@@ -589,7 +589,7 @@ class _GraphReader(_Importer):
         needed = self._needed(out_names)
         const = {t.name for t in g.initializer}
         for t in g.initializer:
-            self.values[t.name] = _to_numpy(t)
+            self.values[t.name] = tensor_to_numpy(t)
             if t.data_type == 1:
                 self.f32.add(t.name)
         in_names = {p[0] for p in parts}
@@ -604,10 +604,10 @@ class _GraphReader(_Importer):
             if i not in needed:
                 continue
             self.index = i
-            label = f"{node.op_type} (node {_node_label(node, i)})"
+            label = f"{node.op_type} (node {node_label(node, i)})"
             is_const = node.op_type == "Constant" or (
                 len(node.input) > 0 and all(x in const or not x for x in node.input))
-            if node.domain not in ("", "ai.onnx") or node.op_type in _RANDOM_OPS:
+            if node.domain not in ("", "ai.onnx") or node.op_type in RANDOM_OPS:
                 bad.append(label)
             elif is_const:
                 try:
@@ -615,7 +615,7 @@ class _GraphReader(_Importer):
                 except InputError:
                     raise
                 except Exception as e:
-                    raise InputError(f"'{self.path}': cannot fold node {_node_label(node, i)} "
+                    raise InputError(f"'{self.path}': cannot fold node {node_label(node, i)} "
                                      f"({node.op_type}): {str(e).splitlines()[0]}") from None
                 const.update(o for o in node.output if o)
             elif node.op_type not in GRAPH_OPS:
@@ -636,7 +636,7 @@ def load_graph(path: str, name: str | None = None, *, inputs=None, outputs=None)
     """The ONNX file as a :class:`GraphNetwork`; :class:`GraphUnsupported` when some
     operator it needs is outside :data:`GRAPH_OPS`."""
     from pathlib import Path
-    model = _read_model(path)
+    model = read_onnx_file(path)
     reader = _GraphReader(model, str(path), False, inputs, outputs)
     return reader.read(name or Path(path).stem)
 

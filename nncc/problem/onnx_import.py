@@ -63,7 +63,7 @@ import numpy as np
 
 from nncc.errors import InputError
 from nncc.problem.fixed_network import (Affine, FixedNetwork, MaxPool, Relu,
-                                        _as_dense_if_full, issparse,
+                                        as_dense_if_full, issparse,
                                         merge_consecutive_affine, prune_dead_relu_units)
 
 # Operators accepted on tensors that depend on the network input.
@@ -81,11 +81,11 @@ _NONLINEAR_OPS = {"Relu", "MaxPool", "GlobalMaxPool", "LeakyRelu", "PRelu", "Cli
 _STRUCTURAL_OPS = {"Shape", "Size", "Constant"}
 SUPPORTED_OPS = (_LINEAR_OPS | _MOVE_OPS | _PASS_OPS | _CHECKED_OPS | _NONLINEAR_OPS
                  | _STRUCTURAL_OPS)
-_SOFTMAX_OPS = {"Softmax", "LogSoftmax"}
+SOFTMAX_OPS = {"Softmax", "LogSoftmax"}
 # what may follow a softmax that is left out: moves of its values only
 _FINAL_MOVES = {"Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity"}
 # Refused even on constants: folding would fix one draw, onnxruntime draws again each run.
-_RANDOM_OPS = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
+RANDOM_OPS = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
                "Bernoulli", "Multinomial"}
 # Why an unsupported operator on an input-dependent tensor cannot be encoded, by op.
 _SMOOTH = ("Sigmoid", "Tanh", "Exp", "Log", "Softplus", "Softsign", "Elu", "Selu", "Celu",
@@ -96,7 +96,7 @@ _STEPS = ("Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Not", "A
 _REASONS = {**{op: "not piecewise linear" for op in _SMOOTH},
             **{op: "a step on a tensor that depends on the input, not continuous (folded "
                    "only on constants)" for op in _STEPS},
-            **{op: "random, not a function of the input" for op in _RANDOM_OPS},
+            **{op: "random, not a function of the input" for op in RANDOM_OPS},
             **{op: "control flow on tensors that depend on the input" for op in
                ("If", "Loop", "Scan")}}
 _FLOAT_TYPES = {1: "float32", 10: "float16", 11: "float64"}  # TensorProto FLOAT, FLOAT16, DOUBLE
@@ -276,13 +276,13 @@ def _broadcast(e: _Expr, shape) -> _Expr:
     return e.rows(idx, shape)
 
 
-def _node_label(node, i: int) -> str:
+def node_label(node, i: int) -> str:
     if node.name:
         return f"'{node.name}'"
     return f"#{i} (output '{node.output[0]}')" if node.output else f"#{i}"
 
 
-def _attrs(node) -> dict:
+def node_attrs(node) -> dict:
     from nncc.problem.onnx_proto import attributes
 
     a = attributes(node)
@@ -298,7 +298,7 @@ def _first_line(msg: str) -> str:
     return lines[0] if lines else str(msg)
 
 
-def _read_model(path: str):
+def read_onnx_file(path: str):
     """Load and check the model; every failure is an InputError with one message."""
     from nncc.problem.onnx_proto import read_model
 
@@ -348,7 +348,7 @@ def _checker_reason(text: str) -> str:
     return f"{op} node '{node}': {why}"
 
 
-def _to_numpy(tensor) -> np.ndarray:
+def tensor_to_numpy(tensor) -> np.ndarray:
     """A constant tensor; float32 values become the shortest decimals that round to them.
 
     A float32 weight such as 0.646 is stored as 0.64600002765655517578125; read
@@ -396,13 +396,13 @@ def load_onnx(path: str, name: str | None = None, drop_final_softmax: bool = Tru
     ``net.output_parts`` list the (name, shape) of each part; with several parts
     ``input_shape`` / ``output_shape`` are the flat ``(n,)``.
     """
-    model = _read_model(path)
-    importer = _Importer(model, str(path), drop_final_softmax, inputs, outputs)
+    model = read_onnx_file(path)
+    importer = Importer(model, str(path), drop_final_softmax, inputs, outputs)
     net = importer.run(name or Path(path).stem)
     return net
 
 
-class _Importer:
+class Importer:
     def __init__(self, model, path: str, drop_final_softmax: bool,
                  inputs: list[str] | None = None, outputs: list[str] | None = None):
         self.model = model
@@ -547,16 +547,16 @@ class _Importer:
                 len(node.input) > 0 and all(x in const for x in node.input)
                 and all(x in const for x in _outer_reads(node)))
             if node.domain not in ("", "ai.onnx"):
-                bad.append(f"{node.domain}.{node.op_type} (node {_node_label(node, i)})")
+                bad.append(f"{node.domain}.{node.op_type} (node {node_label(node, i)})")
                 continue
-            if node.op_type in _RANDOM_OPS:
-                bad.append(f"{node.op_type} (node {_node_label(node, i)})")
+            if node.op_type in RANDOM_OPS:
+                bad.append(f"{node.op_type} (node {node_label(node, i)})")
                 continue
             if is_const:
                 self.const_nodes.add(i)
                 const.update(node.output)
                 continue
-            if node.op_type in _SOFTMAX_OPS and self.drop_final_softmax and \
+            if node.op_type in SOFTMAX_OPS and self.drop_final_softmax and \
                     len(node.output) == 1 and self._reaches_output_only(node.output[0], wanted):
                 if len(outputs) == 1:
                     self.dropped_softmax.add(i)
@@ -564,13 +564,13 @@ class _Importer:
                 why.append(f"a final {node.op_type} is dropped only when it gives the "
                            f"network's only output")
             if node.op_type not in SUPPORTED_OPS:
-                bad.append(f"{node.op_type} (node {_node_label(node, i)})")
+                bad.append(f"{node.op_type} (node {node_label(node, i)})")
         if bad:
             ops = dict.fromkeys(b.split(" ")[0] for b in bad)
             why = [f"{op}: {_REASONS[op]}" for op in ops if op in _REASONS] + why
             why = "".join(f"; {w}" for w in dict.fromkeys(why))
             # steps and smooth functions of the input may still be verified on the graph
-            graph = not any(op in _RANDOM_OPS or op in ("If", "Loop", "Scan") or "." in op
+            graph = not any(op in RANDOM_OPS or op in ("If", "Loop", "Scan") or "." in op
                             for op in ops)
             raise (NotPiecewiseLinear if graph else InputError)(
                 f"'{self.path}': unsupported ONNX ops: {', '.join(bad)}{why}: {_PWL_HINT}")
@@ -598,7 +598,7 @@ class _Importer:
         out_names = self._outputs()
         self._prepass(out_names, [p[0] for p in parts])
         for t in self.graph.initializer:
-            self.values[t.name] = _to_numpy(t)
+            self.values[t.name] = tensor_to_numpy(t)
             if t.data_type == 1:  # TensorProto.FLOAT
                 self.f32.add(t.name)
         sizes = [int(np.prod(dims)) for _, dims, _ in parts]
@@ -625,7 +625,7 @@ class _Importer:
             except InputError:
                 raise
             except Exception as e:  # a shape or value the ops cannot take: a bad model
-                raise InputError(f"'{self.path}': cannot import node {_node_label(node, i)} "
+                raise InputError(f"'{self.path}': cannot import node {node_label(node, i)} "
                                  f"({node.op_type}): {_first_line(e)}") from None
             self.pending_names.append(node.name or (node.output[0] if node.output else node.op_type))
         outs = []
@@ -646,7 +646,7 @@ class _Importer:
         layers = prune_dead_relu_units(layers)
         if not layers:  # the output is the input itself (Reshape, Identity, ...): one
             # identity Affine, so that every pass and encoding sees a layer
-            layers = [Affine(self._pending_name(), _as_dense_if_full(
+            layers = [Affine(self._pending_name(), as_dense_if_full(
                 _sparse().identity(self.n, format="csr")), np.zeros(self.n))]
         has_batch = any(p[2] for p in parts)
 
@@ -683,7 +683,7 @@ class _Importer:
 
     def _fold(self, node):
         """Evaluate a node whose inputs are all constant (or only their shapes matter)."""
-        a = _attrs(node)
+        a = node_attrs(node)
         if node.op_type == "Constant":
             from onnx.reference import ReferenceEvaluator
 
@@ -715,7 +715,7 @@ class _Importer:
 
     def _store_folded(self, name: str, r):
         """A folded constant; float32 values kept as their shortest decimals (as
-        :func:`_to_numpy` does) and marked, to be folded again in float32."""
+        :func:`tensor_to_numpy` does) and marked, to be folded again in float32."""
         r = np.array(r)
         if r.dtype == np.float32:
             self.f32.add(name)
@@ -728,7 +728,7 @@ class _Importer:
             return None
         v = self.values[node.input[k]]
         if isinstance(v, _Expr):
-            raise InputError(f"'{self.path}': node {_node_label(node, self.index)} ({node.op_type}): its "
+            raise InputError(f"'{self.path}': node {node_label(node, self.index)} ({node.op_type}): its "
                              f"{what} depends on the network input; nncc needs it constant")
         return v
 
@@ -741,8 +741,8 @@ class _Importer:
 
     def _node(self, i: int, node):
         op = node.op_type
-        a = _attrs(node)
-        label = _node_label(node, i)
+        a = node_attrs(node)
+        label = node_label(node, i)
         if i in self.dropped_softmax:
             x = self._expr(node.input[0])
             axis = a.get("axis", 1 if self.opset < 13 else -1)
@@ -913,7 +913,7 @@ class _Importer:
             return
         t = self.values[node.input[2]]
         if isinstance(t, _Expr) or bool(np.any(np.asarray(t))):
-            raise InputError(f"'{self.path}': Dropout node {_node_label(node, self.index)} is in "
+            raise InputError(f"'{self.path}': Dropout node {node_label(node, self.index)} is in "
                              f"training mode (random, not a function of the input); nncc "
                              f"imports inference graphs only")
 
@@ -979,7 +979,7 @@ class _Importer:
     def _matmul_node(self, node, X, W) -> _Expr:
         """``X @ W`` where exactly one side depends on the input (numpy matmul rules)."""
         if isinstance(X, _Expr) and isinstance(W, _Expr):
-            raise NotPiecewiseLinear(f"'{self.path}': {node.op_type} node {_node_label(node, self.index)} multiplies "
+            raise NotPiecewiseLinear(f"'{self.path}': {node.op_type} node {node_label(node, self.index)} multiplies "
                              f"two tensors that depend on the input: not linear; {_PWL_HINT}")
         if isinstance(X, _Expr):
             W = np.asarray(W, dtype=np.float64)
@@ -988,7 +988,7 @@ class _Importer:
             elif W.ndim == 2:
                 W2, squeeze = W, False
             else:
-                raise InputError(f"'{self.path}': {node.op_type} node {_node_label(node, self.index)}: a "
+                raise InputError(f"'{self.path}': {node.op_type} node {node_label(node, self.index)}: a "
                                  f"constant of rank {W.ndim} is not supported (rank 1 or 2 only)")
             k, m = W2.shape
             if X.shape[-1] != k:
@@ -1010,7 +1010,7 @@ class _Importer:
         elif Wc.ndim == 2:
             Wc2, squeeze = Wc, False
         else:
-            raise InputError(f"'{self.path}': {node.op_type} node {_node_label(node, self.index)}: a "
+            raise InputError(f"'{self.path}': {node.op_type} node {node_label(node, self.index)}: a "
                              f"constant of rank {Wc.ndim} is not supported (rank 1 or 2 only)")
         m, k = Wc2.shape
         if len(E.shape) == 1:
@@ -1161,10 +1161,10 @@ class _Importer:
 
     def _emit_affine(self, e: _Expr, name: str):
         A = e.A
-        if isinstance(A, _Sel):  # _as_dense_if_full's rule, without a CSR matrix when dense
+        if isinstance(A, _Sel):  # as_dense_if_full's rule, without a CSR matrix when dense
             size = A.shape[0] * A.shape[1]
             A = A.toarray() if size == 0 or A.nnz >= 0.25 * size else A.tocsr()
-        self.layers.append(Affine(name, _as_dense_if_full(A), e.c.copy()))
+        self.layers.append(Affine(name, as_dense_if_full(A), e.c.copy()))
 
     def _live(self, i: int, exclude=()):
         """Names of input-dependent tensors read by a node after node ``i``."""
