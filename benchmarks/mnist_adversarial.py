@@ -200,7 +200,7 @@ def check_peer(q, x, y_claimed):
 
 
 def run_seed(q, net, T: float, tmpdir: str) -> Row:
-    from nncc.encodings.adversarial import adversarial_box
+    from nncc.problem.query import adversarial_box
     t0 = time.perf_counter()
     x0 = np.asarray(q.x0, float)
     lo, hi = adversarial_box(q)

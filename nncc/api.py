@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .encodings.fixed_network import DEFAULT_BOUNDS
-from .encodings.train import encode_train
-from .encodings.train_relu import Encoded, params_from_groups
+from .analysis.bounds import DEFAULT_BOUNDS
+
+from .encodings.encoded import Encoded
+from .encodings.train import encode_train, params_from_groups
 from .errors import CheckFailed, InputError, SolverError, TargetError
 from .ir.program import KINDS, REAL, Logic, Program
 from .passes.bool_product_linearisation import BoolProductLinearisation
@@ -375,8 +376,8 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     proven, proof_note = False, None
     if start and query.kind == "adversarial":
         # a proof from the bounds needs no start (and no solver): the cheap bounds first
-        from .encodings.adversarial import (bounds_proof, polish_start, split_optimality,
-                                            split_search)
+        from .analysis.adversarial_bounds import bounds_proof
+        from .analysis.adversarial_split import polish_start, split_optimality, split_search
         if bounds_proof(query, bounds) is None:
             budget = split_budget if time_limit is None else min(split_budget, 0.5 * time_limit)
             t_split = time.perf_counter()
@@ -543,8 +544,8 @@ def _ticks(query, tick):
 
 def _adversarial_start(query, budget: float, progress: Progress):
     """A checked start for an adversarial query (checked by
-    :func:`~nncc.encodings.adversarial.checked_query` first), or None."""
-    from .encodings.adversarial import checked_query
+    :func:`~nncc.problem.query.checked_query` first), or None."""
+    from .problem.query import checked_query
     from .analysis.adversarial_start import find_start
     _, label, lo, hi = checked_query(query)
     progress.stage("looking for a start (greedy descent, LPs over activation regions)")
@@ -557,9 +558,9 @@ def _adversarial_start(query, budget: float, progress: Progress):
 def _distance_floor(query, result: SolverResult, start, progress: Progress) -> str | None:
     """When the solver stopped without proving its answer optimal: the distance the
     back-substitution bounds prove no input below
-    (:func:`~nncc.encodings.adversarial.proven_radius`) becomes ``result.bound``
+    (:func:`~nncc.analysis.adversarial_bounds.proven_radius`) becomes ``result.bound``
     where it is higher, with a note saying so."""
-    from .encodings.adversarial import proven_radius
+    from .analysis.adversarial_bounds import proven_radius
     dists = [d for d in (result.objective if result.has_incumbent else None,
                          start.distance if start is not None else None) if d is not None]
     progress.stage("bounding the distance from below (back-substitution over balls)")

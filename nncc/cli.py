@@ -12,6 +12,7 @@ import signal
 import sys
 
 from . import errors
+from .analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
 from .errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, NnccError
 
 # numpy's OpenBLAS starts its worker threads when numpy is imported and lets
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--query", help="the query to solve (default: the first)")
     c.add_argument("--epsilon", type=float, default=None)
     c.add_argument("--relu", choices=["ite", "disjunction"])
-    c.add_argument("--bounds", choices=["interval", "symbolic", "lp", "milp"], default="symbolic",
+    c.add_argument("--bounds", choices=BOUNDS_METHODS, default=DEFAULT_BOUNDS,
                    help="neuron bounds of a trained network (big-M, stable ReLUs): interval or "
                    "symbolic back-substitution (milliseconds; default symbolic), or tightened "
                    "with LP / MILP solves")

@@ -203,7 +203,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     ``time_limit`` bounds the whole run (falsification, bounds, solver runs);
     ``disjuncts``: ``split`` (one solver run per disjunct left open) or
     ``indicator`` (one run with a binary per disjunct)."""
-    from .encodings.fixed_network import network_bounds
+    from .analysis.bounds import network_bounds
     from .frontend.vnnlib import load_vnnlib
 
     progress = progress or Progress(False)

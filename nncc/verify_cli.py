@@ -31,6 +31,7 @@ import json
 import sys
 import time
 
+from .analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
 from .errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN
 
 VERDICT_EXIT = {"sat": EXIT_FOUND, "unsat": EXIT_NO_ANSWER, "unknown": EXIT_UNKNOWN}
@@ -57,7 +58,7 @@ def add_subcommands(sub) -> None:
                    help="highs, cbc, z3, cvc5 or auto (default: highs when found)")
     c.add_argument("--time-limit", type=float, help="seconds for the whole run")
     c.add_argument("-o", "--output", help="write the counterexample here on sat (VNN-COMP format)")
-    c.add_argument("--bounds", choices=["interval", "symbolic", "lp", "milp"], default="symbolic",
+    c.add_argument("--bounds", choices=BOUNDS_METHODS, default=DEFAULT_BOUNDS,
                    help="neuron bounds for proofs and big-M (default symbolic)")
     c.add_argument("--bounds-time", type=float, default=10.0)
     c.add_argument("--disjuncts", choices=["split", "indicator"], default="split",

@@ -97,7 +97,7 @@ def test_brute_force_grid_agrees_with_milp_and_smt(seed, norm):
 def test_the_radius_the_bounds_prove_is_a_lower_bound_on_the_distance():
     # MIPVerify's network: the minimal L-infinity distance is 0.08112308; the bounds alone
     # must prove some radius, and never more than that
-    from nncc.encodings.adversarial import proven_radius
+    from nncc.analysis.adversarial_bounds import proven_radius
     net, x0 = mipverify()
     q = AdversarialQuery("a", net, x0, 0.0, 1.0, target=0, margin=1e-5, norm="linf")
     r = proven_radius(q, 0.5, budget=10.0)

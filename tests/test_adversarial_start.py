@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 import nncc
 from conftest import relu_net
-from nncc.encodings.adversarial import adversarial_box, encode_adversarial, query_label
+from nncc.encodings.adversarial import encode_adversarial
+from nncc.problem.query import adversarial_box, query_label
 from nncc.analysis.adversarial_start import find_start
 from nncc.analysis.interval_bounds import interval_bounds, l1_ball_affine
 from nncc.analysis.lp_bounds import lp_bounds

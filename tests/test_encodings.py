@@ -5,7 +5,8 @@ import pytest
 from nncc.encodings.train import encode_train
 from nncc.encodings.train_normalised import (encode_train_normalised, normalisation_check,
                                              params_from_normalised)
-from nncc.encodings.train_relu import encode_train_direct, params_from_groups
+from nncc.encodings.train import params_from_groups
+from nncc.encodings.train_relu import encode_train_direct
 from nncc.ir.evaluate import violations
 from nncc.passes.bool_product_linearisation import BoolProductLinearisation
 from nncc.passes.reduction import apply_chain

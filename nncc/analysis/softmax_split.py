@@ -39,7 +39,7 @@ def logit_differences(net, nb, group: np.ndarray) -> np.ndarray:
 
 def box_safe(net, d, lo, hi, bounds: str = "symbolic") -> bool:
     """Can no input of ``[lo, hi]`` meet every row of disjunct ``d`` over the outputs?"""
-    from ..encodings.fixed_network import network_bounds
+    from .bounds import network_bounds
     if input_rows_unreachable(d, lo, hi):
         return True
     if not len(d.d):

@@ -48,7 +48,7 @@ from ..problem.network import DenseLayer, Network, ParamDomain
 from ..problem.query import TrainQuery
 from .dense_layers import interval_product
 from .regularisation import add_abs, largest_weight, regulariser_terms
-from .train_relu import Encoded
+from .encoded import Encoded
 
 CLAIM_PREFIX = "milp:"  # answer arrays that carry the MILP's own claims, not parameters
 

@@ -1,7 +1,7 @@
 """A trained network inside a program: its layers as rows over input variables.
 
 Every layer's output gets variables with bounds from ``bounds`` (interval or
-LP-tightened, see :mod:`nncc.analysis.interval_bounds`); an Affine layer is a
+LP-tightened, see :func:`nncc.analysis.bounds.network_bounds`); an Affine layer is a
 block of equality rows (dense or sparse ``W``), a ReLU a ReLU relation that
 the MILP passes turn into big-M rows with M from those bounds (stable
 neurons become plain equalities, no binary). The questions about trained
@@ -12,42 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
+from ..analysis.bounds import network_bounds
 from ..ir.program import BOOL, EQ, GE, LE, REAL, LinearBlock, Program, ReluBlock
 from ..problem.fixed_network import Affine, FixedNetwork, MaxPool, Relu
-
-
-BOUNDS_METHODS = ("interval", "symbolic", "lp", "milp")
-DEFAULT_BOUNDS = "symbolic"
-
-
-def network_bounds(net: FixedNetwork, lo: np.ndarray, hi: np.ndarray, method: str = DEFAULT_BOUNDS,
-                   time_budget: float = 10.0, l1_ball: tuple[np.ndarray, float] | None = None):
-    """Bounds of every layer's output over the input box: ``interval`` and
-    ``symbolic`` (back-substitution, intersected with the interval bounds; both
-    milliseconds), ``lp`` or ``milp`` (tightened from the symbolic bounds with
-    in-process HiGHS solves within ``time_budget`` seconds); see
-    :mod:`nncc.analysis.interval_bounds`, :mod:`nncc.analysis.symbolic_bounds` and
-    :mod:`nncc.analysis.lp_bounds`.  ``l1_ball = (x0, r)``: only the inputs within
-    L1 distance ``r`` of ``x0``."""
-    from ..analysis.interval_bounds import interval_bounds
-    if method == "interval":
-        return interval_bounds(net, lo, hi, l1_ball)
-    if method == "symbolic":
-        from ..analysis.symbolic_bounds import symbolic_bounds
-        return symbolic_bounds(net, lo, hi, l1_ball)
-    if method not in ("lp", "milp"):
-        raise InputError(f"unknown bounds method {method!r}: " + ", ".join(BOUNDS_METHODS))
-    from ..analysis.lp_bounds import lp_bounds
-    return lp_bounds(net, lo, hi, time_budget=time_budget, method=method, l1_ball=l1_ball)
-
-
-def bounds_note(bounds) -> str:
-    """One line for reports: how many ReLUs the bounds leave unstable."""
-    c = bounds.stable_counts()
-    total = c["active"] + c["inactive"] + c["unstable"]
-    return (f"{bounds.method} bounds: {c['unstable']} of {total} ReLUs unstable "
-            f"({c['active']} always active, {c['inactive']} always inactive: no binary)")
 
 
 def encode_fixed_network(prog: Program, net: FixedNetwork, x: np.ndarray,

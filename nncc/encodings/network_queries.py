@@ -7,8 +7,9 @@ import numpy as np
 from ..errors import InputError
 from ..ir.program import REAL, Objective, Program
 from ..problem.query import EvaluateQuery, MaximizeQuery
-from .fixed_network import DEFAULT_BOUNDS, bounds_note, encode_fixed_network, network_bounds
-from .train_relu import Encoded
+from ..analysis.bounds import DEFAULT_BOUNDS, bounds_note, network_bounds
+from .fixed_network import encode_fixed_network
+from .encoded import Encoded
 
 
 def encode_evaluate(query: EvaluateQuery) -> Encoded:

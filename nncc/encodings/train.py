@@ -1,9 +1,12 @@
 """Choosing the encoding of a training query: normalised where it is exact, direct otherwise."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..problem.query import TrainQuery
-from .train_normalised import encode_train_normalised, normalisation_check
-from .train_relu import Encoded, encode_train_direct
+from .train_normalised import encode_train_normalised, normalisation_check, params_from_normalised
+from .encoded import Encoded
+from .train_relu import encode_train_direct
 
 
 def encode_train(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
@@ -41,3 +44,10 @@ def encode_train(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
     elif reason:
         enc.notes.append(f"not normalised: {reason}")
     return enc
+
+
+def params_from_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Network parameters (npz keys) from the values of the answer groups."""
+    if inverse["kind"] == "direct":
+        return {k: np.asarray(groups[k], dtype=np.float64) for k in inverse["params"]}
+    return params_from_normalised(inverse, groups)

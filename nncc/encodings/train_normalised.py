@@ -39,12 +39,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.program import BOOL, GE, GT, LE, REAL, BoolProductBlock, LinearBlock, NonzeroBlock
+from ..ir.program import (BOOL, GE, GT, LE, REAL, BoolProductBlock, LinearBlock, NonzeroBlock,
+                          Program)
 from ..problem.network import IDENTITY, RELU
 from ..problem.query import TrainQuery
 from .classify_margin import nonzero_choice
 from .dense_layers import Activations, activation, add_params, dense_pre_activation
-from .train_relu import Encoded, Program, _program_name, training_objective
+from .encoded import Encoded
+from .train_relu import program_name, training_objective
 
 
 def normalisation_check(query: TrainQuery) -> tuple[bool, bool, str]:
@@ -81,7 +83,7 @@ def encode_train_normalised(query: TrainQuery, nonzero_eps: float = 1e-3) -> Enc
     """The normalised encoding (see the module docstring); check
     :func:`normalisation_check` first."""
     net, data = query.network, query.data
-    prog = Program(name=_program_name(query))
+    prog = Program(name=program_name(query))
     out, hid = net.layers[-1], net.layers[-2]
     C = out.weight_domain.hi - out.weight_domain.lo
     h = Activations.constant(np.asarray(data.X, dtype=np.float64))

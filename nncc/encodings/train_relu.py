@@ -13,36 +13,20 @@ z3's ``(minimize ...)``; without one an LP (L1) or a convex QP (L2).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from ..ir.program import Objective, Program
 from ..problem.query import TrainQuery
 from .classify_margin import add_nonzero, hinge_rows, margin_rows
 from .dense_layers import Activations, activation, add_params, dense_pre_activation
+from .encoded import Encoded
 from .regularisation import regulariser_terms
-
-
-@dataclass
-class Encoded:
-    """An encoded query: the IR, JSON-able data to turn values back into
-    parameters, and a sentence describing the encoding for reports."""
-
-    program: Program
-    inverse: dict
-    description: str
-    notes: list[str] = field(default_factory=list)
-    proof: str | None = None  # set when the encoding proved the query has no answer
-    # tangent segments asked for per entry of the objective's squares (``regularize l2 ...
-    # segments K``; 0: the default where tangents are needed); None: no such request
-    square_segments: np.ndarray | None = None
 
 
 def encode_train_direct(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
     """Every weight and bias an unknown in its box; outputs compared by margin."""
     net, data = query.network, query.data
-    prog = Program(name=_program_name(query))
+    prog = Program(name=program_name(query))
     h = Activations.constant(np.asarray(data.X, dtype=np.float64))
     weights, params, by_layer = [], [], {}
     for k, layer in enumerate(net.layers):
@@ -91,13 +75,5 @@ def training_objective(prog: Program, query: TrainQuery, enc: Encoded, hinge: np
         len(reg.idx) or len(reg.sq_idx))}
 
 
-def _program_name(query: TrainQuery) -> str:
+def program_name(query: TrainQuery) -> str:
     return f"train_{query.network.name}_{query.data.name}"
-
-
-def params_from_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Network parameters (npz keys) from the values of the answer groups."""
-    if inverse["kind"] == "direct":
-        return {k: np.asarray(groups[k], dtype=np.float64) for k in inverse["params"]}
-    from .train_normalised import params_from_normalised
-    return params_from_normalised(inverse, groups)

@@ -25,8 +25,9 @@ import numpy as np
 
 from ..ir.program import BOOL, GE, GT, REAL, LinearBlock, Program
 from ..problem.property import Disjunct, Property
-from .fixed_network import bounds_note, encode_fixed_network, network_bounds
-from .train_relu import Encoded
+from ..analysis.bounds import bounds_note, network_bounds
+from .fixed_network import encode_fixed_network
+from .encoded import Encoded
 
 
 def _rows(prog: Program, name: str, vars_: np.ndarray, M: np.ndarray, rhs: np.ndarray,

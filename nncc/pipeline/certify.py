@@ -165,7 +165,7 @@ def _exact_checks(query, xs: list[Fraction], solver: str) -> Certificate:
                                                for j in range(len(y)) if j != k):
                 problems.append(f"class {k} is not {query.ratio:g} times every other output, exactly")
         return Certificate(not problems, solver, y[k], xs, problems)
-    from ..encodings.adversarial import adversarial_box
+    from ..problem.query import adversarial_box
     lo, hi = adversarial_box(query)
     if any(v < _q(l) or v > _q(h) for v, l, h in zip(xs, lo, hi)):
         problems.append("the exact point leaves the box")

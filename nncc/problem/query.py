@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import SourcePos
+import numpy as np
+
+from ..errors import InputError, SourcePos
 from .dataset import Dataset
 from .fixed_network import FixedNetwork
 from .network import Network
@@ -172,3 +174,41 @@ class AdversarialQuery:
 
 
 Query = TrainQuery | EvaluateQuery | MaximizeQuery | AdversarialQuery
+
+
+def adversarial_box(query: AdversarialQuery) -> tuple[np.ndarray, np.ndarray]:
+    """The input box of the query: its box, within the epsilon ball if given."""
+    n = query.network.n_inputs
+    x0 = np.asarray(query.x0, float).reshape(-1)
+    lo = np.broadcast_to(np.asarray(query.input_lo, float), (n,)).copy()
+    hi = np.broadcast_to(np.asarray(query.input_hi, float), (n,)).copy()
+    if query.epsilon is not None:
+        lo, hi = np.maximum(lo, x0 - query.epsilon), np.minimum(hi, x0 + query.epsilon)
+    return lo, hi
+
+
+def query_label(query: AdversarialQuery) -> int:
+    """The class the query moves away from: its label, or the network's class of ``x0``."""
+    if query.label is not None:
+        return int(query.label)
+    x0 = np.asarray(query.x0, float).reshape(1, -1)
+    return int(np.argmax(query.network.forward(x0)[0]))
+
+
+def checked_query(query: AdversarialQuery) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """``(x0, label, lo, hi)`` of a query the encoding can take, else an ``InputError``."""
+    net = query.network
+    n, K = net.n_inputs, net.n_outputs
+    x0 = np.asarray(query.x0, float).reshape(-1)
+    if len(x0) != n:
+        raise InputError(f"the input has {len(x0)} values; network '{net.name}' takes {n}", query.pos)
+    label = query_label(query)
+    for what, k in (("target", query.target), ("label", label)):
+        if k is not None and not 0 <= k < K:
+            raise InputError(f"{what} {k} is not an output of '{net.name}' (it has {K})", query.pos)
+    if query.target is None and query.ratio is not None:
+        raise InputError("a ratio needs a target class", query.pos)
+    lo, hi = adversarial_box(query)
+    if np.any(lo > hi):
+        raise InputError("the input box and the epsilon ball do not meet", query.pos)
+    return x0, label, lo, hi
