@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nncc.architecture_api import enumerate_space, sample_space, xor_sample_space  # noqa: E402
+from nncc.pipeline.architectures import enumerate_space, sample_space, xor_sample_space  # noqa: E402
 from nncc.problem.architecture import ArchitectureSpace, SpaceCounter, adjacent_hamming  # noqa: E402
 
 

@@ -27,7 +27,7 @@ from acasxu_properties import CACHE, FIXTURES, KNOWN, networks, vnnlib_text  # n
 
 from nncc.frontend.vnnlib import load_vnnlib  # noqa: E402
 from nncc.problem.property import load_network  # noqa: E402
-from nncc.verify_api import verify  # noqa: E402
+from nncc.pipeline.verify import verify  # noqa: E402
 
 
 def main():

@@ -11,9 +11,9 @@ changes it little. The rows:
 * ``nncc --help``: the command's own start (argument parser, no work);
 * ``nncc check examples/xor.nn``: the whole command (bar: 0.25 s);
 * ``nncc verify`` up to the property read, on ACAS Xu networks (bar: 0.3 s):
-  a child that imports ``nncc.cli``, parses the command line, imports and
+  a child that imports ``nncc.cli.commands``, parses the command line, imports and
   loads what ``cmd_verify`` does before ``verify()`` (the solver registry,
-  ``nncc.verify_api``), reads the network with
+  ``nncc.pipeline.verify``), reads the network with
   ``nncc.problem.property.load_network`` and the property with
   ``nncc.frontend.vnnlib.load_vnnlib``, then prints its ``time.process_time()``
   (CPU from the start of the process);
@@ -46,10 +46,10 @@ import acasxu_properties  # noqa: E402
 
 UNTIL_PROPERTY = r"""
 import sys, time
-import nncc.cli
-args = nncc.cli.build_parser().parse_args(["verify", sys.argv[1], sys.argv[2]])
+import nncc.cli.commands
+args = nncc.cli.commands.build_parser().parse_args(["verify", sys.argv[1], sys.argv[2]])
 from nncc.solvers.registry import load_registry  # what cmd_verify does before verify()
-from nncc.verify_api import verify
+from nncc.pipeline.verify import verify
 load_registry(args.solvers_config)
 from nncc.problem.property import load_network
 from nncc.frontend.vnnlib import load_vnnlib
@@ -133,7 +133,7 @@ def main() -> None:
     acas = [("N1,6 ONNX", nets["N1,6"][0], prop_dir / "prop_3_norm.vnnlib"),
             ("N1,1 NNet", nets["N1,1"][0], prop_dir / "prop_3_raw.vnnlib")]
     numpy_env = dict(env)
-    numpy_env.setdefault("OPENBLAS_THREAD_TIMEOUT", "24")  # as nncc.cli sets it
+    numpy_env.setdefault("OPENBLAS_THREAD_TIMEOUT", "24")  # as nncc.cli.commands sets it
     rows = [("python -c pass", [py, "-c", "pass"], env, None, False),
             ("import numpy", [py, "-c", "import numpy"], numpy_env, None, False),
             ("nncc --help", [py, "-m", "nncc", "--help"], env, None, False),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from nncc.frontend.vnnlib import load_vnnlib
 from nncc.problem.property import load_network
-from nncc.verify_api import verify
+from nncc.pipeline.verify import verify
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "vnncomp2021_test"
 KNOWN = {("test_nano.onnx", "test_nano.vnnlib"): "unsat",

@@ -16,7 +16,7 @@ import numpy as np
 
 from nncc.frontend.vnnlib import parse_vnnlib
 from nncc.problem.onnx_import import load_onnx
-from nncc.verify_api import verify
+from nncc.pipeline.verify import verify
 
 F = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "vnncomp2021_test"
 LO = [-0.30353115613746867, -0.009549296585513092, 0.4933803235848431, 0.3, 0.3]

@@ -4,17 +4,19 @@ Questions about neural networks, written in the small ``.nn`` language, are
 lowered to SMT-LIB 2.6, free MPS or CPLEX LP, solved by z3, cvc5, cbc or
 highs, and every answer is re-checked by a forward pass.
 
-The Python API (see :mod:`nncc.api`): :func:`load`, :func:`compile`,
-:func:`solve`, :func:`decode`.
+The Python API (see :mod:`nncc.api`): :func:`load`, :func:`lower`, :func:`compile`,
+:func:`solve`, :func:`decode`, :func:`verify`.
 """
 from __future__ import annotations
 
 import typing
 
-__all__ = ["Answer", "Compilation", "compile", "decode", "load", "lower", "solve"]
+__all__ = ["Answer", "Compilation", "Verdict", "compile", "decode", "load", "lower", "solve",
+           "verify", "write_target"]
 
 if typing.TYPE_CHECKING:
-    from .api import Answer, Compilation, compile, decode, load, lower, solve
+    from .api import (Answer, Compilation, Verdict, compile, decode, load, lower, solve, verify,
+                      write_target)
 
 
 def __getattr__(name: str):

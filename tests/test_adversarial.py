@@ -109,11 +109,11 @@ def test_the_radius_the_bounds_prove_is_a_lower_bound_on_the_distance():
     floor = proven_radius(q, ans.check.value)
     assert ans.result.bound >= floor - 1e-12, ans.notes
     # where the solver proved less (here: nothing), the radius becomes the bound, with a note
-    from nncc.api import _distance_floor
+    from nncc.pipeline.adversarial import distance_floor
     from nncc.progress import Progress
     from nncc.solvers.result import SolverResult
     stopped = SolverResult("unknown", solver="highs")
-    note = _distance_floor(q, stopped, None, Progress(False))
+    note = distance_floor(q, stopped, None, Progress(False))
     assert stopped.bound == proven_radius(q, None) > 0.01 and note.startswith(
         "the bounds prove no input within linf distance"), note
     # small random networks, L1 and L-infinity: below the MILP's optimum, often well above 0
@@ -170,9 +170,10 @@ def test_ratio_and_bad_targets():
 def test_tighter_bounds_give_the_same_answer_with_fewer_unstable_relus():
     net, x0 = mipverify()
     q = AdversarialQuery("a", net, x0, 0.0, 1.0, target=0, margin=1e-5, norm="linf", epsilon=0.09)
+    from nncc.pipeline.compile import encode_query
     binaries = {}
     for method in ("interval", "symbolic", "lp"):
-        comp = nncc.lower(q, "mps", encoded=nncc.api.encode_query(q, bounds=method))
+        comp = nncc.lower(q, "mps", encoded=encode_query(q, bounds=method))
         assert comp.encoded.notes[0].startswith(f"{method} bounds")
         binaries[method] = comp.program.var_counts()["bool"]
     assert binaries["symbolic"] < binaries["interval"]

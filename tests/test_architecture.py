@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from conftest import EXAMPLES, assert_nn_error, run_nncc, write
-from nncc.architecture_api import (enumerate_space, sample_space, write_onnx_skeleton,
+from nncc.pipeline.architectures import (enumerate_space, sample_space, write_onnx_skeleton,
                                    xor_sample_space)
 from nncc.encodings.architecture_smt import encode_architecture
 from nncc.frontend.checker import load_document

@@ -555,7 +555,7 @@ def test_solver_progress_is_training_accuracy():
     other queries keep the solver's own words."""
     from types import SimpleNamespace as NS
 
-    from nncc.api import _ticks
+    from nncc.pipeline.solve import _ticks
     q = NS(kind="train", objective="errors", l1=0.0, l0=0.0, network=NS(binarised=True),
            data=NS(y=[0] * 40))
     seen = []

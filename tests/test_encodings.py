@@ -208,7 +208,7 @@ def test_invert_chain_calls_each_pass_own_inverse():
 
 def test_certification_gets_the_time_the_run_has_left():
     import time
-    from nncc.api import _left
+    from nncc.pipeline.solve import _left
     t0 = time.perf_counter() - 30.0
     assert 29.0 <= _left(60.0, t0) <= 30.0
     assert _left(10.0, t0) == 1.0 and _left(None, t0) is None

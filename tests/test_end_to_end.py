@@ -177,7 +177,7 @@ def test_every_example_solves_and_checks(tmp_path, example, query):
 
 def test_digits_nonzero_weights_hold_in_the_answer(tmp_path):
     """The paper's digits query: 10% of the weights, chosen with seed 7, are non-zero."""
-    from nncc.encodings.classify_margin import nonzero_choice
+    from nncc.problem.query import nonzero_choice
     npz = tmp_path / "w.npz"
     r = run_nncc("solve", EXAMPLES / "digits.nn", "--solver", "highs", "-o", npz)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -12,7 +12,7 @@ import pytest
 
 from nncc.frontend.vnnlib import parse_vnnlib
 from nncc.checks.counterexample import check_counterexample
-from nncc.verify_api import verify
+from nncc.pipeline.verify import verify
 
 NNET = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "nnet"
 needs_nnet = pytest.mark.skipif(not (NNET / "TestNetwork.nnet").exists(),

@@ -9,7 +9,7 @@ from conftest import relu_net, sampled_threshold
 from nncc.frontend.vnnlib import parse_vnnlib
 from nncc.analysis import input_split
 from nncc.checks.counterexample import check_counterexample
-from nncc.verify_api import verify
+from nncc.pipeline.verify import verify
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 needs_acas = pytest.mark.skipif(not (FIXTURES / "nnet").exists()

@@ -16,7 +16,7 @@ from nncc.frontend.vnnlib import parse_vnnlib  # noqa: E402
 from nncc.problem.fixed_network import Affine, FixedNetwork  # noqa: E402
 from nncc.problem.onnx_import import load_onnx  # noqa: E402
 from nncc.checks.counterexample import check_counterexample  # noqa: E402
-from nncc.verify_api import verify  # noqa: E402
+from nncc.pipeline.verify import verify  # noqa: E402
 
 
 def _f(name, arr):

@@ -16,7 +16,7 @@ from nncc.problem.onnx_graph import GraphNetwork, load_graph, load_onnx_or_graph
 from nncc.problem.onnx_import import NotPiecewiseLinear, load_onnx
 from nncc.checks.check_network import onnx_outputs
 from nncc.checks.counterexample import read_counterexample
-from nncc.verify_api import verify
+from nncc.pipeline.verify import verify
 
 
 def save(path, nodes, n_in, n_out, inits=(), in_shape=None, out_type=T.FLOAT, opset=17):

@@ -154,7 +154,7 @@ def _robustness_prop(x0, eps, label, classes):
 
 
 def test_verify_uses_relu_splitting_on_images_and_agrees_with_the_milp(digits_net):
-    from nncc.verify_api import verify
+    from nncc.pipeline.verify import verify
     net, X, Y = digits_net
     by_split = 0
     for x0, label in zip(X[:4], Y[:4]):

@@ -19,7 +19,7 @@ from nncc.problem.onnx_import import load_onnx
 from nncc.problem.output_softmax import (logit_property, softmax_output_bounds,
                                          softmax_rows_unreachable, true_outputs)
 from nncc.checks.counterexample import check_counterexample
-from nncc.verify_api import verify
+from nncc.pipeline.verify import verify
 
 
 def softmax_model(path, bias, kind="Softmax"):

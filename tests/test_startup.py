@@ -34,7 +34,7 @@ def heavy_imported(code: str) -> list[str]:
 
 
 def test_the_command_module_and_its_parser_import_no_heavy_package():
-    assert heavy_imported("import nncc.cli\nnncc.cli.build_parser()") == []
+    assert heavy_imported("import nncc.cli.commands\nnncc.cli.commands.build_parser()") == []
 
 
 def test_import_nncc_leaves_the_api_until_it_is_used():
@@ -55,7 +55,7 @@ def test_a_dense_network_and_its_property_are_read_without_onnx_or_scipy(net):
 
 
 def test_the_command_sets_openblas_thread_timeout_only_if_unset():
-    code = "import os, nncc.cli\nprint(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
+    code = "import os, nncc.cli.commands\nprint(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
     env["PYTHONPATH"] = str(ROOT)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,

@@ -11,7 +11,7 @@ from conftest import run_nncc
 from nncc.frontend.vnnlib import parse_vnnlib
 from nncc.problem.fixed_network import Affine, FixedNetwork, Relu
 from nncc.checks.counterexample import check_counterexample, read_counterexample
-from nncc.verify_api import verify
+from nncc.pipeline.verify import verify
 
 VNNCOMP = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "vnncomp2021_test"
 NNET = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "nnet"

@@ -37,12 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..problem.fixed_network import Affine, MaxPool, Relu
-from .lp_bounds import quiet_highs
-
-try:
-    import highspy
-except ImportError:  # pragma: no cover - the start is optional
-    highspy = None
+from ..solvers.highs_inprocess import highspy, quiet_highs
 
 
 @dataclass

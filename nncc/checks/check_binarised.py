@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ..encodings.binarised import CLAIM_PREFIX
 from ..problem.network import Network
+from ..problem.query import CLAIM_PREFIX
 from .check_objective import objective_mismatch, regulariser_parts, regulariser_text
 
 TOLERANCE = 1e-6
@@ -200,7 +200,7 @@ def polish(net: Network, X: np.ndarray, y: np.ndarray, params: dict, acts: list[
     for layer in net.layers:
         if layer.weight_domain.kind != "real" or layer.bias_domain.kind != "real":
             return params, None
-    from ..analysis.lp_bounds import highspy, quiet_highs
+    from ..solvers.highs_inprocess import highspy, quiet_highs
     if highspy is None:
         return params, None
     col_lb, col_ub, offsets = [], [], {}
@@ -484,62 +484,3 @@ def check_binarised(query, params: dict, claim: dict | None = None, *, method: s
                           claimed_objective=claimed_objective)
 
 
-def finish_milp_answer(query, comp, result, arrays: dict, notes: list[str]):
-    """The solver's values -> snapped and polished parameters -> the check -> an Answer."""
-    from ..api import Answer
-    from ..solvers.result import SOLUTION, UNKNOWN
-    claim = {k: v for k, v in arrays.items() if k.startswith(CLAIM_PREFIX)}
-    params = snap_parameters(query.network, {k: v for k, v in arrays.items()
-                                             if not k.startswith(CLAIM_PREFIX)})
-    inverse = comp.encoded.inverse
-    eps = float(inverse.get("epsilon", 1e-3))
-    net, X, y = query.network, query.data.X, np.asarray(query.data.y)
-    objective = inverse.get("objective", "errors")
-    keep_zeros = False
-    for layer in net.layers:
-        used = claim.get(CLAIM_PREFIX + f"{layer.name}.weight.used")
-        if used is not None:
-            # the solver's "not used" weights are 0 exactly (it prints 1e-12 and the like)
-            params[f"{layer.name}.weight"] = np.where(used < 0.5, 0.0, params[f"{layer.name}.weight"])
-            keep_zeros = True
-    acts = [claim[CLAIM_PREFIX + f"{l.name}.act"] > 0.5 for l in net.layers if l.is_step]
-    if objective == "errors":
-        correct = claim[CLAIM_PREFIX + "errors"] < 0.5
-        fixed_layers = ()
-    else:  # hinge / margin: the output layer stays, so the scores (and the loss) do not move
-        correct = np.zeros(len(y), dtype=bool)
-        fixed_layers = (net.layers[-1].name,)
-    # a global L1 alone keeps its sum as a budget; per-layer lambdas or an L2 term keep each
-    # |w| from growing instead (a weighted or quadratic budget is not an LP row)
-    plain_l1 = inverse.get("l1", 0.0) > 0.0 and not inverse.get("l2") and not query.l1_layers
-    l1_budget = l1_norm(net, params) if plain_l1 else None
-    shrink = bool(inverse.get("regularised")) and not plain_l1
-    params, slack = polish(net, X, y, params, acts, correct, eps, fixed_layers=fixed_layers,
-                           keep_zeros=keep_zeros, l1_budget=l1_budget,
-                           robust=float(inverse.get("robust", 0.0)), shrink_only=shrink)
-    plain = (objective == "errors"
-             and not any(inverse.get(k) for k in ("l1", "l0", "robust", "regularised"))
-             and inverse.get("nonzero_budget") is None)
-    if objective == "errors":
-        claimed = (int(round(result.objective)) if plain and result.objective is not None
-                   else int(np.sum(~correct)))
-    else:
-        claimed = None
-    proven = result.status == SOLUTION
-    bound = result.bound if result.bound is not None else (result.objective if proven else None)
-    from .check_objective import tangent_bound
-    approximation = tangent_bound(comp.symbol_map.extra.get("passes", []))
-    check = check_binarised(query, params, claim, method="milp", claimed_errors=claimed,
-                            proven_optimal=proven, bound=bound,
-                            claimed_objective=None if plain else result.objective,
-                            approximation=approximation)
-    check.polished = slack
-    notes = list(notes) + check.notes
-    if slack is not None:
-        notes.append(f"weights centred by an LP with the solver's activations fixed: every "
-                     f"pre-activation at least {slack:.3g} from its threshold")
-    status = result.status if check.ok else "check_failed"
-    if status == UNKNOWN:
-        notes.append(f"the solver stopped ({result.message}); its best point passed the check but "
-                     "is not proven optimal")
-    return Answer(status, query, params, check, result, comp, notes)

@@ -5,8 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..encodings.classify_margin import nonzero_choice
-from ..problem.query import TrainQuery
+from ..problem.query import TrainQuery, nonzero_choice
 from .check_objective import hinge_pairs, objective_mismatch, regulariser_parts, regulariser_text
 
 # Absolute slack for rounding: a solver's exact answer evaluated in float64,

@@ -137,7 +137,7 @@ def write_counterexample(path: str, check: CexCheck) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from ..export.atomic import atomic_output
+    from ..atomic import atomic_output
     with atomic_output(path) as f:
         f.write(("sat\n" + text).encode())
 

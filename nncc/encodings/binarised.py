@@ -45,12 +45,11 @@ import numpy as np
 from ..ir.program import BOOL, EQ, GE, INT, LE, REAL, BoolProductBlock, LinearBlock, Objective, Program
 from ..passes.strict_epsilon import DEFAULT_EPSILON
 from ..problem.network import DenseLayer, Network, ParamDomain
-from ..problem.query import TrainQuery
+from ..problem.query import CLAIM_PREFIX, TrainQuery
 from .dense_layers import interval_product
 from .regularisation import add_abs, largest_weight, regulariser_terms
 from .encoded import Encoded
 
-CLAIM_PREFIX = "milp:"  # answer arrays that carry the MILP's own claims, not parameters
 
 
 @dataclass

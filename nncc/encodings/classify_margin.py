@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.program import GE, GT, REAL, LinearBlock, NonzeroBlock, Program
+from ..problem.query import nonzero_choice
 
 
 def margin_rows(prog: Program, out_vars: np.ndarray, labels: np.ndarray, margin: float) -> None:
@@ -30,15 +31,6 @@ def hinge_rows(prog: Program, out_vars: np.ndarray, out_lo: np.ndarray, out_hi: 
     cols = np.stack([xi, out_vars[n_idx, yy], out_vars[n_idx, k_idx]], 1)
     prog.add(LinearBlock.from_dense_rows("classify_hinge", cols, [1.0, 1.0, -1.0], GE, margin))
     return xi
-
-
-def nonzero_choice(n_weights: int, fraction: float, seed: int) -> np.ndarray:
-    """Positions (in the concatenation of all unknown weight matrices, row-major,
-    layer by layer) of the weights that must be non-zero."""
-    k = int(round(fraction * n_weights))
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.sort(np.random.default_rng(seed).choice(n_weights, size=k, replace=False))
 
 
 def add_nonzero(prog: Program, weight_vars: list[np.ndarray], fraction: float, seed: int,

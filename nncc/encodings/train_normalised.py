@@ -42,8 +42,7 @@ import numpy as np
 from ..ir.program import (BOOL, GE, GT, LE, REAL, BoolProductBlock, LinearBlock, NonzeroBlock,
                           Program)
 from ..problem.network import IDENTITY, RELU
-from ..problem.query import TrainQuery
-from .classify_margin import nonzero_choice
+from ..problem.query import TrainQuery, nonzero_choice
 from .dense_layers import Activations, activation, add_params, dense_pre_activation
 from .encoded import Encoded
 from .train_relu import program_name, training_objective

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .atomic import atomic_output
+from ..atomic import atomic_output
 
 
 def write_npz(path: str, params: dict[str, np.ndarray]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..problem.network import RELU, Network
-from .atomic import atomic_output
+from ..atomic import atomic_output
 
 
 def network_to_onnx(net: Network, params: dict[str, np.ndarray]):

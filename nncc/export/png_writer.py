@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 
-from .atomic import atomic_output
+from ..atomic import atomic_output
 
 
 def image_layout(shape: tuple[int, ...]) -> tuple[int, int, int] | None:

@@ -201,7 +201,7 @@ class Checker:
     def _verify_query(self, stmt: ast.VerifyDecl):
         """``verify NET = vnnlib "FILE"``: the property, read and checked against NET."""
         from ..frontend.vnnlib2 import load_property
-        from ..verify_api import VerifyQuery
+        from ..problem.query import VerifyQuery
         net = self._trained(stmt.network)
         path = resolve_file(stmt.path.value, self.base_dir, stmt.path.pos, what="VNN-LIB property")
         prop = load_property(str(path))

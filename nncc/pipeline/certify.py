@@ -107,7 +107,7 @@ def certify(query, registry, solver: str = "z3", time_limit: float | None = 60.0
     import os
     import tempfile
 
-    from ..api import encode_query, lower, write_target
+    from .compile import encode_query, lower, write_target
     from ..solvers.runner import solve_file
     if query.kind not in ("maximize", "adversarial"):
         raise InputError("--certify is for maximize and adversarial queries")

@@ -54,7 +54,7 @@ def solve_program_in_process(prog: Program, time_limit: float, start: np.ndarray
     ``(x or None, objective, bound)``."""
     import scipy.sparse as sp
 
-    from ..analysis.lp_bounds import highspy, quiet_highs
+    from ..solvers.highs_inprocess import highspy, quiet_highs
     h = quiet_highs()
     inf = highspy.kHighsInf
     n = prog.n_vars
@@ -172,7 +172,7 @@ def _start_vector(prog: Program, net, layer, params, acts, scores, y, epsilon,
 def solve_local_search(query, *, time_limit: float | None = None, epsilon: float = DEFAULT_EPSILON,
                        progress=None, step_limit: float | None = None):
     """Run the local search on a binarised training query; return a checked ``Answer``."""
-    from ..api import Answer
+    from .answer import Answer
     from ..checks.check_binarised import check_binarised, polish
     net, X, y = query.network, query.data.X, np.asarray(query.data.y)
     radius = float(query.robust)  # robust training: errors counted over the ball

@@ -146,7 +146,7 @@ class _Eval:
 
 class GraphNetwork:
     """An ONNX graph kept as its nodes (see the module docstring): what
-    :func:`nncc.verify_api.verify` needs of a network (sizes, parts, ``source``,
+    :func:`nncc.pipeline.verify.verify` needs of a network (sizes, parts, ``source``,
     ``forward``) and :meth:`bounds` for box splitting."""
 
     layers = ()

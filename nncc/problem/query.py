@@ -11,6 +11,22 @@ from .fixed_network import FixedNetwork
 from .network import Network
 
 
+# answer arrays of a binarised training MILP that carry the solver's own claims (its
+# activations, error indicators), not parameters: the check compares them with the
+# forward pass
+CLAIM_PREFIX = "milp:"
+
+
+def nonzero_choice(n_weights: int, fraction: float, seed: int) -> np.ndarray:
+    """The weights a training query's ``nonzero`` fraction requires to be non-zero:
+    positions in the concatenation of all unknown weight matrices (row-major,
+    layer by layer), chosen at random with ``seed``."""
+    k = int(round(fraction * n_weights))
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(np.random.default_rng(seed).choice(n_weights, size=k, replace=False))
+
+
 @dataclass
 class TrainQuery:
     """Find parameters that classify every sample of ``data``.
@@ -173,7 +189,20 @@ class AdversarialQuery:
     kind = "adversarial"
 
 
-Query = TrainQuery | EvaluateQuery | MaximizeQuery | AdversarialQuery
+@dataclass
+class VerifyQuery:
+    """A VNN-LIB property of a trained network: does any input of its box reach the
+    unsafe outputs? (``sat`` with a counterexample, ``unsat``, or ``unknown``).
+    ``property`` is a :class:`~nncc.problem.property.Property`."""
+
+    name: str
+    network: object
+    property: object  # Property
+    pos: object = None
+    kind: str = "verify"
+
+
+Query = TrainQuery | EvaluateQuery | MaximizeQuery | AdversarialQuery | VerifyQuery
 
 
 def adversarial_box(query: AdversarialQuery) -> tuple[np.ndarray, np.ndarray]:

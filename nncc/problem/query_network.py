@@ -262,7 +262,7 @@ def serialise_assignment(query, x: np.ndarray, y: np.ndarray, folder: str) -> No
     """One ``NAME.pb`` (an ONNX TensorProto of the declared type and shape) per declared
     variable, written atomically."""
     from onnx import numpy_helper
-    from ..export.atomic import atomic_output
+    from ..atomic import atomic_output
     os.makedirs(folder, exist_ok=True)
     types = {"float64": np.float64, "float32": np.float32, "float16": np.float16,
              "real": np.float64, "bfloat16": np.float32, "int8": np.int8, "int16": np.int16,

@@ -81,7 +81,7 @@ class SymbolMap:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the map as JSON atomically (a temporary file in the same folder, then rename)."""
-        from ..export.atomic import atomic_output
+        from ..atomic import atomic_output
         with atomic_output(os.fspath(path)) as f:
             f.write(json.dumps(self.to_json()).encode("utf-8") + b"\n")
 

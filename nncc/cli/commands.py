@@ -11,9 +11,9 @@ import os
 import signal
 import sys
 
-from . import errors
-from .analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
-from .errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, NnccError
+from .. import errors
+from ..analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
+from ..errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, NnccError
 
 # numpy's OpenBLAS starts its worker threads when numpy is imported and lets
 # them spin for 2^28 clock cycles before they sleep (again after every call):
@@ -101,13 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--solvers-config")
     c.add_argument("--json", action="store_true")
 
-    from .architecture_cli import add_subcommands  # enumerate, count, sample
+    from .architecture import add_subcommands  # enumerate, count, sample
     add_subcommands(sub)
-    from .verify_cli import add_subcommands as add_verify  # verify
+    from .verify import add_subcommands as add_verify  # verify
     add_verify(sub)
-    from .batch import add_subcommands as add_batch  # batch
+    from .batch import add_subcommands as add_batch
     add_batch(sub)
-    from .data_cli import add_subcommands as add_data  # data
+    from .data import add_subcommands as add_data  # data
     add_data(sub)
     return p
 
@@ -154,16 +154,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _query(args):
-    from .api import load
+    from ..api import load
     return load(args.file).query(getattr(args, "query", None))
 
 
 def cmd_check(args) -> int:
-    from .architecture_cli import is_architecture_file
+    from .architecture import is_architecture_file
     if is_architecture_file(args.file):
-        from .architecture_cli import cmd_check as check_architectures
+        from .architecture import cmd_check as check_architectures
         return check_architectures(args)
-    from .api import lower, load
+    from ..api import lower, load
     doc = load(args.file)
     out = {"file": args.file, "networks": [], "datasets": [], "queries": []}
     for net in doc.networks.values():
@@ -186,7 +186,7 @@ def cmd_check(args) -> int:
         milp_ok = True
         enc = None
         if q.kind == "verify":
-            from .verify_cli import property_encoding
+            from .verify import property_encoding
             enc = property_encoding(q.network, q.property, strict=True)
         comp = lower(q, "smtlib", encoded=enc)
         info = comp.summary()
@@ -235,18 +235,18 @@ def cmd_check(args) -> int:
 
 def cmd_compile(args) -> int:
     if getattr(args, "property", None):
-        from .verify_cli import cmd_compile_property
+        from .verify import cmd_compile_property
         return cmd_compile_property(args)
-    from .architecture_cli import is_architecture_file
+    from .architecture import is_architecture_file
     if is_architecture_file(args.file):
-        from .architecture_cli import cmd_compile as compile_architecture
+        from .architecture import cmd_compile as compile_architecture
         return compile_architecture(args)
-    from .api import compile
-    from .passes.strict_epsilon import DEFAULT_EPSILON
-    from .progress import Progress
+    from ..api import compile
+    from ..passes.strict_epsilon import DEFAULT_EPSILON
+    from ..progress import Progress
     q = _query(args)
     if q.kind == "verify":
-        from .verify_cli import compile_verify_query
+        from .verify import compile_verify_query
         return compile_verify_query(q, args)
     comp = compile(q, args.target, args.output, epsilon=args.epsilon or DEFAULT_EPSILON,
                    relu_encoding=args.relu, progress=Progress())
@@ -262,17 +262,17 @@ def cmd_compile(args) -> int:
 
 
 def cmd_solve(args) -> int:
-    from .architecture_cli import is_architecture_file
+    from .architecture import is_architecture_file
     if is_architecture_file(args.file):
         raise errors.InputError(f"{args.file} declares architecture spaces: use nncc enumerate, "
                                 "count or sample")
-    from .api import solve
-    from .passes.strict_epsilon import DEFAULT_EPSILON
-    from .progress import Progress
-    from .solvers.registry import load_registry
+    from ..api import solve
+    from ..passes.strict_epsilon import DEFAULT_EPSILON
+    from ..progress import Progress
+    from ..solvers.registry import load_registry
     q = _query(args)
     if q.kind == "verify":
-        from .verify_cli import solve_verify_query
+        from .verify import solve_verify_query
         return solve_verify_query(q, args)
     reg = load_registry(args.solvers_config)
     ans = solve(q, args.solver, time_limit=args.time_limit, epsilon=args.epsilon or DEFAULT_EPSILON,
@@ -284,15 +284,15 @@ def cmd_solve(args) -> int:
 
 
 def cmd_decode(args) -> int:
-    from .api import decode
-    from .verify_cli import cmd_decode_verify, is_verify_map
-    from .writers.symbol_map import SymbolMap
+    from ..api import decode
+    from .verify import cmd_decode_verify, is_verify_map
+    from ..writers.symbol_map import SymbolMap
     try:
         smap = SymbolMap.load(args.map)
     except (OSError, ValueError, KeyError):
         smap = None  # decode reports it
     if smap is not None and is_verify_map(smap):
-        from .solvers.output_detect import parse_any_output
+        from ..solvers.output_detect import parse_any_output
         try:
             with open(args.solver_output, encoding="utf-8", errors="replace") as f:
                 text = f.read()
@@ -405,7 +405,7 @@ def _print_network_check(ans) -> None:
 
 
 def cmd_solvers(args) -> int:
-    from .solvers.registry import load_registry
+    from ..solvers.registry import load_registry
     reg = load_registry(args.solvers_config)
     rows = []
     for name in reg.names():
@@ -424,19 +424,19 @@ def cmd_solvers(args) -> int:
 
 def _architecture_command(name: str):
     def run(args) -> int:
-        from . import architecture_cli
-        return getattr(architecture_cli, "cmd_" + name)(args)
+        from . import architecture
+        return getattr(architecture, "cmd_" + name)(args)
     return run
 
 
 COMMANDS = {"check": cmd_check, "compile": cmd_compile, "solve": cmd_solve, "decode": cmd_decode,
             "solvers": cmd_solvers, "enumerate": _architecture_command("enumerate"),
             "count": _architecture_command("count"), "sample": _architecture_command("sample"),
-            "verify": lambda args: __import__("nncc.verify_cli", fromlist=["cmd_verify"]).cmd_verify(args),
-            "supports": lambda args: __import__("nncc.verify_cli",
+            "verify": lambda args: __import__("nncc.cli.verify", fromlist=["cmd_verify"]).cmd_verify(args),
+            "supports": lambda args: __import__("nncc.cli.verify",
                                                 fromlist=["cmd_supports"]).cmd_supports(args),
-            "batch": lambda args: __import__("nncc.batch", fromlist=["cmd_batch"]).cmd_batch(args),
-            "data": lambda args: __import__("nncc.data_cli", fromlist=["cmd_data"]).cmd_data(args)}
+            "batch": lambda args: __import__("nncc.cli.batch", fromlist=["cmd_batch"]).cmd_batch(args),
+            "data": lambda args: __import__("nncc.cli.data", fromlist=["cmd_data"]).cmd_data(args)}
 
 if __name__ == "__main__":
     sys.exit(main())

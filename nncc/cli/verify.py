@@ -31,8 +31,8 @@ import json
 import sys
 import time
 
-from .analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
-from .errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN
+from ..analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
+from ..errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN
 
 VERDICT_EXIT = {"sat": EXIT_FOUND, "unsat": EXIT_NO_ANSWER, "unknown": EXIT_UNKNOWN}
 
@@ -104,8 +104,8 @@ CAPABILITIES = {
 def cmd_supports(args) -> int:
     answer = CAPABILITIES[args.capability]
     if answer is None:
-        from .problem.onnx_graph import GRAPH_OPS
-        from .problem.onnx_import import SUPPORTED_OPS, SOFTMAX_OPS
+        from ..problem.onnx_graph import GRAPH_OPS
+        from ..problem.onnx_import import SUPPORTED_OPS, SOFTMAX_OPS
         # ConstantOfShape makes constants only, which every graph may hold; the graph
         # evaluator's operators are verified on the graph when they are not piecewise linear
         answer = "\n".join(sorted(SUPPORTED_OPS | SOFTMAX_OPS | GRAPH_OPS | {"ConstantOfShape"}))
@@ -123,10 +123,10 @@ def _time_limit(args) -> float | None:
 
 
 def cmd_verify(args) -> int:
-    from .errors import InputError
-    from .progress import Progress
-    from .solvers.registry import load_registry
-    from .verify_api import verify
+    from ..errors import InputError
+    from ..progress import Progress
+    from ..solvers.registry import load_registry
+    from ..pipeline.verify import verify
     reg = load_registry(args.solvers_config)
     given = {}
     for item in args.network:
@@ -145,8 +145,8 @@ def cmd_verify(args) -> int:
                 keep_file=args.keep, split_budget=args.split_time)
     if len(args.paths) == 2:
         net_path, prop_path = args.paths
-        from .frontend.vnnlib import parse_vnnlib, read_vnnlib_text
-        from .frontend.vnnlib2 import is_vnnlib2, load_vnnlib2
+        from ..frontend.vnnlib import parse_vnnlib, read_vnnlib_text
+        from ..frontend.vnnlib2 import is_vnnlib2, load_vnnlib2
         text = read_vnnlib_text(prop_path)
         if not is_vnnlib2(text):   # read once: the 1.0 property from the same text
             v = verify(net_path, None, prop=parse_vnnlib(text, prop_path), **opts)
@@ -157,8 +157,8 @@ def cmd_verify(args) -> int:
                              "with --network NAME=FILE.onnx")
         given = {query.networks[0].name: net_path}
         return _verify_query(query, given, args, opts)
-    from .frontend.vnnlib import read_vnnlib_text
-    from .frontend.vnnlib2 import is_vnnlib2, load_vnnlib2
+    from ..frontend.vnnlib import read_vnnlib_text
+    from ..frontend.vnnlib2 import is_vnnlib2, load_vnnlib2
     text = read_vnnlib_text(args.paths[0])
     if not is_vnnlib2(text):
         raise InputError(f"{args.paths[0]} is not a VNN-LIB 2.0 query (no declare-network); "
@@ -169,15 +169,15 @@ def cmd_verify(args) -> int:
 def _verify_query(query, given: dict, args, opts) -> int:
     """A VNN-LIB 2.0 query on its networks: the standard's output."""
     import tempfile
-    from .problem.query_network import (assignment_lines, network_files, query_network,
+    from ..problem.query_network import (assignment_lines, network_files, query_network,
                                         serialise_assignment)
-    from .verify_api import verify
+    from ..pipeline.verify import verify
     files = network_files(query, given)
     with tempfile.TemporaryDirectory(prefix="nncc-query-") as tmp:
         net = query_network(query, files, tmp)
         v = verify(None, None, net=net, prop=query.property, **opts)
         if v.status == "sat" and args.output:
-            from .checks.counterexample import write_counterexample
+            from ..checks.counterexample import write_counterexample
             write_counterexample(args.output, v.check)
         if args.json:
             print(json.dumps(v.report(), indent=1))
@@ -209,7 +209,7 @@ def _diagnostics(v) -> None:
 
 
 def _report(v, args) -> int:
-    from .checks.counterexample import write_counterexample
+    from ..checks.counterexample import write_counterexample
     if v.status == "sat" and args.output:
         write_counterexample(args.output, v.check)
     if args.json:
@@ -227,7 +227,7 @@ def _report(v, args) -> int:
 def property_encoding(net, prop, strict: bool = False):
     """One program for the whole property: the disjunct's, or one with a binary per
     disjunct when there are several."""
-    from .encodings.verify import encode_disjunct, encode_disjunction
+    from ..encodings.verify import encode_disjunct, encode_disjunction
     if len(prop.disjuncts) == 1:
         return encode_disjunct(net, prop, 0, strict=strict)
     return encode_disjunction(net, prop, list(range(len(prop.disjuncts))))
@@ -235,9 +235,9 @@ def property_encoding(net, prop, strict: bool = False):
 
 def cmd_compile_property(args) -> int:
     """``nncc compile NET --property PROP --target ...``."""
-    from .frontend.vnnlib2 import load_property
-    from .problem.property import load_network
-    from .verify_api import VerifyQuery
+    from ..frontend.vnnlib2 import load_property
+    from ..problem.property import load_network
+    from ..problem.query import VerifyQuery
     net = load_network(args.file)
     prop = load_property(args.property)
     prop.check_network(net)
@@ -248,10 +248,10 @@ def cmd_compile_property(args) -> int:
 def compile_verify_query(q, args, network_path=None, property_path=None) -> int:
     """Write a verify query (from the command line or a ``.nn`` file) in ``args.target``,
     with its symbol map beside a file output; feasible means violated."""
-    from .api import lower, write_target
-    from .errors import InputError
-    from .passes.strict_epsilon import DEFAULT_EPSILON
-    from .export.atomic import atomic_output
+    from ..pipeline.compile import lower, write_target
+    from ..errors import InputError
+    from ..passes.strict_epsilon import DEFAULT_EPSILON
+    from ..atomic import atomic_output
     net, prop = q.network, q.property
     if getattr(net, "input_box", None) is not None:
         if getattr(net, "input_clip", False) and prop.clip_loses(net.input_box):
@@ -262,7 +262,7 @@ def compile_verify_query(q, args, network_path=None, property_path=None) -> int:
     if not prop.disjuncts:
         raise InputError(f"{prop.path}: the unsafe set is empty (the property holds); "
                          "nothing to compile")
-    from .verify_api import bound_free_inputs
+    from ..pipeline.verify import bound_free_inputs
     prop, free = bound_free_inputs(net, prop)
     if free:
         raise InputError(f"{prop.path}: input X_{free[0]} has no lower or upper bound and the "
@@ -289,9 +289,9 @@ def compile_verify_query(q, args, network_path=None, property_path=None) -> int:
 
 def solve_verify_query(q, args) -> int:
     """``nncc solve FILE.nn`` on a ``verify`` statement: the verdict as ``nncc verify``."""
-    from .progress import Progress
-    from .solvers.registry import load_registry
-    from .verify_api import verify
+    from ..progress import Progress
+    from ..solvers.registry import load_registry
+    from ..pipeline.verify import verify
     reg = load_registry(getattr(args, "solvers_config", None))
     v = verify(None, None, net=q.network, prop=q.property, solver=args.solver,
                time_limit=args.time_limit, bounds=args.bounds, bounds_budget=args.bounds_time,
@@ -309,13 +309,13 @@ def cmd_decode_verify(args, smap, result) -> int:
     map are read again, and a feasible point is a counterexample only after
     :func:`~nncc.checks.counterexample.check_counterexample`."""
     import os
-    from .api import arrays_from_values
-    from .errors import InputError, SolverError
-    from .frontend.vnnlib2 import load_property
-    from .problem.property import load_network
-    from .checks.counterexample import check_counterexample
-    from .solvers.result import ERROR, NO_SOLUTION, SOLUTION
-    from .verify_api import SAT, UNKNOWN, UNSAT, Verdict, checked_point
+    from ..pipeline.compile import arrays_from_values
+    from ..errors import InputError, SolverError
+    from ..frontend.vnnlib2 import load_property
+    from ..problem.property import load_network
+    from ..checks.counterexample import check_counterexample
+    from ..solvers.result import ERROR, NO_SOLUTION, SOLUTION
+    from ..pipeline.verify import SAT, UNKNOWN, UNSAT, Verdict, checked_point
     import numpy as np
     paths = {k: smap.extra.get(k) for k in ("network", "property")}
     for what, path in paths.items():

@@ -13,8 +13,8 @@ import os
 import sys
 import time
 
-from . import errors
-from .errors import CheckFailed, InputError
+from .. import errors
+from ..errors import CheckFailed, InputError
 
 LOGIC_CHOICES = {"lia": "QF_LIA", "nia": "QF_NIA"}
 CROSS_CHECK_LIMIT = 200_000  # architectures; above this --cross-check refuses
@@ -71,9 +71,9 @@ def is_architecture_file(path: str) -> bool:
     """Whether ``path`` declares architectures and asks no network question.
 
     Parses only (no data loading), so that the network commands stay as fast."""
-    from .frontend import ast
-    from .frontend.checker import read_source
-    from .frontend.parser import parse
+    from ..frontend import ast
+    from ..frontend.checker import read_source
+    from ..frontend.parser import parse
     statements = parse(read_source(path), path).statements
     questions = (ast.TrainDecl, ast.EvaluateDecl, ast.MaximizeDecl, ast.AdversarialDecl)
     return (any(isinstance(st, ast.ArchitectureDecl) for st in statements)
@@ -96,13 +96,13 @@ class _Writer:
 
     def close(self) -> None:
         if self.buf is not None:
-            from .export.atomic import atomic_output
+            from ..atomic import atomic_output
             with atomic_output(self.path) as f:
                 f.write(self.buf.getvalue().encode("utf-8"))
 
 
 def _emit(archs_with_index, space, args, writer) -> None:
-    from .architecture_api import json_line, write_onnx_skeleton
+    from ..pipeline.architectures import json_line, write_onnx_skeleton
     if args.onnx:
         os.makedirs(args.onnx, exist_ok=True)
     for arch, index in archs_with_index:
@@ -113,10 +113,10 @@ def _emit(archs_with_index, space, args, writer) -> None:
 
 
 def cmd_enumerate(args) -> int:
-    from .architecture_api import enumerate_space, load_spaces, pick_space, quality, sample_space
-    from .problem.architecture import SpaceCounter
-    from .progress import Progress
-    from .solvers.registry import load_registry
+    from ..pipeline.architectures import enumerate_space, load_spaces, pick_space, quality, sample_space
+    from ..problem.architecture import SpaceCounter
+    from ..progress import Progress
+    from ..solvers.registry import load_registry
     doc = load_spaces(args.file)
     space, task = pick_space(doc, args.name, "enumerate")
     limit = args.limit if args.limit is not None else (task.limit if task else None)
@@ -165,9 +165,9 @@ def cmd_enumerate(args) -> int:
 
 
 def cmd_count(args) -> int:
-    from .architecture_api import enumerate_space, load_spaces, pick_space
-    from .problem.architecture import SpaceCounter
-    from .solvers.registry import load_registry
+    from ..pipeline.architectures import enumerate_space, load_spaces, pick_space
+    from ..problem.architecture import SpaceCounter
+    from ..solvers.registry import load_registry
     doc = load_spaces(args.file)
     space, _ = pick_space(doc, args.name, "count")
     t0 = time.perf_counter()
@@ -205,7 +205,7 @@ def cmd_count(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from .architecture_api import load_spaces, pick_space, quality, sample_space
+    from ..pipeline.architectures import load_spaces, pick_space, quality, sample_space
     doc = load_spaces(args.file)
     space, task = pick_space(doc, args.name, "sample")
     count = args.count if args.count is not None else (task.count if task else 1)
@@ -215,8 +215,8 @@ def cmd_sample(args) -> int:
     t0 = time.perf_counter()
     how = "exactly uniformly"
     if args.method == "xor":
-        from .architecture_api import xor_sample_space
-        from .solvers.registry import load_registry
+        from ..pipeline.architectures import xor_sample_space
+        from ..solvers.registry import load_registry
         if args.distinct:
             raise InputError("--distinct works with --method exact only")
         if args.pivot < 1:
@@ -243,7 +243,7 @@ def cmd_sample(args) -> int:
 
 def cmd_compile(args) -> int:
     """``nncc compile`` of a file that declares architectures (SMT-LIB only)."""
-    from .architecture_api import compile_space, load_spaces, pick_space
+    from ..pipeline.architectures import compile_space, load_spaces, pick_space
     if args.target != "smtlib":
         raise errors.TargetError(f"an architecture space compiles to SMT-LIB only (integer "
                                  f"case splits and disjunctions), not {args.target}; use "
@@ -259,8 +259,8 @@ def cmd_compile(args) -> int:
 
 def cmd_check(args) -> int:
     """``nncc check`` of a file that declares architectures."""
-    from .architecture_api import load_spaces
-    from .problem.architecture import SpaceCounter
+    from ..pipeline.architectures import load_spaces
+    from ..problem.architecture import SpaceCounter
     doc = load_spaces(args.file)
     rows = [{"architecture": s.name, "space": s.describe(), "count": SpaceCounter(s).count()}
             for s in doc.architectures.values()]

@@ -10,16 +10,16 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from .encodings.architecture_smt import encode_architecture
-from .errors import CheckFailed, InputError
-from .problem.architecture import (PARAMS, Architecture, ArchitectureDocument, ArchitectureSpace,
+from ..encodings.architecture_smt import encode_architecture
+from ..errors import CheckFailed, InputError
+from ..problem.architecture import (PARAMS, Architecture, ArchitectureDocument, ArchitectureSpace,
                                    SpaceCounter, SpaceTask, adjacent_hamming)
-from .writers.smtlib_terms import write_formula
+from ..writers.smtlib_terms import write_formula
 
 
 def load_spaces(path: str) -> ArchitectureDocument:
     """Parse and check ``path``; it must declare at least one architecture."""
-    from .frontend.checker import load_document
+    from ..frontend.checker import load_document
     doc = load_document(path)
     if not getattr(doc, "architectures", None):
         raise InputError(f"{path}: the file declares no architecture")
@@ -45,8 +45,8 @@ def compile_space(space: ArchitectureSpace, out: str, logic: str = "QF_LIA") -> 
     """Write the formula (``out`` a path, or ``-`` for standard output) and, beside a file,
     its symbol map ``OUT.map.json``. Returns a summary."""
     import sys
-    from .export.atomic import atomic_output
-    from .writers.symbol_map import SymbolMap
+    from ..atomic import atomic_output
+    from ..writers.symbol_map import SymbolMap
     formula = encode_architecture(space, logic)
     buf = io.StringIO()
     write_formula(formula, buf)
@@ -95,8 +95,8 @@ def enumerate_space(space: ArchitectureSpace, limit: int | None = None, *, regis
     Every model is decoded, checked by the numpy shape arithmetic (a model that
     fails raises :class:`CheckFailed`) and passed to ``on_solution(arch, index)``.
     """
-    from .solvers.registry import load_registry
-    from .solvers.z3_incremental import IncrementalZ3
+    from ..solvers.registry import load_registry
+    from ..solvers.z3_incremental import IncrementalZ3
     registry = registry or load_registry()
     spec = registry.get(solver)
     if spec.kind != "z3":
@@ -145,9 +145,9 @@ def xor_sample_space(space: ArchitectureSpace, count: int, seed: int, *, registr
                      pivot: int = 16, solver: str = "z3") -> tuple[list[Architecture], dict]:
     """``count`` architectures drawn near-uniformly by random XOR constraints (UniWit style)
     through one incremental z3 process; each checked. Returns them and run statistics."""
-    from .solvers.registry import load_registry
-    from .solvers.xor_sampling import XorSampler, bit_declarations
-    from .solvers.z3_incremental import IncrementalZ3
+    from ..solvers.registry import load_registry
+    from ..solvers.xor_sampling import XorSampler, bit_declarations
+    from ..solvers.z3_incremental import IncrementalZ3
     registry = registry or load_registry()
     spec = registry.get(solver)
     formula = encode_architecture(space)
@@ -207,7 +207,7 @@ def write_onnx_skeleton(arch: Architecture, space: ArchitectureSpace, path: str,
     import numpy as np
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
-    from .export.atomic import atomic_output
+    from ..atomic import atomic_output
 
     rng = np.random.default_rng(seed)
     nodes, inits = [], []

@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .errors import InputError
+from ..errors import InputError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,7 +37,7 @@ def add_subcommands(sub) -> None:
 
 def dataset_from_args(args):
     """The ``Dataset`` the command line names."""
-    from .frontend.checker import load_document
+    from ..frontend.checker import load_document
     if args.generate is not None:
         if args.file is not None:
             raise InputError("give either a .nn file or --generate, not both")
@@ -84,7 +84,7 @@ def csv_text(X: np.ndarray, y: np.ndarray) -> str:
 def cmd_data(args) -> int:
     import numpy as np
 
-    from .export.atomic import atomic_output
+    from ..atomic import atomic_output
     data = dataset_from_args(args)
     # labels as the user named them (classes [4, 9] writes 4 and 9), not 0..K-1
     y = np.asarray(data.classes)[data.y] if data.classes else data.y

@@ -34,24 +34,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InputError
-from .problem.property import Property, load_network
-from .progress import Progress
-from .checks.counterexample import CexCheck, check_counterexample
+from ..errors import InputError
+from ..problem.property import Property, load_network
+from ..problem.query import VerifyQuery
+from ..progress import Progress
+from ..checks.counterexample import CexCheck, check_counterexample
 
 SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
 DISJUNCT_MODES = ("split", "indicator")
-
-
-@dataclass
-class VerifyQuery:
-    """What :func:`nncc.api.lower` needs of a query (name, network, position)."""
-
-    name: str
-    network: object
-    property: Property
-    pos: object = None
-    kind: str = "verify"
 
 
 @dataclass
@@ -91,7 +81,7 @@ class Verdict:
 def falsify(net, prop: Property, budget: float = 1.0, samples: int = 256, seed: int = 0,
             skip: set | None = None) -> CexCheck | None:
     """A checked counterexample found without a solver, or None (at most about ``budget`` s)."""
-    from .analysis.adversarial_start import greedy_linf, highspy
+    from ..analysis.adversarial_start import greedy_linf, highspy
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     deadline = t0 + budget
@@ -138,7 +128,7 @@ def falsify(net, prop: Property, budget: float = 1.0, samples: int = 256, seed: 
 def polish(net, prop: Property, k: int, x: np.ndarray) -> CexCheck | None:
     """An LP in the activation region of ``x``: the point of disjunct ``k``'s box closest
     to ``x`` (L-infinity) whose outputs clear every row by a relative 1e-6; checked."""
-    from .analysis.adversarial_start import relu_pattern, region_lp, highspy
+    from ..analysis.adversarial_start import relu_pattern, region_lp, highspy
     d = prop.disjuncts[k]
     if highspy is None or len(d.b) or not len(d.d):
         return None
@@ -157,7 +147,7 @@ def polish(net, prop: Property, k: int, x: np.ndarray) -> CexCheck | None:
 
 def prove_disjunct(net, d, nb) -> str | None:
     """A sentence proving disjunct ``d`` unreachable with the neuron bounds ``nb``, or None."""
-    from .analysis.symbolic_bounds import class_rows_unreachable
+    from ..analysis.symbolic_bounds import class_rows_unreachable
     if len(d.b):
         Ap, An = np.maximum(d.A, 0), np.minimum(d.A, 0)
         best = Ap @ d.hi + An @ d.lo
@@ -173,8 +163,8 @@ def prove_disjunct(net, d, nb) -> str | None:
 # -- 3. the solver ------------------------------------------------------------------------
 
 def _run_program(query, enc, spec, target, time_limit, keep_file=None):
-    from .api import FORMAT_SUFFIX, arrays_from_values, lower, write_target
-    from .solvers.runner import solve_file
+    from .compile import FORMAT_SUFFIX, arrays_from_values, lower, write_target
+    from ..solvers.runner import solve_file
     comp = lower(query, target, encoded=enc)
     with tempfile.TemporaryDirectory(prefix="nncc-verify-") as tmp:
         path = keep_file or os.path.join(tmp, "query" + FORMAT_SUFFIX[target])
@@ -203,8 +193,8 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     ``time_limit`` bounds the whole run (falsification, bounds, solver runs);
     ``disjuncts``: ``split`` (one solver run per disjunct left open) or
     ``indicator`` (one run with a binary per disjunct)."""
-    from .analysis.bounds import network_bounds
-    from .frontend.vnnlib import load_vnnlib
+    from ..analysis.bounds import network_bounds
+    from ..frontend.vnnlib import load_vnnlib
 
     progress = progress or Progress(False)
     t0 = time.perf_counter()
@@ -227,7 +217,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
                       "inputs restricted to the network's input box")
                      + (f"; {n_before - len(prop.disjuncts)} disjuncts left empty"
                         if n_before != len(prop.disjuncts) else ""))
-    from .problem.output_softmax import logit_property
+    from ..problem.output_softmax import logit_property
     restated = logit_property(net, prop)
     v = Verdict(UNKNOWN, notes=list(prop.notes) + notes, disjuncts=len(prop.disjuncts))
     t_load = time.perf_counter()
@@ -269,7 +259,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
         return done(SAT, "falsification", f"counterexample in disjunct {chk.disjunct + 1}", chk)
     # 2. proofs from bounds, per disjunct; where input splitting follows, the costly
     # LP / MILP tightening waits for the disjuncts that reach the solver
-    from .analysis import input_split, relu_split
+    from ..analysis import input_split, relu_split
     splitting = input_split.supported(net) and (split_budget is None or split_budget > 0)
     relu_splitting = (not splitting and relu_split.supported(net)
                       and (split_budget is None or split_budget > 0))
@@ -356,10 +346,9 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
                         f"{v.proven_by_bounds} by bounds, {v.proven_by_splitting} by splitting")
     progress.stage(f"{len(open_ks)} of {len(prop.disjuncts)} disjuncts left for the solver")
     # 4. solver
-    from .api import pick_solver
-    from .encodings.verify import encode_disjunct, encode_disjunction
-    from .ir.program import Logic  # noqa: F401  (pick_solver reads the program's logic)
-    from .solvers.registry import load_registry
+    from .solve import pick_solver
+    from ..encodings.verify import encode_disjunct, encode_disjunction
+    from ..solvers.registry import load_registry
     registry = registry or load_registry()
     query = VerifyQuery(f"verify_{net.name}", net, prop)
     t3 = time.perf_counter()
@@ -384,7 +373,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
         if result.status == "no_solution":
             continue
         if result.status == "error":
-            from .errors import SolverError
+            from ..errors import SolverError
             raise SolverError(f"{spec.name}: {result.message or 'solver failed'}")
         if x is None:
             v.seconds["solver"] = time.perf_counter() - t3
@@ -436,12 +425,12 @@ def _verify_by_bisection(net, prop: Property, v: Verdict, done, left, progress,
     limit = left()
     limit = 60.0 if limit is None else limit
     if graph:
-        from .analysis.graph_split import graph_split_verify
+        from ..analysis.graph_split import graph_split_verify
         how, bounds = "graph splitting", "interval bounds of the graph"
         progress.stage(f"{net.describe()}: graph splitting")
         r = graph_split_verify(net, prop, check=check, time_limit=limit, progress=progress)
     else:
-        from .analysis.softmax_split import softmax_split_verify
+        from ..analysis.softmax_split import softmax_split_verify
         how, bounds = "softmax splitting", "softmax bounds"
         progress.stage(f"rows over the {net.output_softmax} outputs: softmax splitting")
         r = softmax_split_verify(net, prop, check=check, time_limit=limit)
@@ -466,7 +455,7 @@ def bound_free_inputs(net, prop: Property) -> tuple[Property, list[int]]:
     names is fixed at a value of its range (the outputs do not depend on it);
     returns the property and the flat indices of the unbounded inputs the network
     reads."""
-    from .problem.property import Disjunct
+    from ..problem.property import Disjunct
     if all(np.isfinite(d.lo).all() and np.isfinite(d.hi).all() for d in prop.disjuncts):
         return prop, []
     used = np.ones(net.n_inputs, bool)
@@ -498,7 +487,7 @@ def _verify_unbounded(net, prop: Property, free: list[int], v: Verdict, done, le
     """Inputs the network reads with no bound: nncc's proofs need a bounded box, so only a
     counterexample can be found, searched for in growing boxes inside the unbounded
     one; a box with no counterexample proves nothing about the rest."""
-    from .problem.property import Disjunct
+    from ..problem.property import Disjunct
     names = ", ".join(f"X_{i}" for i in free[:5]) + (" ..." if len(free) > 5 else "")
     radii = (1.0, 100.0, 1e4)
     for n, R in enumerate(radii):

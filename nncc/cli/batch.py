@@ -1,0 +1,24 @@
+"""``nncc batch INSTANCES.csv``: the command line of :mod:`nncc.pipeline.batch`."""
+from __future__ import annotations
+
+
+
+def add_subcommands(sub) -> None:
+    c = sub.add_parser("batch", help="run the verify instances of a CSV (network, property, "
+                       "time-out) in parallel; resumable; results CSV")
+    c.add_argument("instances")
+    c.add_argument("-o", "--results", help="results CSV (default INSTANCES.results.csv); "
+                   "instances already in it are skipped")
+    c.add_argument("--workers", "-j", type=int, help="parallel instances (default: half the cores)")
+    c.add_argument("--solver", "-s", default="auto")
+    c.add_argument("--counterexamples", help="folder for counterexample files")
+
+
+def cmd_batch(args) -> int:
+    from ..pipeline.batch import run_batch
+    rows = run_batch(args.instances, args.results, args.workers, args.solver, args.counterexamples)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    print(", ".join(f"{v} {n}" for v, n in sorted(counts.items())) or "nothing to run")
+    return 0

@@ -1,0 +1,148 @@
+"""The adversarial strategy: bounds, ReLU splitting and starts before the solver.
+
+:func:`search` runs the steps that need no solver (a proof from the bounds, a
+short ReLU-splitting look, the greedy start, a proof that the start is
+closest); :func:`solve` hands the solver what they found, and the answer is
+the solver's or the start, whichever is closer and checked.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..analysis.adversarial_bounds import bounds_proof, proven_radius
+from ..analysis.adversarial_split import polish_start, split_optimality, split_search
+from ..analysis.adversarial_start import find_start
+from ..checks.check_network import check_network_answer
+from ..problem.query import checked_query
+from ..progress import Progress
+from ..solvers.result import NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
+from .answer import Answer
+from .compile import Compilation
+
+
+@dataclass
+class Steps:
+    """What the steps before the solver found: ``start`` a checked answer (or None),
+    ``proof`` a sentence when ReLU splitting proved no input reaches the class,
+    ``proven`` when it proved the start (nearly) closest (``proof_note`` says how),
+    ``notes`` for the report, ``time_limit`` what is left for the solver."""
+
+    start: object = None
+    proof: str | None = None
+    proven: bool = False
+    proof_note: str | None = None
+    notes: list[str] = field(default_factory=list)
+    time_limit: float | None = None
+
+
+def search(query, bounds: str, time_limit: float | None, start_budget: float,
+           split_budget: float, progress: Progress) -> Steps:
+    """The steps of an adversarial query that need no solver, in order: a proof from
+    the cheap bounds (then nothing else runs: the encoding finds it again); in an
+    epsilon ball a short ReLU-splitting look; the greedy start
+    (:func:`find_adversarial_start`); without a start, ReLU splitting for a proof or
+    an answer; with one, ReLU splitting for a proof that nothing is closer. The
+    splitting gets ``split_budget`` seconds, at most half of ``time_limit``; the
+    solver gets what is left (a second at least)."""
+    steps = Steps(time_limit=time_limit)
+    # a proof from the bounds needs no start (and no solver): the cheap bounds first
+    if bounds_proof(query, bounds) is not None:
+        return steps
+    found = split_proof = None
+    budget = split_budget if time_limit is None else min(split_budget, 0.5 * time_limit)
+    t_split = time.perf_counter()
+    if query.epsilon is not None and budget > 0:
+        # in an epsilon ball the answer is often "none", which the greedy descent
+        # takes long to give up on (0.8 s on MNIST) and ReLU splitting proves in
+        # tenths of a second: a short look first
+        split_proof, found, _ = split_search(query, min(0.25, budget), progress, polished=False)
+    t_start = time.perf_counter()
+    if split_proof is None:
+        greedy = find_adversarial_start(query, start_budget, progress)
+        if found is not None and greedy is None:
+            found = polish_start(query, found)
+        if greedy is not None and (found is None or greedy.distance < found.distance):
+            found = greedy
+    t_split += time.perf_counter() - t_start     # the start's time is not the split's
+    if found is None and split_proof is None and budget > 0:
+        progress.stage("no start: ReLU splitting for a proof or an answer")
+        split_proof, found, note = split_search(query, budget, progress)
+        steps.notes += [note] if note is not None and split_proof is None else []
+    left = budget - (time.perf_counter() - t_split)
+    if found is not None and split_proof is None and left > 0:
+        progress.stage(f"ReLU splitting: is anything closer than {found.distance:.6g}?")
+        found, steps.proven, note = split_optimality(query, found, left, progress=progress)
+        steps.notes += [note] if note is not None else []
+        steps.proof_note = note
+    if time_limit is not None:
+        steps.time_limit = max(time_limit - (time.perf_counter() - t_split), min(time_limit, 1.0))
+    steps.start, steps.proof = found, split_proof
+    return steps
+
+
+def find_adversarial_start(query, budget: float, progress: Progress):
+    """A checked start for an adversarial query (checked by
+    :func:`~nncc.problem.query.checked_query` first), or None."""
+    _, label, lo, hi = checked_query(query)
+    progress.stage("looking for a start (greedy descent, LPs over activation regions)")
+    found = find_start(query, lo, hi, label, time_budget=budget)
+    if found is not None:
+        progress.stage(f"start: {query.norm} distance {found.distance:.6g}")
+    return found
+
+
+def distance_floor(query, result: SolverResult, start, progress: Progress) -> str | None:
+    """When the solver stopped without proving its answer optimal: the distance the
+    back-substitution bounds prove no input below
+    (:func:`~nncc.analysis.adversarial_bounds.proven_radius`) becomes ``result.bound``
+    where it is higher, with a note saying so."""
+    dists = [d for d in (result.objective if result.has_incumbent else None,
+                         start.distance if start is not None else None) if d is not None]
+    progress.stage("bounding the distance from below (back-substitution over balls)")
+    t = time.perf_counter()
+    r = proven_radius(query, min(dists) if dists else None)
+    if r <= 0 or (result.bound is not None and r <= result.bound):
+        return None
+    was = "none" if result.bound is None else f"{result.bound:.6g}"
+    result.bound = r
+    return (f"the bounds prove no input within {query.norm} distance {r:.6g} reaches the class "
+            f"({time.perf_counter() - t:.2f} s; the solver's lower bound: {was}): the proven "
+            f"lower bound is {r:.6g}")
+
+
+def answer_from_start(query, comp: Compilation, result: SolverResult, start, ans: Answer) -> Answer:
+    """The start as the answer, when the solver found nothing closer (with the cutoff
+    every answer it could find is at least as close; none means none within its limit)."""
+    arrays = {"input": np.asarray(start.x, float),
+              "output": query.network.forward(np.asarray(start.x, float)[None])[0]}
+    check = check_network_answer(query, arrays)
+    notes = list(comp.encoded.notes)
+    if result.status == NO_SOLUTION:
+        notes.append(f"{result.solver} found nothing within the cutoff {start.distance:.6g} "
+                     "(the start itself is within it: a tolerance effect); the start is the answer, "
+                     "not proven optimal")
+    else:
+        bound = f"; proven lower bound: {result.bound:.6g}" if result.bound is not None else ""
+        notes.append(f"{result.solver} stopped ({result.message or result.status}) without anything "
+                     f"closer than the start, which is the answer, not proven optimal{bound}")
+    if ans.status == "check_failed":
+        notes.append("the solver's own point failed the check: " + "; ".join(ans.check.problems))
+    status = UNKNOWN if check.ok else "check_failed"
+    return Answer(status, query, arrays, check, result, comp, notes)
+
+
+def answer_proven_start(query, comp: Compilation, start, proof: str, seconds: float) -> Answer:
+    """The start as the answer, ReLU splitting having proved nothing closer (to within
+    its relative gap; ``proof`` says so): no solver ran."""
+    x = np.asarray(start.x, float)
+    arrays = {"input": x, "output": query.network.forward(x[None])[0]}
+    check = check_network_answer(query, arrays)
+    bound = float(start.distance) * (1.0 - 1e-4)
+    result = SolverResult(SOLUTION, solver="relu splitting", objective=float(start.distance),
+                          bound=bound, optimal=True, has_incumbent=True, message=proof)
+    result.seconds = seconds
+    return Answer(SOLUTION if check.ok else "check_failed", query, arrays, check, result, comp,
+                  list(comp.encoded.notes))

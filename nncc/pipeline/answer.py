@@ -1,0 +1,227 @@
+"""A solver's answer mapped back to the network and re-checked: :class:`Answer`.
+
+``answer_from_result`` turns a solver result into an Answer (values, arrays,
+the forward-pass check, the status); ``decode`` does it for a solver run by
+hand, from the symbol map; ``finish_milp_answer`` snaps, polishes and checks
+the weights of a binarised network trained by a MILP.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..checks.check_binarised import check_binarised, l1_norm, polish, snap_parameters
+from ..checks.check_objective import tangent_bound
+from ..encodings.encoded import Encoded
+from ..errors import CheckFailed, InputError, SolverError
+from ..ir.program import Logic, Program
+from ..problem.query import CLAIM_PREFIX, Query
+from ..solvers.result import ERROR, NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
+from .compile import Compilation, arrays_from_values, check_answer
+
+
+@dataclass
+class Answer:
+    """A solver's answer mapped back to the network and re-checked.
+
+    ``status`` is one of ``solution``, ``no_solution``, ``unknown``, ``error``,
+    or ``check_failed`` when the solver's values broke the query in the
+    forward pass (then ``arrays`` must not be used as a result).
+    """
+
+    status: str
+    query: Query | None
+    arrays: dict[str, np.ndarray] | None = None  # parameters (train) or inputs / outputs
+    check: object | None = None  # TrainingCheck or NetworkCheck, by the query's kind
+    result: SolverResult | None = None
+    compilation: Compilation | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    certificate: object | None = None  # nncc.pipeline.certify.Certificate with --certify
+
+    @property
+    def params(self) -> dict[str, np.ndarray] | None:
+        """The trained parameters of a training query (npz keys)."""
+        return self.arrays
+
+    def report(self) -> dict:
+        """A JSON-able report (``nncc solve --json``)."""
+        r = self.result
+        comp = self.compilation
+        out = {"status": self.status, "query": self.query.name if self.query else None,
+               "solver": r.solver if r else None, "solver_version": r.version if r else None,
+               "solver_seconds": r.seconds if r else None, "message": r.message if r else "",
+               "seconds": self.seconds, "notes": self.notes}
+        if comp is not None:
+            out["ir"] = {"target": comp.target, "logic": comp.logic.smt,
+                         "variables": comp.program.var_counts(), "constraints": comp.program.n_rows,
+                         "nonzeros": comp.program.nnz, "encoding": comp.encoded.description,
+                         "quadratic": bool(comp.program.objective is not None
+                                           and comp.program.objective.quadratic)}
+        if self.check is not None:
+            out["check"] = self.check.to_json()
+        if self.certificate is not None:
+            out["certificate"] = self.certificate.to_json()
+        if r is not None and r.approximate:
+            out["approximated_values"] = len(r.approximate)
+        return out
+
+    def save_npz(self, path: str) -> None:
+        from ..export.npz_writer import write_npz
+        self._require_checked()
+        write_npz(path, self.params)
+
+    def save_onnx(self, path: str) -> None:
+        from ..export.onnx_export import write_onnx
+        self._require_checked()
+        write_onnx(path, self.query.network, self.params)
+
+    def save_png(self, path: str) -> None:
+        """The original input, the answer's input and their difference as a PNG
+        (adversarial queries on image-shaped inputs)."""
+        from ..export.png_writer import comparison_image, image_layout, write_png
+        self._require_checked()
+        q = self.query
+        shape = tuple(q.network.input_shape)
+        if q.kind != "adversarial" or image_layout(shape) is None:
+            raise InputError(f"--png needs an adversarial query on an image-shaped input "
+                             f"(this input is {shape})")
+        lo = float(np.min(q.input_lo))
+        hi = float(np.max(q.input_hi))
+        write_png(path, comparison_image(q.x0, self.arrays["input"], shape, lo, hi))
+
+    @property
+    def checked_unproven(self) -> bool:
+        """An answer that passed the check but whose optimality the solver did not prove
+        (status ``unknown``): it may be written, and reports say it is not proven."""
+        return (self.status == UNKNOWN and self.arrays is not None and self.check is not None
+                and bool(self.check.ok))
+
+    def _require_checked(self) -> None:
+        if (self.status != SOLUTION and not self.checked_unproven) or self.arrays is None:
+            raise CheckFailed(f"no checked answer to write (status: {self.status})")
+
+
+def answer_from_result(query: Query | None, comp: Compilation, result: SolverResult) -> Answer:
+    """Values by solver name -> parameters -> forward-pass check."""
+    notes = list(comp.encoded.notes)
+    if result.status == NO_SOLUTION:
+        return Answer(NO_SOLUTION, query, result=result, compilation=comp, notes=notes)
+    if result.status == ERROR:
+        raise SolverError(f"{result.solver}: {result.message or 'solver failed'}")
+    if result.status == UNKNOWN and not result.has_incumbent:
+        return Answer(UNKNOWN, query, result=result, compilation=comp, notes=notes)
+    arrays = arrays_from_values(comp.symbol_map, result)
+    if result.objective is not None and getattr(comp.symbol_map, "objective_negated", False):
+        result.objective = -result.objective  # MPS / LP always minimise: undo the writer's sign
+    if comp.symbol_map.extra["encoding"].get("kind") == "binarised":
+        return finish_milp_answer(query, comp, result, arrays, notes)
+    if result.approximate:
+        notes.append(f"{len(result.approximate)} values were irrational (algebraic numbers) and "
+                     "were approximated in float64")
+    check = check_answer(query, arrays, comp, result)
+    status = result.status if check.ok else "check_failed"
+    objective = comp.program.objective is not None or "objective" in comp.symbol_map.extra
+    if status == UNKNOWN and not objective:
+        # a training query has no objective: a feasible incumbent that passes the
+        # check is an answer, whatever stopped the solver
+        status = SOLUTION
+        notes.append(f"the solver stopped ({result.message}) with a feasible point; it passed "
+                     "the check")
+    elif status == UNKNOWN:
+        notes.append(f"the solver stopped ({result.message}); its best point passed the check "
+                     "but is not proven optimal")
+    return Answer(status, query, arrays, check, result, comp, notes)
+
+
+def decode(map_path: str, output_path: str, *, source: str | None = None) -> Answer:
+    """Read the output of a solver run by hand (z3 / cvc5 text, cbc or highs
+    solution file) back into parameters, using the symbol map written by
+    :func:`compile`, and re-check them against the ``.nn`` source named in
+    the map (or ``source``). Without a readable source nothing can be
+    re-checked, and that is an error: an unchecked answer is never returned."""
+    from ..solvers.output_detect import parse_any_output
+    from ..writers.symbol_map import SymbolMap
+
+    try:
+        smap = SymbolMap.load(map_path)
+    except FileNotFoundError:
+        raise InputError(f"{map_path}: no such symbol map") from None
+    except (ValueError, KeyError) as e:
+        raise InputError(f"{map_path}: not a symbol map written by nncc ({e})") from None
+    try:
+        with open(output_path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError as e:
+        raise InputError(f"{output_path}: {e.strerror}") from None
+    result = parse_any_output(text, output_path)
+    src = source or smap.extra.get("source")
+    if not src or not os.path.exists(src):
+        raise InputError(f"{map_path}: the source {src or '(none named)'} cannot be read, so the "
+                         "answer cannot be re-checked: pass --source FILE.nn")
+    from ..frontend.checker import load_document
+    query = load_document(src).query(smap.extra.get("query"))
+    enc = Encoded(Program(), smap.extra["encoding"], "", [])
+    comp = Compilation(query, smap.target, enc, Program(), smap.extra.get("passes", []), smap,
+                       Logic(True, False, False, smap.extra.get("logic", ""), True))
+    return answer_from_result(query, comp, result)
+
+
+def finish_milp_answer(query, comp, result, arrays: dict, notes: list[str]):
+    """The solver's values -> snapped and polished parameters -> the check -> an Answer."""
+    claim = {k: v for k, v in arrays.items() if k.startswith(CLAIM_PREFIX)}
+    params = snap_parameters(query.network, {k: v for k, v in arrays.items()
+                                             if not k.startswith(CLAIM_PREFIX)})
+    inverse = comp.encoded.inverse
+    eps = float(inverse.get("epsilon", 1e-3))
+    net, X, y = query.network, query.data.X, np.asarray(query.data.y)
+    objective = inverse.get("objective", "errors")
+    keep_zeros = False
+    for layer in net.layers:
+        used = claim.get(CLAIM_PREFIX + f"{layer.name}.weight.used")
+        if used is not None:
+            # the solver's "not used" weights are 0 exactly (it prints 1e-12 and the like)
+            params[f"{layer.name}.weight"] = np.where(used < 0.5, 0.0, params[f"{layer.name}.weight"])
+            keep_zeros = True
+    acts = [claim[CLAIM_PREFIX + f"{l.name}.act"] > 0.5 for l in net.layers if l.is_step]
+    if objective == "errors":
+        correct = claim[CLAIM_PREFIX + "errors"] < 0.5
+        fixed_layers = ()
+    else:  # hinge / margin: the output layer stays, so the scores (and the loss) do not move
+        correct = np.zeros(len(y), dtype=bool)
+        fixed_layers = (net.layers[-1].name,)
+    # a global L1 alone keeps its sum as a budget; per-layer lambdas or an L2 term keep each
+    # |w| from growing instead (a weighted or quadratic budget is not an LP row)
+    plain_l1 = inverse.get("l1", 0.0) > 0.0 and not inverse.get("l2") and not query.l1_layers
+    l1_budget = l1_norm(net, params) if plain_l1 else None
+    shrink = bool(inverse.get("regularised")) and not plain_l1
+    params, slack = polish(net, X, y, params, acts, correct, eps, fixed_layers=fixed_layers,
+                           keep_zeros=keep_zeros, l1_budget=l1_budget,
+                           robust=float(inverse.get("robust", 0.0)), shrink_only=shrink)
+    plain = (objective == "errors"
+             and not any(inverse.get(k) for k in ("l1", "l0", "robust", "regularised"))
+             and inverse.get("nonzero_budget") is None)
+    if objective == "errors":
+        claimed = (int(round(result.objective)) if plain and result.objective is not None
+                   else int(np.sum(~correct)))
+    else:
+        claimed = None
+    proven = result.status == SOLUTION
+    bound = result.bound if result.bound is not None else (result.objective if proven else None)
+    approximation = tangent_bound(comp.symbol_map.extra.get("passes", []))
+    check = check_binarised(query, params, claim, method="milp", claimed_errors=claimed,
+                            proven_optimal=proven, bound=bound,
+                            claimed_objective=None if plain else result.objective,
+                            approximation=approximation)
+    check.polished = slack
+    notes = list(notes) + check.notes
+    if slack is not None:
+        notes.append(f"weights centred by an LP with the solver's activations fixed: every "
+                     f"pre-activation at least {slack:.3g} from its threshold")
+    status = result.status if check.ok else "check_failed"
+    if status == UNKNOWN:
+        notes.append(f"the solver stopped ({result.message}); its best point passed the check but "
+                     "is not proven optimal")
+    return Answer(status, query, params, check, result, comp, notes)

@@ -1,0 +1,202 @@
+"""Solving a query: pick a solver, compile for it, run it, map back and re-check.
+
+:func:`solve` is the one chain every ``.nn`` query goes through
+(:mod:`nncc.pipeline.adversarial` adds its steps for adversarial queries,
+:mod:`nncc.pipeline.local_search` answers binarised training by local search).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+from ..analysis.bounds import DEFAULT_BOUNDS
+from ..errors import TargetError
+from ..ir.program import Logic
+from ..passes.strict_epsilon import DEFAULT_EPSILON
+from ..problem.query import Query
+from ..progress import Progress
+from ..solvers.result import NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
+from . import adversarial
+from .answer import Answer, answer_from_result
+from .compile import FORMAT_SUFFIX, encode_query, lower, write_target
+
+
+# auto: a MILP solver first where the query is MILP-expressible, else SMT
+AUTO_ORDER_MILP = ["highs", "cbc", "z3", "cvc5"]
+AUTO_ORDER_SMT = ["z3", "cvc5"]
+
+
+def pick_solver(registry, solver: str, logic: Logic, optimise: bool = False):
+    """The solver spec to use: the named one, or for ``auto`` the first available
+    that takes the query's logic (and optimises, when the query has an objective)."""
+    if solver != "auto":
+        spec = registry.get(solver)
+        if not logic.milp and "smtlib" not in spec.formats:
+            raise TargetError(f"solver {solver} reads {'/'.join(spec.formats)} only, but the query "
+                              f"needs {logic.smt} ({logic.why_not_milp}): use --solver z3 or cvc5")
+        if optimise and not spec.optimises:
+            raise TargetError(f"solver {solver} does not optimise, and the query has an objective "
+                              "(a loss or regulariser to minimise): use " +
+                              ("z3" if not logic.milp else "highs, cbc or z3"))
+        return spec
+    prefer = AUTO_ORDER_MILP if logic.milp else AUTO_ORDER_SMT
+    if optimise:
+        prefer = [n for n in prefer if n in registry.names() and registry.get(n).optimises]
+    return registry.auto(["smtlib", "mps", "lp"], logic.smt, logic.milp, prefer=prefer)
+
+
+def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None,
+          epsilon: float = DEFAULT_EPSILON, relu_encoding: str | None = None,
+          bounds: str = DEFAULT_BOUNDS, bounds_budget: float = 10.0, certify: str | None = None,
+          keep_file: str | None = None, registry=None, progress: Progress | None = None,
+          start: bool = True, start_budget: float = 2.0, split_budget: float = 10.0) -> Answer:
+    """Compile ``query`` for ``solver``, run it, map the values back and re-check them.
+
+    For an adversarial query, ``start`` first looks for a checked answer by greedy
+    descent and LPs over activation regions (:mod:`nncc.analysis.adversarial_start`,
+    at most ``start_budget`` seconds); the solver is then asked for anything
+    closer, and when it finds nothing closer within its time limit the start
+    is the answer (not proven optimal unless the solver proved its bound).
+    When no start is found, ReLU splitting (:mod:`nncc.analysis.relu_split`, at
+    most ``split_budget`` seconds, taken from ``time_limit``) looks for a proof
+    that no input of the box reaches the class, which needs no solver, or for
+    an answer to start from.
+
+    Never raises for a solver's "no solution" / "unknown": see ``Answer.status``.
+    Raises :class:`SolverError` when the solver is missing or its output is unreadable.
+    """
+    from ..solvers.registry import load_registry
+    from ..solvers.runner import solve_file
+
+    progress = progress or Progress(False)
+    t0 = time.perf_counter()
+    registry = registry or load_registry()
+    if query.kind == "train" and query.network.binarised and query.method == "local-search":
+        from ..pipeline.local_search import solve_local_search
+        return solve_local_search(query, time_limit=time_limit, epsilon=epsilon, progress=progress)
+    steps = None
+    if start and query.kind == "adversarial":
+        steps = adversarial.search(query, bounds, time_limit, start_budget, split_budget, progress)
+        time_limit = steps.time_limit
+    found = steps.start if steps is not None else None
+    enc = encode_query(query, epsilon, bounds, bounds_budget, start=found)
+    if steps is not None:
+        enc.notes.extend(steps.notes)
+        if steps.proof is not None:
+            enc.proof = steps.proof
+    if steps is not None and steps.proven:
+        comp = lower(query, "mps", epsilon=epsilon, encoded=enc)
+        ans = adversarial.answer_proven_start(query, comp, found, steps.proof_note,
+                                              time.perf_counter() - t0)
+        ans = _certified(ans, query, registry, certify, _left(time_limit, t0), found.distance,
+                         progress)
+        ans.seconds = {"compile": time.perf_counter() - t0, "write": 0.0, "solve": 0.0,
+                       "total": time.perf_counter() - t0}
+        progress.stage(ans.status)
+        return ans
+    if enc.proof is not None:
+        progress.stage(enc.proof)
+        comp = lower(query, "mps" if not enc.program.logic().nonlinear else "smtlib", epsilon=epsilon,
+                     encoded=enc)
+        result = SolverResult(NO_SOLUTION, solver="bounds", message=enc.proof)
+        ans = Answer(NO_SOLUTION, query, result=result, compilation=comp,
+                     notes=list(enc.notes) + [enc.proof])
+        ans.seconds = {"compile": time.perf_counter() - t0, "write": 0.0, "solve": 0.0,
+                       "total": time.perf_counter() - t0}
+        return ans
+    optimise = enc.program.objective is not None
+    spec = pick_solver(registry, solver, enc.program.logic(), optimise)
+    target = "smtlib" if "smtlib" in spec.formats else ("mps" if "mps" in spec.formats else "lp")
+    comp = lower(query, target, epsilon=epsilon, encoded=enc)
+    if spec.kind == "cbc" and comp.program.objective is not None and comp.program.objective.quadratic:
+        raise TargetError(f"query '{query.name}' has a quadratic objective (L2 regulariser): cbc "
+                          "would silently drop it from MPS (and rejects it in LP); use --solver "
+                          "highs (a convex QP), or 'regularize l2 ... segments K' for tangent lines "
+                          "that cbc solves", query.pos)
+    progress.stage(f"encoded ({comp.encoded.description}); {comp.logic.smt}, "
+                   f"{comp.program.n_vars:,} variables, {comp.program.nnz:,} nonzeros")
+    with tempfile.TemporaryDirectory(prefix="nncc-") as tmp:
+        path = keep_file or os.path.join(tmp, "query" + FORMAT_SUFFIX[target])
+        t1 = time.perf_counter()
+        with open(path, "wb") as f:
+            write_target(comp, f, relu_encoding=relu_encoding, objective=optimise)
+        comp.path = path
+        t2 = time.perf_counter()
+        progress.stage(f"wrote {target} for {spec.name}")
+        result = solve_file(spec, path, target, time_limit=time_limit,
+                            on_progress=_ticks(query, progress.solver(spec.name)), workdir=tmp,
+                            focus="bound" if found is not None else None)
+        progress.done()
+    floor = None
+    if query.kind == "adversarial" and not result.optimal and result.status != NO_SOLUTION:
+        floor = adversarial.distance_floor(query, result, found, progress)
+    ans = answer_from_result(query, comp, result)
+    if found is not None and not (ans.arrays is not None and ans.check is not None
+                                  and ans.check.ok and ans.status in (SOLUTION, UNKNOWN)):
+        ans = adversarial.answer_from_start(query, comp, result, found, ans)
+    if floor is not None:
+        ans.notes.append(floor)
+    if certify and ans.status == SOLUTION:
+        ans = _certified(ans, query, registry, certify, _left(time_limit, t0),
+                         result.objective if result.objective is not None else ans.check.value,
+                         progress)
+    ans.seconds = {"compile": t1 - t0, "write": t2 - t1, "solve": result.seconds,
+                   "total": time.perf_counter() - t0}
+    progress.stage(f"{ans.status}" + (f", accuracy {ans.check.accuracy:.1%}"
+                                      if getattr(ans.check, "accuracy", None) is not None else ""))
+    return ans
+
+
+def _left(time_limit: float | None, t0: float) -> float | None:
+    """What is left of ``time_limit`` since ``t0`` (a second at least, so that a check
+    can start), or None without a limit."""
+    if time_limit is None:
+        return None
+    return max(time_limit - (time.perf_counter() - t0), 1.0)
+
+
+def _certified(ans: Answer, query, registry, certify: str | None, time_limit, value,
+               progress: Progress) -> Answer:
+    """With ``certify`` (z3 or cvc5), the answer of a maximize / adversarial query
+    re-checked exactly (:mod:`nncc.pipeline.certify`) within ``time_limit``, the
+    time the run has left (60 s without a limit)."""
+    if not certify or ans.status != SOLUTION or query.kind not in ("maximize", "adversarial"):
+        return ans
+    from ..pipeline.certify import certify as certify_exactly
+    progress.stage(f"certifying the answer exactly with {certify}")
+    ans.certificate = certify_exactly(query, registry, certify, time_limit or 60.0,
+                                      ans.arrays, value)
+    if ans.certificate.problems and ans.certificate.input is not None:
+        ans.status = "check_failed"  # an exact point broke a claim: not a float artefact
+    return ans
+
+
+def _ticks(query, tick):
+    """The solver's live line in the query's terms where they are plain: for a
+    binarised network trained to the fewest errors, the incumbent and the bound
+    as training accuracy (``incumbent 3, bound 0`` -> ``training accuracy 95.3%
+    (3 errors), at most 100.0%``)."""
+    import re
+    net = getattr(query, "network", None)
+    if not (query.kind == "train" and getattr(net, "binarised", False)
+            and getattr(query, "objective", None) in (None, "errors")
+            and not getattr(query, "l1", 0) and not getattr(query, "regularised", False)
+            and not getattr(query, "l0", 0)):
+        return tick
+    n = len(query.data.y)
+    num = r"(-?[\d.]+(?:e[-+]?\d+)?)"
+
+    def translated(elapsed, text):
+        if text:
+            inc, bound = re.search(r"incumbent " + num, text), re.search(r"bound " + num, text)
+            gap = re.search(r"gap [^,]*", text)
+            if inc:
+                e = float(inc.group(1))
+                text = f"training accuracy {1 - e / n:.1%} ({e:g} errors)"
+                if bound:
+                    text += f", at most {1 - max(float(bound.group(1)), 0.0) / n:.1%}"
+                if gap:
+                    text += f", {gap.group(0)}"
+        tick(elapsed, text)
+    return translated
