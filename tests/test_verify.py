@@ -336,3 +336,38 @@ def test_dropped_final_softmax_takes_only_rows_that_keep_their_meaning(tmp_path,
         assert v.status == "unsat"
         v = verify(str(p), None, prop=parse_vnnlib(head + "(assert (>= (- Y_0 Y_1) 2.5))\n", "p"))
         assert v.status == "sat" and v.check.ok
+
+
+@needs_vnncomp
+def test_solve_on_a_verify_statement_takes_the_search_options(tmp_path):
+    """``nncc solve FILE.nn`` on a verify statement passes --no-start (no search for a
+    counterexample before the solver) and --split-time on to verify: the same sat
+    instance is decided by falsification by default and by the MILP without it."""
+    import json
+    nn = tmp_path / "v.nn"
+    nn.write_text(f'network net = onnx "{VNNCOMP / "test_sat.onnx"}"\n'
+                  f'verify net = vnnlib "{VNNCOMP / "test_prop.vnnlib"}"\n')
+    by_default = run_nncc("solve", nn, "--json")
+    assert by_default.returncode == 0, by_default.stderr
+    assert json.loads(by_default.stdout)["how"] == "falsification"
+    r = run_nncc("solve", nn, "--json", "--no-start", "--split-time", "0", "--solver", "highs")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["verdict"] == "sat" and report["how"].startswith("milp")
+    assert report["counterexample"]["ok"] and report["split_boxes"] == 0
+
+
+@needs_vnncomp
+def test_compile_and_check_take_the_bounds_method(tmp_path):
+    """--bounds reaches the encoding of a verify statement in both commands (the notes
+    name the method), and a compiled verify statement decodes as before."""
+    nn = tmp_path / "v.nn"
+    nn.write_text(f'network net = onnx "{VNNCOMP / "test_small.onnx"}"\n'
+                  f'verify net = vnnlib "{VNNCOMP / "test_small.vnnlib"}"\n')
+    for method in ("interval", "symbolic"):
+        r = run_nncc("compile", nn, "-t", "mps", "-o", tmp_path / f"{method}.mps",
+                     "--bounds", method)
+        assert r.returncode == 0, r.stderr
+        assert f"note: {method} bounds" in r.stderr and "feasible means the property" in r.stderr
+        r = run_nncc("check", nn, "--bounds", method)
+        assert r.returncode == 0 and f"note: {method} bounds" in r.stdout, r.stderr

@@ -13,6 +13,7 @@ import sys
 
 from .. import errors
 from ..analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
+from ..writers import TARGETS
 from ..errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, NnccError
 
 # numpy's OpenBLAS starts its worker threads when numpy is imported and lets
@@ -32,6 +33,15 @@ class _Parser(argparse.ArgumentParser):
                   if " " in self.prog else f"nncc: error: {message} (see nncc --help)\n")
 
 
+def _bounds_arguments(c) -> None:
+    c.add_argument("--bounds", choices=BOUNDS_METHODS, default=DEFAULT_BOUNDS,
+                   help="neuron bounds of a trained network (big-M, stable ReLUs): interval or "
+                   "symbolic back-substitution (milliseconds; default symbolic), or tightened "
+                   "with LP / MILP solves")
+    c.add_argument("--bounds-time", type=float, default=10.0,
+                   help="seconds for LP / MILP bound tightening (default 10)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nncc", description="Compile questions about neural networks to SMT-LIB, "
                 "MPS or LP; run a solver; get checked weights or inputs back.")
@@ -43,10 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="parse and check a .nn file; print a summary of its IR")
     c.add_argument("file")
     c.add_argument("--json", action="store_true", help="machine-readable summary")
+    _bounds_arguments(c)
 
     c = sub.add_parser("compile", help="write a query as SMT-LIB, MPS or LP (+ a symbol map)")
     c.add_argument("file")
-    c.add_argument("--target", "-t", required=True, choices=["smtlib", "mps", "lp"])
+    c.add_argument("--target", "-t", required=True, choices=TARGETS)
+    _bounds_arguments(c)
     c.add_argument("-o", "--output", default="-", help="output file ('-' or absent: standard output); "
                    "a symbol map is written beside a file as OUT.map.json")
     c.add_argument("--query", help="the query to compile (default: the first)")
@@ -65,19 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--query", help="the query to solve (default: the first)")
     c.add_argument("--epsilon", type=float, default=None)
     c.add_argument("--relu", choices=["ite", "disjunction"])
-    c.add_argument("--bounds", choices=BOUNDS_METHODS, default=DEFAULT_BOUNDS,
-                   help="neuron bounds of a trained network (big-M, stable ReLUs): interval or "
-                   "symbolic back-substitution (milliseconds; default symbolic), or tightened "
-                   "with LP / MILP solves")
-    c.add_argument("--bounds-time", type=float, default=10.0,
-                   help="seconds for LP / MILP bound tightening (default 10)")
+    _bounds_arguments(c)
     c.add_argument("--no-start", action="store_true",
                    help="adversarial queries: skip the search for a start (greedy descent and "
-                   "LPs over activation regions) that gives the solver a cutoff")
-    c.add_argument("--split-time", type=float, default=10.0,
+                   "LPs over activation regions) that gives the solver a cutoff; verify "
+                   "statements: skip the search for a counterexample before the solver")
+    c.add_argument("--split-time", type=float, default=None,
                    help="adversarial queries: seconds of ReLU splitting before the solver, to "
                    "prove the start optimal or that there is no answer (default 10, at most "
-                   "half the time limit; 0 skips it)")
+                   "half the time limit; 0 skips it); verify statements: as nncc verify "
+                   "--split-time")
     c.add_argument("--certify", nargs="?", const="cvc5", choices=["cvc5", "z3"],
                    help="re-check a maximize / adversarial answer exactly: fix its activation "
                    "pattern and solve the rest in rational arithmetic (default cvc5)")
@@ -185,10 +194,11 @@ def cmd_check(args) -> int:
     for q in doc.queries:
         milp_ok = True
         enc = None
-        if q.kind == "verify":
-            from .verify import property_encoding
-            enc = property_encoding(q.network, q.property, strict=True)
-        comp = lower(q, "smtlib", encoded=enc)
+        if q.kind == "verify":   # the property as written (compile restricts it to the box)
+            from ..encodings.verify import encode_property
+            enc = encode_property(q.network, q.property, strict=True, bounds=args.bounds,
+                                  time_budget=args.bounds_time)
+        comp = lower(q, "smtlib", encoded=enc, bounds=args.bounds, bounds_budget=args.bounds_time)
         info = comp.summary()
         try:
             info["milp_target"] = lower(q, "mps", encoded=comp.encoded).summary()
@@ -235,21 +245,34 @@ def cmd_check(args) -> int:
 
 def cmd_compile(args) -> int:
     if getattr(args, "property", None):
-        from .verify import cmd_compile_property
-        return cmd_compile_property(args)
+        return compile_property(args)
     from .architecture import is_architecture_file
     if is_architecture_file(args.file):
         from .architecture import cmd_compile as compile_architecture
         return compile_architecture(args)
+    return compile_query(_query(args), args)
+
+
+def compile_property(args) -> int:
+    """``nncc compile NET --property PROP --target ...``."""
+    from ..frontend.vnnlib2 import load_property
+    from ..problem.property import load_network
+    from ..problem.query import VerifyQuery
+    net = load_network(args.file)
+    prop = load_property(args.property)
+    prop.check_network(net)
+    return compile_query(VerifyQuery(f"verify_{net.name}", net, prop, network_path=args.file),
+                         args)
+
+
+def compile_query(q, args) -> int:
+    """Write ``q`` in ``args.target`` (a verify query too: feasible means violated)."""
     from ..api import compile
     from ..passes.strict_epsilon import DEFAULT_EPSILON
     from ..progress import Progress
-    q = _query(args)
-    if q.kind == "verify":
-        from .verify import compile_verify_query
-        return compile_verify_query(q, args)
     comp = compile(q, args.target, args.output, epsilon=args.epsilon or DEFAULT_EPSILON,
-                   relu_encoding=args.relu, progress=Progress())
+                   relu_encoding=args.relu, progress=Progress(), bounds=args.bounds,
+                   bounds_budget=args.bounds_time)
     if args.output != "-":
         counts = comp.program.var_counts()
         kind = (comp.logic.smt if args.target == "smtlib" else
@@ -274,12 +297,12 @@ def cmd_solve(args) -> int:
     if q.kind == "verify":
         from .verify import solve_verify_query
         return solve_verify_query(q, args)
+    split = args.split_time if args.split_time is not None else 10.0
     reg = load_registry(args.solvers_config)
     ans = solve(q, args.solver, time_limit=args.time_limit, epsilon=args.epsilon or DEFAULT_EPSILON,
                 relu_encoding=args.relu, keep_file=args.keep, registry=reg, progress=Progress(),
                 bounds=args.bounds, bounds_budget=args.bounds_time, certify=args.certify,
-                start=not getattr(args, "no_start", False),
-                split_budget=getattr(args, "split_time", 10.0))
+                start=not args.no_start, split_budget=split)
     return _finish(ans, args)
 
 

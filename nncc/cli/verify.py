@@ -224,69 +224,6 @@ def _report(v, args) -> int:
     return VERDICT_EXIT[v.status]
 
 
-def property_encoding(net, prop, strict: bool = False):
-    """One program for the whole property: the disjunct's, or one with a binary per
-    disjunct when there are several."""
-    from ..encodings.verify import encode_disjunct, encode_disjunction
-    if len(prop.disjuncts) == 1:
-        return encode_disjunct(net, prop, 0, strict=strict)
-    return encode_disjunction(net, prop, list(range(len(prop.disjuncts))))
-
-
-def cmd_compile_property(args) -> int:
-    """``nncc compile NET --property PROP --target ...``."""
-    from ..frontend.vnnlib2 import load_property
-    from ..problem.property import load_network
-    from ..problem.query import VerifyQuery
-    net = load_network(args.file)
-    prop = load_property(args.property)
-    prop.check_network(net)
-    return compile_verify_query(VerifyQuery(f"verify_{net.name}", net, prop), args,
-                                network_path=args.file, property_path=args.property)
-
-
-def compile_verify_query(q, args, network_path=None, property_path=None) -> int:
-    """Write a verify query (from the command line or a ``.nn`` file) in ``args.target``,
-    with its symbol map beside a file output; feasible means violated."""
-    from ..pipeline.compile import lower, write_target
-    from ..errors import InputError
-    from ..passes.strict_epsilon import DEFAULT_EPSILON
-    from ..atomic import atomic_output
-    net, prop = q.network, q.property
-    if getattr(net, "input_box", None) is not None:
-        if getattr(net, "input_clip", False) and prop.clip_loses(net.input_box):
-            raise InputError(f"{prop.path}: a disjunct has input rows and reaches outside the "
-                             "network's clip box, where the rows speak of the input and the "
-                             "network sees its clip; nncc cannot compile it exactly")
-        prop = prop.restrict_to(net.input_box, clips=getattr(net, "input_clip", False))
-    if not prop.disjuncts:
-        raise InputError(f"{prop.path}: the unsafe set is empty (the property holds); "
-                         "nothing to compile")
-    from ..pipeline.verify import bound_free_inputs
-    prop, free = bound_free_inputs(net, prop)
-    if free:
-        raise InputError(f"{prop.path}: input X_{free[0]} has no lower or upper bound and the "
-                         "network reads it; a MILP needs bounded inputs (nncc verify searches "
-                         "such properties for counterexamples)")
-    enc = property_encoding(net, prop, strict=args.target == "smtlib")
-    comp = lower(q, args.target, epsilon=args.epsilon or DEFAULT_EPSILON, encoded=enc)
-    comp.symbol_map.extra["network"] = network_path or getattr(net, "source", None)
-    comp.symbol_map.extra["property"] = property_path or prop.path
-    if args.output == "-":
-        write_target(comp, sys.stdout.buffer, relu_encoding=args.relu, objective=False)
-        sys.stdout.buffer.flush()
-    else:
-        with atomic_output(args.output) as f:
-            write_target(comp, f, relu_encoding=args.relu, objective=False)
-        comp.symbol_map.save(args.output + ".map.json")
-        print(f"nncc: wrote {args.output} ({len(prop.disjuncts)} disjuncts, "
-              f"{comp.program.nnz:,} nonzeros) and {args.output}.map.json; feasible = the "
-              "property is violated", file=sys.stderr)
-    for note in enc.notes:
-        print(f"nncc: note: {note}", file=sys.stderr)
-    return 0
-
-
 def solve_verify_query(q, args) -> int:
     """``nncc solve FILE.nn`` on a ``verify`` statement: the verdict as ``nncc verify``."""
     from ..progress import Progress
@@ -295,7 +232,8 @@ def solve_verify_query(q, args) -> int:
     reg = load_registry(getattr(args, "solvers_config", None))
     v = verify(None, None, net=q.network, prop=q.property, solver=args.solver,
                time_limit=args.time_limit, bounds=args.bounds, bounds_budget=args.bounds_time,
-               registry=reg, progress=Progress(), keep_file=getattr(args, "keep", None))
+               registry=reg, progress=Progress(), keep_file=getattr(args, "keep", None),
+               split_budget=args.split_time, falsify_budget=0.0 if args.no_start else None)
     return _report(v, args)
 
 

@@ -24,10 +24,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.program import BOOL, GE, GT, REAL, LinearBlock, Program
-from ..problem.property import Disjunct, Property
-from ..analysis.bounds import bounds_note, network_bounds
-from .fixed_network import encode_fixed_network
+from ..analysis.bounds import DEFAULT_BOUNDS, bounds_note, network_bounds
+from ..errors import InputError
+from ..problem.property import Disjunct, Property, bound_free_inputs
 from .encoded import Encoded
+from .fixed_network import encode_fixed_network
 
 
 def _rows(prog: Program, name: str, vars_: np.ndarray, M: np.ndarray, rhs: np.ndarray,
@@ -118,3 +119,39 @@ def encode_disjunction(net, prop: Property, ks: list[int], bounds: str = "symbol
     return Encoded(prog, {"kind": "verify", "input": "input", "output": out_group},
                    f"verify: {len(ds)} disjuncts of {prop.path} with indicator binaries, "
                    "feasible = violated", [bounds_note(nb)])
+
+
+def encode_property(net, prop: Property, strict: bool = False, bounds: str = DEFAULT_BOUNDS,
+                    time_budget: float = 10.0) -> Encoded:
+    """One program for the whole property: the disjunct's, or one with a binary per
+    disjunct when there are several."""
+    if len(prop.disjuncts) == 1:
+        return encode_disjunct(net, prop, 0, bounds, time_budget, strict=strict)
+    return encode_disjunction(net, prop, list(range(len(prop.disjuncts))), bounds, time_budget)
+
+
+def encode_verify_query(query, strict: bool = False, bounds: str = DEFAULT_BOUNDS,
+                        time_budget: float = 10.0) -> Encoded:
+    """The program of a verify query written to a file (``nncc compile``): the
+    property within the network's input box (its clip box, where the network
+    clips), every input bounded; an ``InputError`` where no exact program
+    exists (``nncc verify`` answers those by its searches)."""
+    net, prop = query.network, query.property
+    if getattr(net, "input_box", None) is not None:
+        if getattr(net, "input_clip", False) and prop.clip_loses(net.input_box):
+            raise InputError(f"{prop.path}: a disjunct has input rows and reaches outside the "
+                             "network's clip box, where the rows speak of the input and the "
+                             "network sees its clip; nncc cannot compile it exactly")
+        prop = prop.restrict_to(net.input_box, clips=getattr(net, "input_clip", False))
+    if not prop.disjuncts:
+        raise InputError(f"{prop.path}: the unsafe set is empty (the property holds); "
+                         "nothing to compile")
+    prop, free = bound_free_inputs(net, prop)
+    if free:
+        raise InputError(f"{prop.path}: input X_{free[0]} has no lower or upper bound and the "
+                         "network reads it; a MILP needs bounded inputs (nncc verify searches "
+                         "such properties for counterexamples)")
+    enc = encode_property(net, prop, strict, bounds, time_budget)
+    enc.notes.append(f"{len(prop.disjuncts)} disjunct{'s' if len(prop.disjuncts) != 1 else ''}: "
+                     "feasible means the property is violated")
+    return enc

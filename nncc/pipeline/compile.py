@@ -27,9 +27,9 @@ from ..passes.strict_epsilon import DEFAULT_EPSILON, StrictEpsilon
 from ..problem.query import Query
 from ..progress import Progress
 from ..solvers.result import SolverResult
+from ..writers import TARGETS
 
 
-TARGETS = ("smtlib", "mps", "lp")
 
 
 # a big-M above this, times the solvers' integrality tolerance (~1e-6), moves a ReLU row by
@@ -37,7 +37,6 @@ TARGETS = ("smtlib", "mps", "lp")
 BIG_M_WARNING = 1e4
 
 
-FORMAT_SUFFIX = {"smtlib": ".smt2", "mps": ".mps", "lp": ".lp"}
 
 
 @dataclass
@@ -65,12 +64,17 @@ class Compilation:
 
 
 def encode_query(query, epsilon: float = DEFAULT_EPSILON, bounds: str = DEFAULT_BOUNDS,
-                 bounds_budget: float = 10.0, start=None) -> Encoded:
-    """The IR of any query, by its kind. ``bounds`` (interval, lp, milp) is how
-    neuron bounds of a trained network are found (``bounds_budget`` seconds);
-    ``start``: a checked answer of an adversarial query, whose distance cuts off the rest."""
+                 bounds_budget: float = 10.0, start=None, target: str | None = None) -> Encoded:
+    """The IR of any query, by its kind. ``bounds`` (interval, symbolic, lp, milp) is
+    how neuron bounds of a trained network are found (``bounds_budget`` seconds);
+    ``start``: a checked answer of an adversarial query, whose distance cuts off the
+    rest; ``target``: a verify query keeps its strict rows strict for SMT-LIB."""
     if query.kind == "train":
         return encode_train(query, nonzero_eps=epsilon)
+    if query.kind == "verify":
+        from ..encodings.verify import encode_verify_query
+        return encode_verify_query(query, strict=target == "smtlib", bounds=bounds,
+                                   time_budget=bounds_budget)
     from ..encodings.adversarial import encode_adversarial
     from ..encodings.network_queries import encode_evaluate, encode_maximize
     if query.kind == "evaluate":
@@ -112,12 +116,15 @@ def _milp_passes(epsilon: float):
 
 
 def lower(query: Query, target: str, *, epsilon: float = DEFAULT_EPSILON,
-          encoded: Encoded | None = None) -> Compilation:
-    """Encode ``query`` and apply the passes ``target`` needs (no file is written)."""
+          encoded: Encoded | None = None, bounds: str = DEFAULT_BOUNDS,
+          bounds_budget: float = 10.0) -> Compilation:
+    """Encode ``query`` (neuron bounds of a trained network by ``bounds``, within
+    ``bounds_budget`` seconds) and apply the passes ``target`` needs (no file is
+    written)."""
     if target not in TARGETS:
         raise InputError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
     t0 = time.perf_counter()
-    enc = encoded or encode_query(query, epsilon)
+    enc = encoded or encode_query(query, epsilon, bounds, bounds_budget, target=target)
     t1 = time.perf_counter()
     logic = enc.program.logic()
     prog, invs = enc.program, []
@@ -160,6 +167,9 @@ def lower(query: Query, target: str, *, epsilon: float = DEFAULT_EPSILON,
              "original_groups": [g.to_json() for g in enc.program.groups
                                  if g.name in enc.program.answer_groups],
              "logic": logic.smt}
+    if query.kind == "verify":   # nncc decode reads both again
+        extra["network"] = query.network_path or getattr(query.network, "source", None)
+        extra["property"] = query.property.path
     if enc.program.objective is not None:
         extra["objective"] = enc.program.objective.sense
     smap = SymbolMap.from_program(prog, target=target, extra=extra)
@@ -201,12 +211,13 @@ def write_target(comp: Compilation, stream, *, relu_encoding: str | None = None,
 
 def compile(query: Query, target: str, out: str | None = None, *,
             epsilon: float = DEFAULT_EPSILON, relu_encoding: str | None = None,
-            write_map: bool = True, progress: Progress | None = None) -> Compilation:
+            write_map: bool = True, progress: Progress | None = None,
+            bounds: str = DEFAULT_BOUNDS, bounds_budget: float = 10.0) -> Compilation:
     """Lower ``query`` to ``target`` and write it to ``out`` (a path, ``"-"`` for
     standard output, or ``None`` to write nothing). With a path, the symbol map
     is written beside it as ``<out>.map.json``. Files are written atomically."""
     progress = progress or Progress(False)
-    comp = lower(query, target, epsilon=epsilon)
+    comp = lower(query, target, epsilon=epsilon, bounds=bounds, bounds_budget=bounds_budget)
     progress.stage(f"encoded: {comp.encoded.description}; {comp.program.nnz:,} nonzeros")
     if out is None:
         return comp

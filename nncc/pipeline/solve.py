@@ -19,7 +19,8 @@ from ..progress import Progress
 from ..solvers.result import NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
 from . import adversarial
 from .answer import Answer, answer_from_result
-from .compile import FORMAT_SUFFIX, encode_query, lower, write_target
+from ..writers import FORMAT_SUFFIX
+from .compile import encode_query, lower, write_target
 
 
 # auto: a MILP solver first where the query is MILP-expressible, else SMT

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from ..problem.property import Property, load_network
+from ..problem.property import Property, bound_free_inputs, load_network
 from ..problem.query import VerifyQuery
 from ..progress import Progress
 from ..checks.counterexample import CexCheck, check_counterexample
@@ -163,7 +163,8 @@ def prove_disjunct(net, d, nb) -> str | None:
 # -- 3. the solver ------------------------------------------------------------------------
 
 def _run_program(query, enc, spec, target, time_limit, keep_file=None):
-    from .compile import FORMAT_SUFFIX, arrays_from_values, lower, write_target
+    from ..writers import FORMAT_SUFFIX
+    from .compile import arrays_from_values, lower, write_target
     from ..solvers.runner import solve_file
     comp = lower(query, target, encoded=enc)
     with tempfile.TemporaryDirectory(prefix="nncc-verify-") as tmp:
@@ -447,39 +448,6 @@ def _verify_by_bisection(net, prop: Property, v: Verdict, done, left, progress,
     what = net.describe() if graph else f"rows over the {net.output_softmax} outputs"
     return done(UNKNOWN, "timeout" if r.reason == "time limit" else how,
                 f"{what}: {r.reason} ({r.boxes:,} boxes)")
-
-
-def bound_free_inputs(net, prop: Property) -> tuple[Property, list[int]]:
-    """Inputs that some disjunct leaves without a lower or upper bound (VNN-LIB lets an
-    input range over all reals): one the network never reads and no input row
-    names is fixed at a value of its range (the outputs do not depend on it);
-    returns the property and the flat indices of the unbounded inputs the network
-    reads."""
-    from ..problem.property import Disjunct
-    if all(np.isfinite(d.lo).all() and np.isfinite(d.hi).all() for d in prop.disjuncts):
-        return prop, []
-    used = np.ones(net.n_inputs, bool)
-    first = net.layers[0] if net.layers else None
-    if first is not None and hasattr(first, "W"):
-        W = first.W
-        used = (np.asarray(abs(W).sum(axis=0)).ravel() > 0)
-    elif first is None:
-        used[:] = True   # the outputs are the inputs
-    out, free = [], set()
-    for d in prop.disjuncts:
-        lo, hi = d.lo.copy(), d.hi.copy()
-        los, his = d.lo_strict.copy(), d.hi_strict.copy()
-        in_rows = np.any(d.A != 0, axis=0) if len(d.b) else np.zeros(lo.size, bool)
-        for i in np.flatnonzero(~(np.isfinite(lo) & np.isfinite(hi))):
-            if used[i] or in_rows[i]:
-                free.add(int(i))
-                continue
-            val = lo[i] + 1.0 if np.isfinite(lo[i]) else (hi[i] - 1.0 if np.isfinite(hi[i]) else 0.0)
-            lo[i] = hi[i] = val
-            los[i] = his[i] = False
-        out.append(Disjunct(lo, hi, los, his, d.A, d.b, d.a_strict, d.C, d.d, d.c_strict, d.where))
-    return (Property(prop.path, prop.n_inputs, prop.n_outputs, out, list(prop.notes),
-                     prop.original, prop.logits, prop.integer_inputs), sorted(free))
 
 
 def _verify_unbounded(net, prop: Property, free: list[int], v: Verdict, done, left,

@@ -134,3 +134,35 @@ def load_network(path: str, graph: bool = False):
         from .nnet_import import load_nnet
         return load_nnet(p)
     raise InputError(f"'{p}': a network must be an .onnx or .nnet file")
+
+
+def bound_free_inputs(net, prop: Property) -> tuple[Property, list[int]]:
+    """Inputs that some disjunct leaves without a lower or upper bound (VNN-LIB lets an
+    input range over all reals): one the network never reads and no input row
+    names is fixed at a value of its range (the outputs do not depend on it);
+    returns the property and the flat indices of the unbounded inputs the network
+    reads."""
+    if all(np.isfinite(d.lo).all() and np.isfinite(d.hi).all() for d in prop.disjuncts):
+        return prop, []
+    used = np.ones(net.n_inputs, bool)
+    first = net.layers[0] if net.layers else None
+    if first is not None and hasattr(first, "W"):
+        W = first.W
+        used = (np.asarray(abs(W).sum(axis=0)).ravel() > 0)
+    elif first is None:
+        used[:] = True   # the outputs are the inputs
+    out, free = [], set()
+    for d in prop.disjuncts:
+        lo, hi = d.lo.copy(), d.hi.copy()
+        los, his = d.lo_strict.copy(), d.hi_strict.copy()
+        in_rows = np.any(d.A != 0, axis=0) if len(d.b) else np.zeros(lo.size, bool)
+        for i in np.flatnonzero(~(np.isfinite(lo) & np.isfinite(hi))):
+            if used[i] or in_rows[i]:
+                free.add(int(i))
+                continue
+            val = lo[i] + 1.0 if np.isfinite(lo[i]) else (hi[i] - 1.0 if np.isfinite(hi[i]) else 0.0)
+            lo[i] = hi[i] = val
+            los[i] = his[i] = False
+        out.append(Disjunct(lo, hi, los, his, d.A, d.b, d.a_strict, d.C, d.d, d.c_strict, d.where))
+    return (Property(prop.path, prop.n_inputs, prop.n_outputs, out, list(prop.notes),
+                     prop.original, prop.logits, prop.integer_inputs), sorted(free))

@@ -200,6 +200,7 @@ class VerifyQuery:
     property: object  # Property
     pos: object = None
     kind: str = "verify"
+    network_path: str | None = None  # the file, for the symbol map (else the network's source)
 
 
 Query = TrainQuery | EvaluateQuery | MaximizeQuery | AdversarialQuery | VerifyQuery

@@ -30,7 +30,7 @@ from nncc.solvers.result import ERROR, UNKNOWN, SolverResult
 PROGRESS_INTERVAL = 0.5  # seconds between on_progress calls
 TERM_WAIT = 2.0  # seconds between SIGTERM and SIGKILL
 
-_EXTENSIONS = {"smtlib": ".smt2", "mps": ".mps", "lp": ".lp"}
+from ..writers import FORMAT_SUFFIX as _EXTENSIONS
 
 
 @dataclass
