@@ -68,7 +68,6 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     Raises :class:`SolverError` when the solver is missing or its output is unreadable.
     """
     from ..solvers.registry import load_registry
-    from ..solvers.runner import solve_file
 
     progress = progress or Progress(False)
     t0 = time.perf_counter()
@@ -86,58 +85,26 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         enc.notes.extend(steps.notes)
         if steps.proof is not None:
             enc.proof = steps.proof
-    if steps is not None and steps.proven:
-        comp = lower(query, "mps", epsilon=epsilon, encoded=enc)
-        ans = adversarial.answer_proven_start(query, comp, found, steps.proof_note,
-                                              time.perf_counter() - t0)
-        ans = _certified(ans, query, registry, certify, _left(time_limit, t0), found.distance,
-                         progress)
+    ans = _answer_without_solver(query, enc, steps, epsilon, t0)
+    if ans is not None:
+        if steps is not None and steps.proven:
+            ans = _certified(ans, query, registry, certify, _left(time_limit, t0),
+                             found.distance, progress)
         ans.seconds = {"compile": time.perf_counter() - t0, "write": 0.0, "solve": 0.0,
                        "total": time.perf_counter() - t0}
-        progress.stage(ans.status)
-        return ans
-    if enc.proof is not None:
-        progress.stage(enc.proof)
-        comp = lower(query, "mps" if not enc.program.logic().nonlinear else "smtlib", epsilon=epsilon,
-                     encoded=enc)
-        result = SolverResult(NO_SOLUTION, solver="bounds", message=enc.proof)
-        ans = Answer(NO_SOLUTION, query, result=result, compilation=comp,
-                     notes=list(enc.notes) + [enc.proof])
-        ans.seconds = {"compile": time.perf_counter() - t0, "write": 0.0, "solve": 0.0,
-                       "total": time.perf_counter() - t0}
+        progress.stage(ans.status if enc.proof is None else enc.proof)
         return ans
     optimise = enc.program.objective is not None
     spec = pick_solver(registry, solver, enc.program.logic(), optimise)
     target = "smtlib" if "smtlib" in spec.formats else ("mps" if "mps" in spec.formats else "lp")
     comp = lower(query, target, epsilon=epsilon, encoded=enc)
-    if spec.kind == "cbc" and comp.program.objective is not None and comp.program.objective.quadratic:
-        raise TargetError(f"query '{query.name}' has a quadratic objective (L2 regulariser): cbc "
-                          "would silently drop it from MPS (and rejects it in LP); use --solver "
-                          "highs (a convex QP), or 'regularize l2 ... segments K' for tangent lines "
-                          "that cbc solves", query.pos)
+    _refuse_dropped_objective(query, comp, spec)
     progress.stage(f"encoded ({comp.encoded.description}); {comp.logic.smt}, "
                    f"{comp.program.n_vars:,} variables, {comp.program.nnz:,} nonzeros")
-    with tempfile.TemporaryDirectory(prefix="nncc-") as tmp:
-        path = keep_file or os.path.join(tmp, "query" + FORMAT_SUFFIX[target])
-        t1 = time.perf_counter()
-        with open(path, "wb") as f:
-            write_target(comp, f, relu_encoding=relu_encoding, objective=optimise)
-        comp.path = path
-        t2 = time.perf_counter()
-        progress.stage(f"wrote {target} for {spec.name}")
-        result = solve_file(spec, path, target, time_limit=time_limit,
-                            on_progress=_ticks(query, progress.solver(spec.name)), workdir=tmp,
-                            focus="bound" if found is not None else None)
-        progress.done()
-    floor = None
-    if query.kind == "adversarial" and not result.optimal and result.status != NO_SOLUTION:
-        floor = adversarial.distance_floor(query, result, found, progress)
-    ans = answer_from_result(query, comp, result)
-    if found is not None and not (ans.arrays is not None and ans.check is not None
-                                  and ans.check.ok and ans.status in (SOLUTION, UNKNOWN)):
-        ans = adversarial.answer_from_start(query, comp, result, found, ans)
-    if floor is not None:
-        ans.notes.append(floor)
+    t1 = time.perf_counter()
+    result, t2 = _run_solver(comp, spec, target, query, time_limit, relu_encoding, optimise,
+                             keep_file, found, progress)
+    ans = _answer_after_solver(query, comp, result, found, progress)
     if certify and ans.status == SOLUTION:
         ans = _certified(ans, query, registry, certify, _left(time_limit, t0),
                          result.objective if result.objective is not None else ans.check.value,
@@ -146,6 +113,68 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
                    "total": time.perf_counter() - t0}
     progress.stage(f"{ans.status}" + (f", accuracy {ans.check.accuracy:.1%}"
                                       if getattr(ans.check, "accuracy", None) is not None else ""))
+    return ans
+
+
+def _answer_without_solver(query, enc, steps, epsilon: float, t0: float) -> Answer | None:
+    """The answer when no solver is needed: ReLU splitting proved the start (nearly)
+    closest, or the bounds or the splitting proved there is no answer; else None."""
+    if steps is not None and steps.proven:
+        comp = lower(query, "mps", epsilon=epsilon, encoded=enc)
+        ans = adversarial.answer_proven_start(query, comp, steps.start, steps.proof_note,
+                                              time.perf_counter() - t0)
+    elif enc.proof is not None:
+        comp = lower(query, "mps" if not enc.program.logic().nonlinear else "smtlib",
+                     epsilon=epsilon, encoded=enc)
+        result = SolverResult(NO_SOLUTION, solver="bounds", message=enc.proof)
+        ans = Answer(NO_SOLUTION, query, result=result, compilation=comp,
+                     notes=list(enc.notes) + [enc.proof])
+    else:
+        return None
+    return ans
+
+
+def _refuse_dropped_objective(query, comp, spec) -> None:
+    """cbc drops a quadratic objective from MPS without a word: refuse instead."""
+    if spec.kind == "cbc" and comp.program.objective is not None and comp.program.objective.quadratic:
+        raise TargetError(f"query '{query.name}' has a quadratic objective (L2 regulariser): cbc "
+                          "would silently drop it from MPS (and rejects it in LP); use --solver "
+                          "highs (a convex QP), or 'regularize l2 ... segments K' for tangent lines "
+                          "that cbc solves", query.pos)
+
+
+def _run_solver(comp, spec, target: str, query, time_limit, relu_encoding, optimise: bool,
+                keep_file, start, progress: Progress):
+    """Write the program for ``spec`` (into a temporary folder, or ``keep_file``) and run
+    it; ``(result, the time the file was written)``."""
+    from ..solvers.runner import solve_file
+    with tempfile.TemporaryDirectory(prefix="nncc-") as tmp:
+        path = keep_file or os.path.join(tmp, "query" + FORMAT_SUFFIX[target])
+        with open(path, "wb") as f:
+            write_target(comp, f, relu_encoding=relu_encoding, objective=optimise)
+        comp.path = path
+        written = time.perf_counter()
+        progress.stage(f"wrote {target} for {spec.name}")
+        result = solve_file(spec, path, target, time_limit=time_limit,
+                            on_progress=_ticks(query, progress.solver(spec.name)), workdir=tmp,
+                            focus="bound" if start is not None else None)
+        progress.done()
+    return result, written
+
+
+def _answer_after_solver(query, comp, result: SolverResult, start, progress: Progress) -> Answer:
+    """The solver's values mapped back and checked; for an adversarial query the start
+    where the solver found nothing closer that checks, and the distance the bounds
+    prove when the solver proved less."""
+    floor = None
+    if query.kind == "adversarial" and not result.optimal and result.status != NO_SOLUTION:
+        floor = adversarial.distance_floor(query, result, start, progress)
+    ans = answer_from_result(query, comp, result)
+    if start is not None and not (ans.arrays is not None and ans.check is not None
+                                  and ans.check.ok and ans.status in (SOLUTION, UNKNOWN)):
+        ans = adversarial.answer_from_start(query, comp, result, start, ans)
+    if floor is not None:
+        ans.notes.append(floor)
     return ans
 
 
