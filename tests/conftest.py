@@ -24,6 +24,17 @@ def run_nncc(*args, cwd=None, input=None, timeout=300, env=None):
                           capture_output=True, text=True, timeout=timeout, env=e)
 
 
+def z3_argv() -> list[str]:
+    """The z3 executable found the way nncc finds it (``solvers.toml``: the z3-solver
+    wheel's binary beside this Python, on PATH or not): tests that pipe into z3 by
+    hand start it so, as a user of a virtual environment that is not activated would."""
+    from nncc.solvers.registry import load_registry
+    argv = load_registry().get("z3").executable()
+    if argv is None:
+        pytest.fail("z3 not found: install nncc with its solvers (pip install '.[solvers]')")
+    return list(argv)
+
+
 @pytest.fixture
 def nncc_cli():
     return run_nncc

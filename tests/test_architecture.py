@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conftest import EXAMPLES, assert_nn_error, run_nncc, write
+from conftest import EXAMPLES, assert_nn_error, run_nncc, write, z3_argv
 from nncc.pipeline.architectures import (enumerate_space, sample_space, write_onnx_skeleton,
                                    xor_sample_space)
 from nncc.encodings.architecture_smt import encode_architecture
@@ -294,7 +294,7 @@ def test_compile_smtlib_pipes_into_z3_and_other_targets_are_refused(tmp_path, ca
     src = write(tmp_path / "a.nn", SPACE_TEXT)
     r = run_nncc("compile", src, "--target", "smtlib")
     assert r.returncode == 0 and "(set-logic QF_LIA)" in r.stdout
-    z3 = subprocess.run(["z3", "-in"], input=r.stdout, capture_output=True, text=True, timeout=60)
+    z3 = subprocess.run([*z3_argv(), "-in"], input=r.stdout, capture_output=True, text=True, timeout=60)
     assert z3.stdout.startswith("sat")
     code, out, err = run_in_process(capsys, "compile", src, "--target", "smtlib",
                                     "-o", tmp_path / "a.smt2")

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import EXAMPLES, run_nncc, write
+from conftest import EXAMPLES, run_nncc, write, z3_argv
 
 XOR = EXAMPLES / "xor.nn"
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
@@ -36,7 +36,7 @@ def test_compile_smtlib_pipes_into_z3():
     assert comp.returncode == 0, comp.stderr
     text = comp.stdout
     assert 0 <= text.index("(set-option :produce-models true)") < text.index("(set-logic QF_LRA)")
-    z3 = subprocess.run(["z3", "-in"], input=comp.stdout, capture_output=True, text=True, timeout=120)
+    z3 = subprocess.run([*z3_argv(), "-in"], input=comp.stdout, capture_output=True, text=True, timeout=120)
     assert z3.stdout.splitlines()[0] == "sat"
 
 
@@ -106,7 +106,7 @@ def test_compile_then_solve_by_hand_then_decode(tmp_path, target, solver):
 def test_decode_refuses_a_tampered_answer(tmp_path):
     out = tmp_path / "xor.smt2"
     assert run_nncc("compile", XOR, "--target", "smtlib", "-o", out).returncode == 0
-    p = subprocess.run(["z3", str(out)], capture_output=True, text=True, timeout=120)
+    p = subprocess.run([*z3_argv(), str(out)], capture_output=True, text=True, timeout=120)
     lines = p.stdout.splitlines()
     # zero every value: a model that classifies nothing
     import re
@@ -236,7 +236,7 @@ def test_decode_needs_a_source_to_recheck(tmp_path):
     shutil.copy(XOR, src)
     out = tmp_path / "xor.smt2"
     assert run_nncc("compile", src, "--target", "smtlib", "-o", out).returncode == 0
-    p = subprocess.run(["z3", str(out)], capture_output=True, text=True, timeout=120)
+    p = subprocess.run([*z3_argv(), str(out)], capture_output=True, text=True, timeout=120)
     sol = tmp_path / "z3.txt"
     sol.write_text(p.stdout)
     src.unlink()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import subprocess
 import sys
 import time
 from fractions import Fraction
@@ -363,3 +364,21 @@ def test_registry_overrides_and_errors(tmp_path, monkeypatch):
 def test_format_mismatch_is_input_error(reg, tmp_path):
     with pytest.raises(InputError, match="does not read mps"):
         solve_file(reg.get("z3"), write(tmp_path, "m.mps", MPS_OPT), "mps")
+
+
+def test_z3_is_found_when_the_virtual_environment_is_not_on_path():
+    """A virtual environment that is not activated: ``z3`` is not on PATH, yet nncc
+    finds the z3-solver wheel's binary beside its Python, and the tests that pipe
+    into z3 by hand (``conftest.z3_argv``) start that same binary."""
+    from conftest import z3_argv
+    env = dict(os.environ, PATH=os.defpath)
+    code = ("from nncc.solvers.registry import load_registry; s = load_registry().get('z3'); "
+            "print(s.executable()[0]); print(s.origin)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    path, origin = out.stdout.splitlines()[:2]
+    assert Path(path).is_file() and "z3" in origin, out.stdout
+    assert z3_argv() == [path]
+    z3 = subprocess.run([path, "-in"], input="(declare-const x Int)(assert (> x 2))(check-sat)\n",
+                        capture_output=True, text=True, timeout=60, env=env)
+    assert z3.stdout.strip() == "sat", z3.stdout + z3.stderr

@@ -15,6 +15,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from conftest import z3_argv
+
 from nncc.errors import TargetError
 from nncc.ir.program import (BOOL, EQ, GE, GT, INT, KINDS, LE, LT, REAL, BoolProductBlock,
                              LinearBlock, NonzeroBlock, Objective, Program, QuadraticBlock, ReluBlock)
@@ -34,7 +36,7 @@ def smt_text(p: Program, **kw) -> str:
 
 
 def z3_run(text: str) -> str:
-    r = subprocess.run(["z3", "-in", "-smt2"], input=text, capture_output=True, text=True,
+    r = subprocess.run([*z3_argv(), "-in", "-smt2"], input=text, capture_output=True, text=True,
                        timeout=60)
     # after unsat, get-value is an error ("model is not available"); anything else is our fault
     errors = [l for l in r.stdout.splitlines() if "error" in l and "model is not available" not in l]
