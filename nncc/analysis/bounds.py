@@ -40,6 +40,26 @@ def network_bounds(net: FixedNetwork, lo: np.ndarray, hi: np.ndarray, method: st
     return lp_bounds(net, lo, hi, time_budget=time_budget, method=method, l1_ball=l1_ball)
 
 
+def prove_disjunct(net, d, nb) -> str | None:
+    """A sentence proving the VNN-LIB disjunct ``d`` unreachable with the neuron bounds
+    ``nb`` (of its box), or None: its input rows cannot hold in its box, or one of its
+    output rows is unreachable
+    (:func:`~nncc.analysis.symbolic_bounds.class_rows_unreachable`)."""
+    import numpy as np
+
+    from .symbolic_bounds import class_rows_unreachable
+    if len(d.b):
+        Ap, An = np.maximum(d.A, 0), np.minimum(d.A, 0)
+        best = Ap @ d.hi + An @ d.lo
+        if np.any(best < d.b - 1e-12 * (1 + np.abs(d.b))):
+            return "its input rows cannot hold in its box"
+    if len(d.d):
+        dead = class_rows_unreachable(net, nb, d.C, d.d)
+        if dead.any():
+            return f"output row {int(np.argmax(dead)) + 1} is unreachable ({nb.method} bounds)"
+    return None
+
+
 def bounds_note(bounds) -> str:
     """One line for reports: how many ReLUs the bounds leave unstable."""
     c = bounds.stable_counts()

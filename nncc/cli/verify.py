@@ -253,7 +253,8 @@ def cmd_decode_verify(args, smap, result) -> int:
     from ..problem.property import load_network
     from ..checks.counterexample import check_counterexample
     from ..solvers.result import ERROR, NO_SOLUTION, SOLUTION
-    from ..pipeline.verify import SAT, UNKNOWN, UNSAT, Verdict, checked_point
+    from ..analysis.falsify import checked_point
+    from ..pipeline.verify import SAT, UNKNOWN, UNSAT, Verdict
     import numpy as np
     paths = {k: smap.extra.get(k) for k in ("network", "property")}
     for what, path in paths.items():
