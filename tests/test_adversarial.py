@@ -93,6 +93,24 @@ def test_brute_force_grid_agrees_with_milp_and_smt(seed, norm):
         assert smt.check.value == pytest.approx(milp.check.value, abs=1e-5)
 
 
+def test_the_answer_names_the_step_that_decided_and_times_each_step():
+    """solve's steps report their seconds under their names and the answer says which
+    decided; ``verdict`` is the answer in verify's words."""
+    net = small_net(np.random.default_rng(3))
+    x0 = np.array([0.3, -0.2])
+    ans = nncc.solve(AdversarialQuery("a", net, x0, -5.0, 5.0, norm="linf"), "highs",
+                     time_limit=60)
+    assert ans.status == "solution" and ans.check.ok and ans.verdict == "sat"
+    label = int(np.argmax(net.forward(x0[None])[0]))
+    assert int(np.argmax(net.forward(ans.arrays["input"][None])[0])) != label
+    assert {"bounds", "start", "compile", "write", "solve", "total"} <= set(ans.seconds)
+    assert ans.how in ("start", "relu splitting", "highs") and ans.report()["how"] == ans.how
+    tiny = nncc.solve(AdversarialQuery("a", net, x0, -5.0, 5.0, norm="linf", epsilon=1e-9),
+                      "highs", time_limit=60)
+    assert tiny.status == "no_solution" and tiny.verdict == "unsat" and tiny.how == "bounds"
+    assert "bounds" in tiny.seconds and "start" not in tiny.seconds  # nothing ran after the proof
+
+
 @needs_fixtures
 def test_the_radius_the_bounds_prove_is_a_lower_bound_on_the_distance():
     # MIPVerify's network: the minimal L-infinity distance is 0.08112308; the bounds alone

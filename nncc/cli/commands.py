@@ -366,7 +366,11 @@ def _print_report(ans, report) -> None:
         print(f"message:   {r.message}")
     secs = report.get("seconds") or {}
     if secs:
-        print(f"time:      {secs.get('total', 0):.2f} s total, {secs.get('solve', 0):.2f} s in the solver")
+        steps = ", ".join(f"{k} {secs[k]:.2f} s" for k in ("bounds", "split", "start") if k in secs)
+        print(f"time:      {secs.get('total', 0):.2f} s total, {secs.get('solve', 0):.2f} s in the solver"
+              + (f" ({steps} before it)" if steps else ""))
+    if ans.how:
+        print(f"decided:   by {ans.how}")
     ir = report.get("ir")
     if ir:
         v = ir["variables"]

@@ -21,6 +21,7 @@ from ..progress import Progress
 from ..solvers.result import NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
 from .answer import Answer
 from .compile import Compilation
+from .steps import Step, run_steps
 
 
 @dataclass
@@ -28,7 +29,9 @@ class Steps:
     """What the steps before the solver found: ``start`` a checked answer (or None),
     ``proof`` a sentence when ReLU splitting proved no input reaches the class,
     ``proven`` when it proved the start (nearly) closest (``proof_note`` says how),
-    ``notes`` for the report, ``time_limit`` what is left for the solver."""
+    ``notes`` for the report, ``time_limit`` what is left for the solver,
+    ``seconds`` each step's (:func:`~nncc.pipeline.steps.run_steps`), ``decided_by``
+    the step that made the solver unneeded (``bounds``), if any."""
 
     start: object = None
     proof: str | None = None
@@ -36,51 +39,84 @@ class Steps:
     proof_note: str | None = None
     notes: list[str] = field(default_factory=list)
     time_limit: float | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    decided_by: str = ""
+    # the search's own: the query, the bounds method, the budgets
+    query: object = None
+    bounds: str = "symbolic"
+    start_budget: float = 2.0
+    split_budget: float = 0.0
+    progress: Progress | None = None
+
+    def split_left(self) -> float:
+        """What is left of the splitting's budget (the start's time is not the split's)."""
+        return self.split_budget - self.seconds.get("split", 0.0)
 
 
 def search(query, bounds: str, time_limit: float | None, start_budget: float,
            split_budget: float, progress: Progress) -> Steps:
-    """The steps of an adversarial query that need no solver, in order: a proof from
-    the cheap bounds (then nothing else runs: the encoding finds it again); in an
-    epsilon ball a short ReLU-splitting look; the greedy start
+    """The steps of an adversarial query that need no solver (:data:`STEPS`), in order:
+    a proof from the cheap bounds (then nothing else runs: the encoding finds it
+    again); in an epsilon ball a short ReLU-splitting look; the greedy start
     (:func:`find_adversarial_start`); without a start, ReLU splitting for a proof or
     an answer; with one, ReLU splitting for a proof that nothing is closer. The
     splitting gets ``split_budget`` seconds, at most half of ``time_limit``; the
     solver gets what is left (a second at least)."""
-    steps = Steps(time_limit=time_limit)
-    # a proof from the bounds needs no start (and no solver): the cheap bounds first
-    if bounds_proof(query, bounds) is not None:
-        return steps
-    found = split_proof = None
     budget = split_budget if time_limit is None else min(split_budget, 0.5 * time_limit)
-    t_split = time.perf_counter()
-    if query.epsilon is not None and budget > 0:
-        # in an epsilon ball the answer is often "none", which the greedy descent
-        # takes long to give up on (0.8 s on MNIST) and ReLU splitting proves in
-        # tenths of a second: a short look first
-        split_proof, found, _ = split_search(query, min(0.25, budget), progress, polished=False)
-    t_start = time.perf_counter()
-    if split_proof is None:
-        greedy = find_adversarial_start(query, start_budget, progress)
-        if found is not None and greedy is None:
-            found = polish_start(query, found)
-        if greedy is not None and (found is None or greedy.distance < found.distance):
-            found = greedy
-    t_split += time.perf_counter() - t_start     # the start's time is not the split's
-    if found is None and split_proof is None and budget > 0:
-        progress.stage("no start: ReLU splitting for a proof or an answer")
-        split_proof, found, note = split_search(query, budget, progress)
-        steps.notes += [note] if note is not None and split_proof is None else []
-    left = budget - (time.perf_counter() - t_split)
-    if found is not None and split_proof is None and left > 0:
-        progress.stage(f"ReLU splitting: is anything closer than {found.distance:.6g}?")
-        found, steps.proven, note = split_optimality(query, found, left, progress=progress)
-        steps.notes += [note] if note is not None else []
-        steps.proof_note = note
-    if time_limit is not None:
-        steps.time_limit = max(time_limit - (time.perf_counter() - t_split), min(time_limit, 1.0))
-    steps.start, steps.proof = found, split_proof
+    steps = Steps(time_limit=time_limit, query=query, bounds=bounds, start_budget=start_budget,
+                  split_budget=budget, progress=progress)
+    if run_steps(STEPS, steps) is None and time_limit is not None:
+        steps.time_limit = max(time_limit - steps.seconds.get("split", 0.0), min(time_limit, 1.0))
     return steps
+
+
+def _bounds_proof(steps: Steps):
+    """A proof from the bounds needs no start (and no solver): the cheap bounds first."""
+    return True if bounds_proof(steps.query, steps.bounds) is not None else None
+
+
+def _short_look(steps: Steps):
+    """In an epsilon ball the answer is often "none", which the greedy descent takes
+    long to give up on (0.8 s on MNIST) and ReLU splitting proves in tenths of a
+    second: a short look first."""
+    steps.proof, steps.start, _ = split_search(steps.query, min(0.25, steps.split_budget),
+                                               steps.progress, polished=False)
+
+
+def _greedy_start(steps: Steps):
+    greedy = find_adversarial_start(steps.query, steps.start_budget, steps.progress)
+    found = steps.start
+    if found is not None and greedy is None:
+        found = polish_start(steps.query, found)
+    if greedy is not None and (found is None or greedy.distance < found.distance):
+        found = greedy
+    steps.start = found
+
+
+def _split_for_answer(steps: Steps):
+    steps.progress.stage("no start: ReLU splitting for a proof or an answer")
+    steps.proof, steps.start, note = split_search(steps.query, steps.split_left(), steps.progress)
+    steps.notes += [note] if note is not None and steps.proof is None else []
+
+
+def _split_optimality(steps: Steps):
+    steps.progress.stage(f"ReLU splitting: is anything closer than {steps.start.distance:.6g}?")
+    steps.start, steps.proven, note = split_optimality(steps.query, steps.start,
+                                                       steps.split_left(), progress=steps.progress)
+    steps.notes += [note] if note is not None else []
+    steps.proof_note = note
+
+
+STEPS = [
+    Step("bounds", _bounds_proof),
+    Step("split", _short_look,
+         when=lambda s: s.query.epsilon is not None and s.split_budget > 0),
+    Step("start", _greedy_start, when=lambda s: s.proof is None),
+    Step("split", _split_for_answer,
+         when=lambda s: s.start is None and s.proof is None and s.split_budget > 0),
+    Step("split", _split_optimality,
+         when=lambda s: s.start is not None and s.proof is None and s.split_left() > 0),
+]
 
 
 def find_adversarial_start(query, budget: float, progress: Progress):

@@ -38,8 +38,17 @@ class Answer:
     result: SolverResult | None = None
     compilation: Compilation | None = None
     notes: list[str] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)   # by step, and "total"
     certificate: object | None = None  # nncc.pipeline.certify.Certificate with --certify
+    how: str = ""   # the step that decided: "bounds", "relu splitting", "start", the solver
+
+    @property
+    def verdict(self) -> str:
+        """The answer as a verdict, as :func:`nncc.verify` states one: ``sat`` when a
+        checked point of the query's set exists (an adversarial input, an input that
+        reaches a value, weights that fit), ``unsat`` when a solver or a proof showed
+        there is none, ``unknown`` otherwise (a failed check included)."""
+        return {SOLUTION: "sat", NO_SOLUTION: "unsat"}.get(self.status, "unknown")
 
     @property
     def params(self) -> dict[str, np.ndarray] | None:
@@ -53,7 +62,8 @@ class Answer:
         out = {"status": self.status, "query": self.query.name if self.query else None,
                "solver": r.solver if r else None, "solver_version": r.version if r else None,
                "solver_seconds": r.seconds if r else None, "message": r.message if r else "",
-               "seconds": self.seconds, "notes": self.notes}
+               "how": self.how, "verdict": self.verdict, "seconds": self.seconds,
+               "notes": self.notes}
         if comp is not None:
             out["ir"] = {"target": comp.target, "logic": comp.logic.smt,
                          "variables": comp.program.var_counts(), "constraints": comp.program.n_rows,

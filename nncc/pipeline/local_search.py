@@ -256,7 +256,7 @@ def solve_local_search(query, *, time_limit: float | None = None, epsilon: float
         result.status, result.optimal = SOLUTION, True
         notes[0] = (f"local search (method local-search): {restarts} restarts, {solves} sub-problems "
                     "solved by HiGHS; no training errors, so optimal")
-    ans = Answer(status, query, best, check, result, None, notes)
+    ans = Answer(status, query, best, check, result, None, notes, how="local search")
     ans.seconds = {"compile": 0.0, "write": 0.0, "solve": seconds, "total": seconds}
     return ans
 

@@ -90,8 +90,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         if steps is not None and steps.proven:
             ans = _certified(ans, query, registry, certify, _left(time_limit, t0),
                              found.distance, progress)
-        ans.seconds = {"compile": time.perf_counter() - t0, "write": 0.0, "solve": 0.0,
-                       "total": time.perf_counter() - t0}
+        ans.seconds = _seconds(steps, t0, time.perf_counter(), time.perf_counter(), 0.0)
         progress.stage(ans.status if enc.proof is None else enc.proof)
         return ans
     optimise = enc.program.objective is not None
@@ -109,11 +108,19 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         ans = _certified(ans, query, registry, certify, _left(time_limit, t0),
                          result.objective if result.objective is not None else ans.check.value,
                          progress)
-    ans.seconds = {"compile": t1 - t0, "write": t2 - t1, "solve": result.seconds,
-                   "total": time.perf_counter() - t0}
+    ans.seconds = _seconds(steps, t0, t1, t2, result.seconds)
     progress.stage(f"{ans.status}" + (f", accuracy {ans.check.accuracy:.1%}"
                                       if getattr(ans.check, "accuracy", None) is not None else ""))
     return ans
+
+
+def _seconds(steps, t0: float, t1: float, t2: float, solver: float) -> dict[str, float]:
+    """The run's seconds: the adversarial steps' before the solver (bounds, split,
+    start), then compile (what else came before ``t1``), write (``t1`` to ``t2``),
+    solve (the solver's own) and total."""
+    before = dict(steps.seconds) if steps is not None else {}
+    return {**before, "compile": max(t1 - t0 - sum(before.values()), 0.0), "write": t2 - t1,
+            "solve": solver, "total": time.perf_counter() - t0}
 
 
 def _answer_without_solver(query, enc, steps, epsilon: float, t0: float) -> Answer | None:
@@ -123,12 +130,14 @@ def _answer_without_solver(query, enc, steps, epsilon: float, t0: float) -> Answ
         comp = lower(query, "mps", epsilon=epsilon, encoded=enc)
         ans = adversarial.answer_proven_start(query, comp, steps.start, steps.proof_note,
                                               time.perf_counter() - t0)
+        ans.how = "relu splitting"
     elif enc.proof is not None:
         comp = lower(query, "mps" if not enc.program.logic().nonlinear else "smtlib",
                      epsilon=epsilon, encoded=enc)
         result = SolverResult(NO_SOLUTION, solver="bounds", message=enc.proof)
         ans = Answer(NO_SOLUTION, query, result=result, compilation=comp,
-                     notes=list(enc.notes) + [enc.proof])
+                     notes=list(enc.notes) + [enc.proof],
+                     how="relu splitting" if steps is not None and steps.proof else "bounds")
     else:
         return None
     return ans
@@ -170,9 +179,11 @@ def _answer_after_solver(query, comp, result: SolverResult, start, progress: Pro
     if query.kind == "adversarial" and not result.optimal and result.status != NO_SOLUTION:
         floor = adversarial.distance_floor(query, result, start, progress)
     ans = answer_from_result(query, comp, result)
+    ans.how = result.solver or comp.target
     if start is not None and not (ans.arrays is not None and ans.check is not None
                                   and ans.check.ok and ans.status in (SOLUTION, UNKNOWN)):
         ans = adversarial.answer_from_start(query, comp, result, start, ans)
+        ans.how = "start"
     if floor is not None:
         ans.notes.append(floor)
     return ans
