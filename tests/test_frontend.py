@@ -11,7 +11,6 @@ import pytest
 from conftest import assert_nn_error, nn_error
 from nncc.errors import InputError
 from nncc.frontend.checker import load_document
-from nncc.frontend.parser import parse
 from nncc.problem.network import DEFAULT_WEIGHT_BOX, ParamDomain
 
 XOR = """\
@@ -170,15 +169,6 @@ def test_no_sklearn_import_without_bundled_data(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent, check=True)
     assert out.stdout.strip() == "False"
-
-
-def test_parsing_is_fast():
-    import time
-    parse(XOR, "warm.nn")
-    start = time.perf_counter()
-    for _ in range(20):
-        parse(XOR, "x.nn")
-    assert (time.perf_counter() - start) / 20 < 0.02
 
 
 # ------------------------------------------------------------------ syntax errors

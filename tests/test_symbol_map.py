@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -66,15 +65,14 @@ def test_vector_and_group_values():
     assert smap.vector({}, default=0.0).sum() == 0.0
 
 
-def test_many_names_are_fast():
+def test_many_names_map_to_their_columns():
+    """200,000 names (their speed: ``benchmarks/front_end_speed.py``)."""
     p = Program()
     p.add_vars("layer.weight", (200, 500), REAL)
     p.add_vars("layer", (100, 1000), REAL)
     names = p.var_names()
     smap = SymbolMap.from_program(p, "mps")
-    t = time.perf_counter()
     x = smap.vector(dict(zip(names, np.arange(len(names), dtype=float))))
-    assert time.perf_counter() - t < 2.0
     assert np.array_equal(x, np.arange(len(names)))
 
 

@@ -167,7 +167,12 @@ def test_random_properties_read_as_the_reference_reads_them(seed):
     assert_same(random_text(seed))
 
 
-@pytest.mark.parametrize("seed", range(30))
+# the reference's expansion takes 6 to 30 s on these two (ours: a tenth of a second)
+SLOW_REFERENCE = {12, 15}
+
+
+@pytest.mark.parametrize("seed", [pytest.param(s, marks=pytest.mark.slow) if s in SLOW_REFERENCE
+                                  else s for s in range(30)])
 def test_random_large_properties_read_as_the_reference_reads_them(seed):
     assert_same(random_big_text(seed))
 
