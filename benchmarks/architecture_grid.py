@@ -1,4 +1,4 @@
-"""The seed's Table 4 grid for architecture spaces (not part of the test suite).
+"""The paper's Table 4 grid for architecture spaces (not part of the test suite).
 
 I = 30, O = 20 in every dimension, kernel 1..10, stride 1..3, a 2 / stride 1
 pooling layer after every convolution, 1-D / 2-D / 3-D, exactly 2..5 layers,
@@ -8,10 +8,10 @@ M = 20 architectures:
 * uniform: M distinct architectures drawn exactly uniformly by counting;
 * count:   the exact number of architectures (dynamic programming);
 * all:     seconds to enumerate every one with z3, where the count is at most
-           --all-up-to (default 20,000; the seed's code needed minutes for this);
+           --all-up-to (default 20,000; the paper's code needed minutes for this);
 * xor:     (--xor) M near-uniform samples by random XOR constraints through z3.
 
-Every architecture is checked by the numpy shape arithmetic. The seed's
+Every architecture is checked by the numpy shape arithmetic. The paper's
 slowest cell was 11,509 s (uniform, 3-D, 4 layers); its limited enumeration
 took 0.26 s to 1,885 s. Run: ``python3 benchmarks/architecture_grid.py``.
 """

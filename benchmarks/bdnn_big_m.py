@@ -1,9 +1,9 @@
-"""Per-unit big-M against the seed's blanket M for binarised networks, same instances, same solver.
+"""Per-unit big-M against the paper's blanket M for binarised networks, same instances, same solver.
 
 Two figures, each as a ratio seed / per-unit in one run:
 
 * time to a proven optimum on small instances (N rows of the original Breast
-  Cancer Wisconsin data, raw features 1-10 as in the seed, a step layer of d1
+  Cancer Wisconsin data, raw features 1-10 as in the paper, a step layer of d1
   units with learned thresholds, weights in [-1, 1]);
 * the optimality gap (errors - bound) / errors after a time limit on a larger
   instance, and the incumbent's errors (the LP bound of a big-M model of
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
         small, d1_small, limit, big_n, d1_big, gap_limit = [16], 2, 30.0, 40, 2, 2.0
     else:
         small, d1_small, limit, big_n, d1_big, gap_limit = [50, 60, 70, 80], 3, 60.0, 200, 5, 20.0
-    X, y = breast_cancer_original("drop")  # raw scores 1..10: the seed's r = 10
+    X, y = breast_cancer_original("drop")  # raw scores 1..10: the paper's r = 10
     order = np.random.default_rng(0).permutation(len(y))
     print(f"solver {a.solver}; original Wisconsin data (missing rows dropped), raw features 1-10; "
           "weights and thresholds in [-1, 1]")

@@ -24,7 +24,7 @@ winning by ``--margin`` (0.01) over every other class, solved by highs with
 * ``nncc symbolic no-start`` / ``nncc interval no-start``: the same MILP
   without the start (``start=False``); interval is the first figures' encoding
   (skipped unless asked for);
-* ``seed``: the seed's encoding -- a blanket big-M of 100 and fixed [0, 5]
+* ``paper``: the paper's encoding -- a blanket big-M of 100 and fixed [0, 5]
   bounds on every hidden activation (a >= z, a >= 0, a <= z + 100 (1 - d),
   a <= 100 d; pre-activations free), written with nncc's IR and MPS writer and
   run through nncc's solver runner;
@@ -40,7 +40,7 @@ onnxruntime agrees); "distance" is the L1 distance recomputed from the input.
 Then: evaluation of a fixed input (``EvaluateQuery``, solver seconds), and the
 L-infinity ball question (epsilon 0.02, 0.05, 0.1 around each image: minimal L1
 inside the ball, or proof that no adversarial exists there) with the nncc
-variants and the seed's encoding: median seconds to a proven answer.
+variants and the paper's encoding: median seconds to a proven answer.
 
     python benchmarks/mnist_adversarial.py [--images 10] [--time-limit 60] [--cache DIR]
 """
@@ -119,11 +119,11 @@ def run_nncc(q, bounds: str, T: float, budget: float, start: bool = True,
                r.seconds if r else None, total, optimal, infeasible, note, r.objective if r else None)
 
 
-# ---------------------------------------------------------------- the seed's encoding
-def seed_program(net, x0, lo, hi, target: int, margin: float):
-    """The seed's MILP: blanket big-M 100, activations in [0, 5], pre-activations free."""
+# ---------------------------------------------------------------- the paper's encoding
+def paper_program(net, x0, lo, hi, target: int, margin: float):
+    """The paper's MILP: blanket big-M 100, activations in [0, 5], pre-activations free."""
     n = net.n_inputs
-    prog = Program(name="seed_adversarial")
+    prog = Program(name="paper_adversarial")
     x = prog.add_vars("input", (n,), REAL, lo, hi)
     h = x
     affines = [l for l in net.layers if isinstance(l, Affine)]
@@ -199,13 +199,13 @@ def check_peer(q, x, y_claimed):
     return chk
 
 
-def run_seed(q, net, T: float, tmpdir: str) -> Row:
+def run_paper(q, net, T: float, tmpdir: str) -> Row:
     from nncc.problem.query import adversarial_box
     t0 = time.perf_counter()
     x0 = np.asarray(q.x0, float)
     lo, hi = adversarial_box(q)
-    prog, xi, yi = seed_program(net, x0, lo, hi, q.target, q.margin)
-    path = os.path.join(tmpdir, "seed.mps")
+    prog, xi, yi = paper_program(net, x0, lo, hi, q.target, q.margin)
+    path = os.path.join(tmpdir, "paper.mps")
     with open(path, "wb") as f:
         write_mps(prog, f)
     res = solve_file(load_registry().get("highs"), path, "mps", time_limit=T, workdir=tmpdir)
@@ -221,7 +221,7 @@ def run_seed(q, net, T: float, tmpdir: str) -> Row:
     status = res.status if not note else "check_failed"
     infeasible = res.status == NO_SOLUTION
     bound = float("inf") if infeasible else res.bound
-    return Row("seed bigM100", status, dist, bound, res.seconds, total,
+    return Row("paper bigM100", status, dist, bound, res.seconds, total,
                bool(res.optimal and not note), infeasible, note, res.objective)
 
 
@@ -330,7 +330,7 @@ def main() -> None:
     ap.add_argument("--ball-time-limit", type=float, default=None,
                     help="highs seconds per ball query (default: --time-limit)")
     ap.add_argument("--skip", default="interval,nosplit", help="comma list of encodings to leave out: "
-                    "symbolic,nosplit,lp,nostart,interval,seed,omlt (default: interval,nosplit)")
+                    "symbolic,nosplit,lp,nostart,interval,paper,omlt (default: interval,nosplit)")
     ap.add_argument("--balls-only", action="store_true",
                     help="skip the unrestricted question and the evaluation")
     ap.add_argument("--cache", default=mnist_model.DEFAULT_CACHE)
@@ -356,9 +356,9 @@ def main() -> None:
     hidden = [a for a, l in zip(acts, net.layers) if isinstance(l, Relu)]
     over = [int(np.any(np.concatenate([h[i] for h in hidden]) > SEED_ACT_HI)) for i in
             range(len(chosen))]
-    print(f"the seed's [0, {SEED_ACT_HI:g}] activation bounds: {sum(over)} of {len(chosen)} chosen "
+    print(f"the paper's [0, {SEED_ACT_HI:g}] activation bounds: {sum(over)} of {len(chosen)} chosen "
           f"images have a hidden activation above {SEED_ACT_HI:g} at the image itself (largest "
-          f"{max(float(h.max()) for h in hidden):.2f}); on those the seed's MILP excludes the "
+          f"{max(float(h.max()) for h in hidden):.2f}); on those the paper's MILP excludes the "
           "image, so its 'optimal', 'infeasible' and bounds hold for its restricted model only "
           "(its answers are still checked by the forward pass)")
     print("status '*' = proven optimal; distance = L1 recomputed from the input by nncc's "
@@ -373,8 +373,8 @@ def main() -> None:
             q = AdversarialQuery(f"adv{idx}", net, x0, 0.0, 1.0, target=target,
                                  margin=args.margin, norm="l1")
             rows = nncc_rows(q, T, args.bounds_budget, skip)
-            if "seed" not in skip:
-                rows.append(run_seed(q, net, T, tmp))
+            if "paper" not in skip:
+                rows.append(run_paper(q, net, T, tmp))
             if "omlt" not in skip:
                 rows.append(run_omlt(q, onnx_path, T))
             print_table(f"image {n_img + 1} (test #{idx}, label {label} -> target {target})", rows)
@@ -432,15 +432,15 @@ def main() -> None:
             per_enc: dict[str, list[Row]] = {}
             print(f"epsilon {eps}:")
             print(f"  {'image':<6} " + " | ".join(f"{e:>26}" for e in
-                  [name for key, name in NNCC_VARIANTS + [("seed", "seed bigM100")]
+                  [name for key, name in NNCC_VARIANTS + [("paper", "paper bigM100")]
                    if key not in skip]))
             for n_img, idx in enumerate(chosen):
                 x0, label = X[idx].astype(float), int(Y[idx])
                 q = AdversarialQuery(f"ball{idx}", net, x0, 0.0, 1.0, target=(label + 1) % 10,
                                      margin=args.margin, norm="l1", epsilon=eps)
                 rows = nncc_rows(q, TB, args.bounds_budget, skip)
-                if "seed" not in skip:
-                    rows.append(run_seed(q, net, TB, tmp))
+                if "paper" not in skip:
+                    rows.append(run_paper(q, net, TB, tmp))
                 cells = []
                 for r in rows:
                     per_enc.setdefault(r.enc, []).append(r)
@@ -450,16 +450,16 @@ def main() -> None:
                     cells.append(f"{what:>12} {fmt(r.total_s, '.2f'):>6}s/{fmt(r.solver_s, '.2f'):>5}s")
                 print(f"  {n_img + 1:<6} " + " | ".join(cells))
                 sys.stdout.flush()
-            if "seed bigM100" in per_enc:
+            if "paper bigM100" in per_enc:
                 wrong = []
-                for i, sr in enumerate(per_enc["seed bigM100"]):
-                    best = min([r.distance for e2, col2 in per_enc.items() if e2 != "seed bigM100"
+                for i, sr in enumerate(per_enc["paper bigM100"]):
+                    best = min([r.distance for e2, col2 in per_enc.items() if e2 != "paper bigM100"
                                 for r in [col2[i]] if r.distance is not None], default=None)
                     if best is not None and (sr.infeasible or (sr.optimal and sr.distance is not None
                                                                and sr.distance > best * (1 + REL_TOL) + 1e-9)):
-                        wrong.append(f"image {i + 1} (seed {'infeasible' if sr.infeasible else fmt(sr.distance)}"
+                        wrong.append(f"image {i + 1} (paper {'infeasible' if sr.infeasible else fmt(sr.distance)}"
                                      f", nncc found {best:.3f})")
-                print("  seed proofs contradicted by a checked nncc answer: "
+                print("  the paper's proofs contradicted by a checked nncc answer: "
                       + (", ".join(wrong) if wrong else "none"))
             for e, col in per_enc.items():
                 tot = [r.total_s for r in col]
@@ -476,18 +476,18 @@ def main() -> None:
                       f"per ball proven with it, time without / with: "
                       + ", ".join(f"{v:.1f}x" for v in ratios)
                       + " (the MILP's time-outs count at the limit)")
-            if "seed bigM100" in per_enc:
-                seedm = np.median([r.total_s for r in per_enc["seed bigM100"]])
+            if "paper bigM100" in per_enc:
+                seedm = np.median([r.total_s for r in per_enc["paper bigM100"]])
                 for e in [name for _, name in NNCC_VARIANTS]:
                     if e in per_enc and e != "nncc symbolic no-split":
                         mm = np.median([r.total_s for r in per_enc[e]])
-                        print(f"  speed-up of {e} over the seed (median total seconds): "
+                        print(f"  speed-up of {e} over the paper's encoding (median total seconds): "
                               f"{seedm / mm:.1f}x" + (" (a median at the time limit, no proven "
                                                       "answer: not a true ratio)" if ">=" in (
                                 median_text([r.total_s for r in per_enc[e]],
                                             [not r.proven for r in per_enc[e]])
-                                + median_text([r.total_s for r in per_enc["seed bigM100"]],
-                                              [not r.proven for r in per_enc["seed bigM100"]]))
+                                + median_text([r.total_s for r in per_enc["paper bigM100"]],
+                                              [not r.proven for r in per_enc["paper bigM100"]]))
                                 else ""))
 
 

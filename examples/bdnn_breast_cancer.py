@@ -15,11 +15,11 @@ onnxruntime before it is counted.
 Data: by default the *original* data (699 x 9, rows with a missing value
 dropped: 683), features divided by 10; ``--data diagnostic`` uses
 scikit-learn's diagnostic version (569 x 30), features scaled to [0, 1] by the
-training part's minimum and maximum; ``--data random`` the seed's random data
+training part's minimum and maximum; ``--data random`` the paper's random data
 (200 points in 100 dimensions, two overlapping uniform boxes).
 
 The defaults are small (d1 = 5, 3 shuffles, 150 rows, 10 s per run) so that the
-script finishes in a few minutes; ``--full`` runs the seed's experiment
+script finishes in a few minutes; ``--full`` runs the paper's experiment
 (d1 = 25 and 50, 10 shuffles, all rows, 60 s per run: about 2 hours on 2 cores).
 """
 from __future__ import annotations
@@ -50,7 +50,7 @@ def load(data: str, rows: int | None, seed: int = 0):
     elif data == "random":
         from nncc.problem.datasets_binarised import overlapping_uniform
         X, y = overlapping_uniform()
-        what = "the seed's random data (200 x 100, two overlapping uniform boxes)"
+        what = "the paper's random data (200 x 100, two overlapping uniform boxes)"
     else:
         from sklearn.datasets import load_breast_cancer
         d = load_breast_cancer()
@@ -101,7 +101,7 @@ def run_mlp(d1: int, train: Dataset, test: Dataset, seed: int):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--full", action="store_true", help="the seed's sizes: d1 = 25, 50; 10 shuffles; "
+    p.add_argument("--full", action="store_true", help="the paper's sizes: d1 = 25, 50; 10 shuffles; "
                    "all rows; 60 s per run")
     p.add_argument("--smoke", action="store_true", help="a seconds-long run (for the tests)")
     p.add_argument("--data", choices=["original", "diagnostic", "random"], default="original")

@@ -1,6 +1,6 @@
 """The best L2 (and L1) strength against the number of training patterns.
 
-The seed's experiment 2 predicts that the best regularisation strength
+The paper's experiment 2 predicts that the best regularisation strength
 lambda* falls as 1/N with the number N of training patterns, and measures
 log-log slopes of -0.685 (first tests) and -1.31 / -0.79 / -0.11 when the
 variance of the initial weights is scaled by 0.1 / 1 / 10, with similar slopes
@@ -15,9 +15,9 @@ for L1 and L2. This script repeats it:
 * penalty: ``loss = mean cross-entropy + lambda * sum W^2`` (L2) or
   ``+ lambda * sum |W|`` (L1), over the weights of both layers, not the
   biases (scikit-learn's ``alpha`` is ``2 * N * lambda`` in this convention);
-  lambda on the seed's grid 1, 2, 4, 8 x 10^k from 1e-5 to 0.02, plus
-  lambda = 0 as a reference and, beyond the seed's grid, 0.04, 0.08, ...,
-  2.56 (doubling), because on these data the seed's grid stops short of the
+  lambda on the paper's grid 1, 2, 4, 8 x 10^k from 1e-5 to 0.02, plus
+  lambda = 0 as a reference and, beyond the paper's grid, 0.04, 0.08, ...,
+  2.56 (doubling), because on these data the paper's grid stops short of the
   optimum;
 * initialisation: weights normal with variance ``scale / K`` (K = fan-in),
   scale 0.1, 1 or 10, biases 0; one draw per data seed, shared by every
@@ -37,7 +37,7 @@ for L1 and L2. This script repeats it:
 * lambda*: for each setting, N and seed, the lambda with the smallest
   validation error (ties: the smallest such lambda); also the argmin of the
   validation-error curve averaged over seeds ("mean"), and the same two with
-  the validation cross-entropy instead of the error; each on the seed's grid
+  the validation cross-entropy instead of the error; each on the paper's grid
   and on the grid extended to 2.56 (lambda = 0 is never chosen);
 * slope: least squares of log10 lambda* on log10 N over all (N, seed)
   points, with its standard error; and the slope of the "mean" lambda*.
@@ -81,7 +81,7 @@ DIM, DISTANCE, STD, HIDDEN = 10, 13.86, 8.0, 15
 SEED_GRID = tuple(sorted([m * 10.0 ** k for k in (-5, -4, -3) for m in (1, 2, 4, 8)] + [0.01, 0.02]))
 EXTENSION = (0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56)
 VAL_SEED = 999_999
-# The seed's measured slopes (log lambda* against log N).
+# The paper's measured slopes (log lambda* against log N).
 SEED_SLOPES = {("l2", 1.0): -0.79, ("l2", 0.1): -1.31, ("l2", 10.0): -0.11}
 SEED_FIRST_TEST = -0.685
 
@@ -385,7 +385,7 @@ def run(preset: str, seeds: int | None, out: str, steps: int | None = None, chec
 
     # tables
     for (reg, scale), res in results.items():
-        for key, what in (("err", "validation error, seed's grid 1e-5..0.02"),
+        for key, what in (("err", "validation error, paper's grid 1e-5..0.02"),
                           ("ce_ext", f"validation cross-entropy, grid 1e-5..{lams.max():g}")):
             if key == "ce_ext" and not cfg["extension"]:
                 continue
@@ -411,7 +411,7 @@ def run(preset: str, seeds: int | None, out: str, steps: int | None = None, chec
     keys = [("err", "err, seed grid"), ("ce", "CE, seed grid")]
     if cfg["extension"]:
         keys += [("err_ext", f"err, grid to {lams.max():g}"), ("ce_ext", f"CE, grid to {lams.max():g}")]
-    print(" | ".join(["setting"] + [f"{t}: per seed | mean" for _, t in keys] + ["seed's slope"]))
+    print(" | ".join(["setting"] + [f"{t}: per seed | mean" for _, t in keys] + ["paper's slope"]))
     table = []
     for (reg, scale), res in results.items():
         seed_slope = SEED_SLOPES.get((reg, scale))
@@ -482,11 +482,11 @@ def plot(path, ns, S, lams, grid, val_err, val_ce, results, settings, bayes, ext
             ax.plot(np.array(ns) * jitter, gm, "o", color=c, ms=5)
             ax.plot(ns, 10 ** (a + b * lx), "-", color=c,
                     label=f"{setting_name(reg, scale)}: slope {b:+.2f} +- {se:.2f}")
-        # the seed's prediction, lambda* ~ 1/N, through the first point of the first setting
+        # the paper's prediction, lambda* ~ 1/N, through the first point of the first setting
         first = 10 ** np.log10(results[settings[0]][key]["per_seed"][0]).mean()
-        ax.plot(ns, first * ns[0] / np.array(ns), "--", color="grey", lw=1, label="slope -1 (the seed's 1/N)")
+        ax.plot(ns, first * ns[0] / np.array(ns), "--", color="grey", lw=1, label="slope -1 (the paper's 1/N)")
         ax.axhline(grid.max(), color="grey", lw=0.8, ls=":")
-        ax.text(ns[0], grid.max() * 1.08, "top of the seed's grid", fontsize=7, color="grey")
+        ax.text(ns[0], grid.max() * 1.08, "top of the paper's grid", fontsize=7, color="grey")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("N (training patterns)")

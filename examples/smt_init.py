@@ -6,7 +6,7 @@ weights and biases real in [-1, 1]), then train that network by stochastic
 gradient descent for 50 epochs on the whole training part, and compare the
 validation accuracy with the same network trained from a random start.
 
-Grid (the seed's): hidden layers h = 10, 10-10 and 50 with ``n_smt`` = 100
+Grid (the paper's): hidden layers h = 10, 10-10 and 50 with ``n_smt`` = 100
 images, and h = 10 with 200 and 500 images. Every cell runs for several seeds;
 a seed fixes the solver's subset of images, the random starts and the order in
 which SGD visits the samples. Rows per cell:
@@ -58,7 +58,7 @@ one seed, cells 10/40 and 10-10/40, 10 epochs) takes about 15 seconds.
 
 Outputs in ``--out``: ``smt_init.csv`` (one row per cell, seed and start),
 ``smt_init.png`` (validation accuracy per cell, mean and min-max, with the
-accuracy at the start and the seed's figure) and ``smt_init.md`` (the table
+accuracy at the start and the paper's figure) and ``smt_init.md`` (the table
 and the settings). Accuracies are fractions in [0, 1].
 """
 from __future__ import annotations
@@ -83,7 +83,7 @@ from nncc.checks.check_training import check_training
 
 BOX = (-1.0, 1.0)
 MARGIN = 0.01
-# the seed's Table 1 (validation accuracy after 50 epochs of SGD)
+# the paper's Table 1 (validation accuracy after 50 epochs of SGD)
 SEED_TABLE = {("random", "10", None): 0.643,
               ("smt", "10", 100): 0.595, ("smt", "10,10", 100): 0.885,
               ("smt", "50", 100): 0.462, ("smt", "10", 200): 0.555, ("smt", "10", 500): 0.624}
@@ -429,12 +429,12 @@ def markdown(summary, a, what_args, seconds, sizes) -> str:
         f"per solve (two hidden layers: {a.nra_solver}, {a.nra_time_limit:g} s); SGD {a.epochs} "
         f"epochs, learning rate {a.lr:g}, momentum 0.9 (Nesterov), batch {a.batch}, L2 1e-4. "
         "Accuracies on the validation images, as fractions; `acc start` before SGD, `acc val` (mean, std, min, max "
-        "over the answered seeds) after; `seed` is the seed's figure. `answered` counts the seeds "
+        "over the answered seeds) after; `seed` is the paper's figure. `answered` counts the seeds "
         "with an accuracy (a solver that found nothing within the time limit leaves its seed "
         "without one); `solver s` is the mean wall time of the solver runs, those that hit the "
         "limit included. `random` rows: uniform in [-1, 1]; `glorot`: scikit-learn's start; "
         "`smt-lifted`: the h = 10 answer on the same images carried exactly to the bigger network.")
-    lines = ["# Solver-found weights as a start for SGD (the seed's Table 1)", "",
+    lines = ["# Solver-found weights as a start for SGD (the paper's Table 1)", "",
              f"Command: `{command}`; {seconds:.0f} s wall.", "", settings, "",
              ("| hidden | n_smt | init | answered | solver s | acc start | acc val | std | min "
               "| max | seed |"),
@@ -485,7 +485,7 @@ def write_png(path, summary, title):
             ax.plot(i, r["seed"], marker="x", color="black", ms=8)
     ax.plot([], [], "o", color="gray", label="after SGD (mean, min-max)")
     ax.plot([], [], "v", color="gray", mfc="none", label="at the start (mean)")
-    ax.plot([], [], "x", color="black", label="seed's Table 1")
+    ax.plot([], [], "x", color="black", label="paper's Table 1")
     ax.set_xticks(range(len(summary)), labels, fontsize=7)
     ax.set_ylabel("validation accuracy")
     shown = [v for r in summary for v in (r["min"], r["acc_init"], r["seed"]) if np.isfinite(v)]
@@ -524,7 +524,7 @@ def main(argv=None) -> int:
     p.add_argument("--classes", type=int, nargs=2, default=[4, 9], metavar=("A", "B"))
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (0, 1, ...)")
     p.add_argument("--cells", type=parse_cells, default=None,
-                   help="HIDDEN/N_SMT list, e.g. 10/100,10-10/100,50/100 (default: the seed's grid)")
+                   help="HIDDEN/N_SMT list, e.g. 10/100,10-10/100,50/100 (default: the paper's grid)")
     p.add_argument("--time-limit", type=float, default=None, help="seconds per solver run")
     p.add_argument("--solver", default="highs", help="solver of the one-hidden-layer MILPs")
     p.add_argument("--nra-solver", default="z3", help="solver of the two-hidden-layer (QF_NRA) query")

@@ -111,18 +111,21 @@ def test_xor_real_weights_npz_and_onnx_reproduce_predictions(tmp_path):
     assert ops == ["Gemm", "GreaterOrEqual", "Where", "Gemm"]
 
 
-def test_seed_big_m_same_optimum_and_smtlib(tmp_path):
+def test_blanket_big_m_same_optimum_and_smtlib(tmp_path):
     """The blanket M gives the same optimum as the per-unit M; z3 (SMT-LIB) agrees."""
     text = XOR.replace("labels [0, 1, 1, 0, 1, 1]", "labels [0, 1, 1, 0, 0, 1]")
     doc, _ = _doc(tmp_path, text)
     unit = solve(doc.query(), solver="highs", time_limit=60)
-    seed_doc, _ = _doc(tmp_path, text.replace("minimize errors", "minimize errors big-m seed"), "s.nn")
-    seed = solve(seed_doc.query(), solver="highs", time_limit=60)
+    blanket_doc, _ = _doc(tmp_path, text.replace("minimize errors", "minimize errors big-m blanket"),
+                          "s.nn")
+    old_doc, _ = _doc(tmp_path, text.replace("minimize errors", "minimize errors big-m seed"), "o.nn")
+    assert blanket_doc.query().big_m == old_doc.query().big_m == "blanket"  # the old spelling
+    blanket = solve(blanket_doc.query(), solver="highs", time_limit=60)
     smt = solve(doc.query(), solver="z3", time_limit=60)
-    for a in (unit, seed, smt):
+    for a in (unit, blanket, smt):
         assert a.status == "solution" and a.check.ok, a.check.problems
-    assert unit.check.errors == seed.check.errors == smt.check.errors
-    assert unit.compilation.encoded.inverse["max_M"] < seed.compilation.encoded.inverse["max_M"]
+    assert unit.check.errors == blanket.check.errors == smt.check.errors
+    assert unit.compilation.encoded.inverse["max_M"] < blanket.compilation.encoded.inverse["max_M"]
 
 
 def test_sign_two_hidden_layers_int_weights_cbc(tmp_path):

@@ -146,8 +146,8 @@ def test_nncc_data_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, arg
 
 # ------------------------------------------------------------------ the example
 
-def test_the_seed_data_example_solves_and_writes_its_data(tmp_path):
-    example = EXAMPLES / "seed_data.nn"
+def test_the_experiment_data_example_solves_and_writes_its_data(tmp_path):
+    example = EXAMPLES / "experiment_data.nn"
     doc = load_document(str(example))
     assert doc.datasets["validation"].n_samples == 10000
     assert doc.datasets["clouds.train"].n_samples == 80

@@ -23,7 +23,7 @@ def test_quick_run_writes_csv_and_png(exp, tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with open(tmp_path / "lambda_vs_n.csv") as f:
         rows = list(csv.DictReader(f))
-    # 2 settings x 22 lambdas (0, the seed's 14, 7 beyond its grid) x 2 N x 2 seeds
+    # 2 settings x 22 lambdas (0, the paper's 14, 7 beyond its grid) x 2 N x 2 seeds
     assert len(rows) == 2 * 22 * 2 * 2
     lams = sorted({float(r["lambda"]) for r in rows})
     assert lams[0] == 0.0 and lams[1] == 1e-5 and 0.02 in lams and lams[-1] == 2.56

@@ -10,7 +10,7 @@ it (:mod:`nncc.encodings.fixed_network`), and the distance:
   minimise ``sum b`` (``reach_i`` the farthest the box lets ``x_i`` move).
 
 The class: for a target ``t``, ``y_t - y_k >= margin`` for every ``k != t``
-(and ``y_t >= ratio * y_k`` when a ratio is asked, as in the seed); a
+(and ``y_t >= ratio * y_k`` when a ratio is asked, as in the paper); a
 margin of 0 lets the solver stop at an exact tie, which is not a flip, so
 the default is a small positive margin and the check uses the strict
 argmax. For "any other class" than ``label``, one binary ``c_k`` per other

@@ -1,6 +1,6 @@
 """Binarised networks trained as a MILP: step / sign activations, minimal training errors.
 
-The seed's BDNN (and BDNN0 with thresholds fixed at 0). Per sample ``n`` and
+The paper's BDNN (and BDNN0 with thresholds fixed at 0). Per sample ``n`` and
 hidden unit ``j`` a binary ``u[n, j]`` is the unit's activation: the unit
 outputs ``beta + (gamma - beta) u`` (0/1 for ``step``, -1/+1 for ``sign``).
 With ``z = W h + b`` (the threshold is ``-b``: learned when ``b`` is an
@@ -13,7 +13,7 @@ unknown, else fixed):
 the solvers' feasibility tolerance (about 1e-6), so the float forward pass
 sees the step the MILP chose. ``[L, U]`` bounds ``z`` per sample and unit,
 from the weight box and the actual inputs (``big-m unit``, the default), or
-are the seed's blanket ``M = d r w + b + 1`` for the whole layer (``big-m seed``:
+are the paper's blanket ``M = d r w + b + 1`` for the whole layer (``big-m blanket``:
 fan-in ``d``, largest input ``r``, weight bound ``w``, bias bound ``b``).
 
 The first layer is linear in its weights (the data is constant). Later
@@ -66,7 +66,7 @@ class _Input:
 
     @property
     def largest(self) -> float:
-        """The largest absolute input value (the seed's ``r``)."""
+        """The largest absolute input value (the paper's ``r``)."""
         if self.const is not None:
             return float(np.abs(self.const).max()) if self.const.size else 0.0
         return float(max(abs(self.levels[0]), abs(self.levels[1])))
@@ -159,8 +159,8 @@ def _affine(prog: Program, layer: DenseLayer, inp: _Input, W, b, fixed_bias: flo
                    np.concatenate(parts_v + bias_coefs, axis=2), const, lo, hi)
 
 
-def seed_big_m(inp: _Input, layer: DenseLayer, fixed_bias: float) -> float:
-    """The seed's blanket constant for a layer: ``d r w + b + 1`` (``M_1 = d0 r + 1``
+def blanket_big_m(inp: _Input, layer: DenseLayer, fixed_bias: float) -> float:
+    """The paper's blanket constant for a layer: ``d r w + b + 1`` (``M_1 = d0 r + 1``
     for weights in [-1, 1] and no bias)."""
     wd = layer.weight_domain
     bbox = _bias_box(layer)
@@ -240,14 +240,14 @@ def encode_binarised(query: TrainQuery, epsilon: float = DEFAULT_EPSILON,
             if l0 > 0.0 or budget is not None:
                 used_groups.append(add_used(prog, f"{layer.name}.weight", W, layer.weight_domain))
         z = _affine(prog, layer, inp, W, b, fixed_bias)
-        if query.big_m == "seed":
-            M = seed_big_m(inp, layer, fixed_bias)
+        if query.big_m == "blanket":
+            M = blanket_big_m(inp, layer, fixed_bias)
             if z.cols.shape[2]:  # a constant z needs no big-M
                 z.lo, z.hi = np.full(z.lo.shape, -M), np.full(z.hi.shape, M)
         last = k == len(net.layers) - 1
         if last:
             if objective == "errors":
-                max_m = max(max_m, _error_rows(prog, z, y, epsilon, query.big_m == "seed", e))
+                max_m = max(max_m, _error_rows(prog, z, y, epsilon, query.big_m == "blanket", e))
             else:
                 _margin_rows(prog, z, y, objective, query.hinge_margin)
             break
@@ -293,7 +293,7 @@ def encode_binarised(query: TrainQuery, epsilon: float = DEFAULT_EPSILON,
                + [objective] * (objective != "errors") + used_names,
                "l1": l1, "l0": l0, "nonzero_budget": budget, "robust": radius,
                "regularised": bool(len(reg.idx) or len(reg.sq_idx)), "l2": bool(len(reg.sq_idx))}
-    method = "seed's blanket M" if query.big_m == "seed" else "M per unit from the weight box and the data"
+    method = "paper's blanket M" if query.big_m == "blanket" else "M per unit from the weight box and the data"
     what = {"errors": "minimal training errors", "hinge": f"minimal hinge loss (margin "
             f"{query.hinge_margin:g})", "margin": "the largest smallest score margin"}[objective]
     what += reg.description + "".join([f" + {l0:g} * non-zero weights"] * (l0 > 0)
@@ -432,7 +432,7 @@ def _error_rows(prog: Program, s: _Affine, y: np.ndarray, epsilon: float, blanke
     if len(n_idx) == 0:
         return 0.0
     yy = y[n_idx]
-    # with the seed's M, s.lo / s.hi are already -M / M: the row's constant is 2M + eps
+    # with the paper's M, s.lo / s.hi are already -M / M: the row's constant is 2M + eps
     diff_lo = s.lo[n_idx, yy] - s.hi[n_idx, k_idx]
     M = np.maximum(epsilon - diff_lo, 0.0)
     cols = np.concatenate([s.cols[n_idx, yy], s.cols[n_idx, k_idx], e[n_idx, None]], 1)

@@ -168,7 +168,7 @@ class TrainClause:
     ``segments`` [Num] (``segments K``, L2); ``nonzero at most`` -> Num;
     ``robust`` -> Num (L-infinity radius);
     ``method`` -> ("milp" | "local-search", Num | None restarts), ``seed`` Num | None;
-    ``big-m`` -> "unit" | "seed".
+    ``big-m`` -> "unit" | "blanket".
     """
 
     key: str

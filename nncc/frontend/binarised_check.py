@@ -130,8 +130,8 @@ def apply_binarised_clauses(query: TrainQuery, decl: ast.TrainDecl) -> None:
                     raise InputError(f"seed must be a non-negative integer, got "
                                      f"{clause.seed.text}", clause.seed.pos)
                 query.seed = int(clause.seed.value)
-        elif clause.key == "big-m":
-            query.big_m = clause.value
+        elif clause.key == "big-m":   # "seed": the old spelling of "blanket"
+            query.big_m = "blanket" if clause.value == "seed" else clause.value
     regularisers = apply_regularisers(query, decl)
     if query.objective is None:
         query.objective = "errors"

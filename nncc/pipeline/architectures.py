@@ -243,5 +243,5 @@ def write_onnx_skeleton(arch: Architecture, space: ArchitectureSpace, path: str,
 
 
 def quality(archs: list[Architecture], space: ArchitectureSpace) -> dict:
-    """The seed's Adj_T over the order given (higher: more varied consecutive answers)."""
+    """The paper's Adj_T over the order given (higher: more varied consecutive answers)."""
     return {"adj_t": round(adjacent_hamming(archs, space), 3)}

@@ -1,4 +1,4 @@
-"""Local search for binarised networks (``method local-search``): the seed's mountain climbing.
+"""Local search for binarised networks (``method local-search``): the paper's mountain climbing.
 
 Block-coordinate descent on the weights, with restarts:
 

@@ -237,7 +237,7 @@ class Architecture:
 
 
 def adjacent_hamming(archs: list[Architecture], space: ArchitectureSpace) -> float:
-    """The seed's Adj_T: mean Hamming distance between consecutive solutions' bit vectors."""
+    """The paper's Adj_T: mean Hamming distance between consecutive solutions' bit vectors."""
     if len(archs) < 2:
         return 0.0
     bits = [a.bits(space) for a in archs]

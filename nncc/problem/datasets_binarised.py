@@ -7,7 +7,7 @@
   ``drop`` (683 samples left) or ``median`` (the feature's median, 1).
   Labels: 0 benign, 1 malignant. scikit-learn's ``breast_cancer`` is the other,
   *diagnostic* version (569 x 30).
-* ``random_overlap``: the seed's random data, two classes drawn uniformly from
+* ``random_overlap``: the paper's random data, two classes drawn uniformly from
   two overlapping boxes (:func:`overlapping_uniform`).
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ def breast_cancer_original(missing: str | None, pos: SourcePos | None = None):
 
 
 def overlapping_uniform(n: int = 200, d: int = 100, shift: float = 0.1, seed: int = 0):
-    """The seed's random data: ``n`` points in ``d`` dimensions, half of class 0 uniform
+    """The paper's random data: ``n`` points in ``d`` dimensions, half of class 0 uniform
     in ``[0, 1]^d``, half of class 1 uniform in ``[shift, 1 + shift]^d`` (the boxes
     overlap; ``shift`` sets how much)."""
     rng = np.random.default_rng(seed)

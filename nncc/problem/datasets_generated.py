@@ -7,7 +7,7 @@ deviation ``std`` in every direction. The centres do not depend on the seed
 ``(1, ..., 1)/sqrt(dim)``), so a different seed draws more samples from the
 same distribution: a large validation set is another seed with a large
 ``per_class``. The Bayes error of the task is ``Phi(-distance / (2 std))``
-(19.3% for the third seed's ``distance 13.86, std 8``).
+(19.3% for the third paper's ``distance 13.86, std 8``).
 """
 from __future__ import annotations
 

