@@ -44,7 +44,7 @@ train mlp on d {{ classify margin 0.01 }}
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-import nncc, nncc.frontend.checker, nncc.writers.smtlib_writer, nncc.writers.mps_writer, nncc.writers.lp_writer
+import nncc, nncc.frontend.semantics, nncc.writers.smtlib_writer, nncc.writers.mps_writer, nncc.writers.lp_writer
 t1 = time.perf_counter()
 q = nncc.load(sys.argv[1]).query()
 t2 = time.perf_counter()

@@ -38,6 +38,6 @@ __all__ = ["Answer", "Compilation", "Verdict", "compile", "decode", "load", "low
 
 def load(path: str, text: str | None = None) -> Document:
     """Parse and check a ``.nn`` file; raise :class:`~nncc.errors.InputError` on bad input."""
-    from .frontend.checker import load_document
+    from .frontend.semantics import load_document
     return load_document(path, text)
 

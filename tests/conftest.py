@@ -57,7 +57,7 @@ def write(path: Path, text: str) -> Path:
 def nn_error(tmp_path: Path, text: str, name: str = "q.nn"):
     """The InputError that loading ``text`` (written as ``name``) raises."""
     from nncc.errors import InputError
-    from nncc.frontend.checker import load_document
+    from nncc.frontend.semantics import load_document
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     with pytest.raises(InputError) as info:

@@ -15,7 +15,7 @@ from conftest import EXAMPLES, assert_nn_error, run_nncc, write, z3_argv
 from nncc.pipeline.architectures import (enumerate_space, sample_space, write_onnx_skeleton,
                                    xor_sample_space)
 from nncc.encodings.architecture_smt import encode_architecture
-from nncc.frontend.checker import load_document
+from nncc.frontend.semantics import load_document
 from nncc.problem.architecture import (Architecture, ArchitectureSpace, Compare, SpaceCounter,
                                        brute_force, conv_size)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import EXAMPLES, nn_error, run_nncc, write
-from nncc.frontend.checker import load_document
+from nncc.frontend.semantics import load_document
 from nncc.problem.datasets_generated import gaussian_clouds, gaussian_clouds_bayes_error
 
 SEED_CLOUDS = "gaussian_clouds(dim 10, per_class {n}, distance 13.86, std 8, seed {seed})"

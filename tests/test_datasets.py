@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nncc.errors import InputError
-from nncc.frontend.checker import load_document
+from nncc.frontend.semantics import load_document
 
 
 def load_data(tmp_path: Path, statement: str, name: str = "d"):

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import assert_nn_error, nn_error
 from nncc.errors import InputError
-from nncc.frontend.checker import load_document
+from nncc.frontend.semantics import load_document
 from nncc.problem.network import DEFAULT_WEIGHT_BOX, ParamDomain
 
 XOR = """\
@@ -164,7 +164,7 @@ def test_text_argument_skips_reading(tmp_path):
 def test_no_sklearn_import_without_bundled_data(tmp_path):
     import subprocess
     path = write(tmp_path, XOR)
-    code = ("import sys; from nncc.frontend.checker import load_document; "
+    code = ("import sys; from nncc.frontend.semantics import load_document; "
             f"load_document({path!r}); print('sklearn' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent, check=True)

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import assert_nn_error, nn_error
 from nncc.errors import InputError
-from nncc.frontend.checker import load_document
+from nncc.frontend.semantics import load_document
 from nncc.frontend.parser import parse
 from nncc.frontend.trained_networks import fixed_from_dense
 from nncc.problem.fixed_network import Affine, FixedNetwork, Relu
@@ -138,7 +138,7 @@ def test_onnx_is_imported_only_when_declared(tmp_path):
 
     (tmp_path / "q.nn").write_text("network n { input x[2] dense y[2] }\n"
                                    "data d { inputs [[0, 1]] labels [0] }\n")
-    code = ("import sys; from nncc.frontend.checker import load_document; "
+    code = ("import sys; from nncc.frontend.semantics import load_document; "
             f"load_document({str(tmp_path / 'q.nn')!r}); "
             "print('onnx' in sys.modules, 'nncc.problem.onnx_import' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -17,17 +17,17 @@ from ..problem.query import AdversarialQuery, checked_query
 
 def polish_start(query: AdversarialQuery, start, seconds: float = 1.0):
     """``start`` moved closer to ``x0`` by LPs over activation regions
-    (:func:`~nncc.analysis.adversarial_start.polish`, at most ``seconds``), if the
+    (:func:`~nncc.analysis.adversarial_start.region_descent`, at most ``seconds``), if the
     result still checks and is closer; else ``start`` itself."""
     from dataclasses import replace
 
-    from .adversarial_start import polish, query_rows
+    from .adversarial_start import query_rows, region_descent
     from ..checks.check_network import check_network_answer
     net = query.network
     x0, label, lo, hi = checked_query(query)
     C, rhs = query_rows(query, net.n_outputs, label, start.winner)
     t0 = time.perf_counter()
-    x, _, lps = polish(net, x0, lo, hi, C, rhs, query.norm, start.x, t0 + seconds)
+    x, _, lps = region_descent(net, x0, lo, hi, C, rhs, query.norm, start.x, t0 + seconds)
     chk = check_network_answer(query, {"input": x, "output": net.forward(x[None])[0]})
     if not chk.ok or chk.value >= start.distance:
         return start

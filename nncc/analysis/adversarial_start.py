@@ -340,8 +340,8 @@ def _distance(x, x0, norm) -> float:
     return float(np.sum(d > 1e-9))
 
 
-def polish(net, x0, lo, hi, C, rhs, norm: str, x: np.ndarray, deadline: float,
-           max_polish: int = 30) -> tuple[np.ndarray, float, int]:
+def region_descent(net, x0, lo, hi, C, rhs, norm: str, x: np.ndarray, deadline: float,
+                   max_polish: int = 30) -> tuple[np.ndarray, float, int]:
     """``(x', distance, LPs)``: ``x`` (which meets the rows ``C y >= rhs``) moved closer
     to ``x0`` by LPs over its activation region and the adjacent ones (step 2 of
     the module), until the distance stops going down or ``deadline`` passes."""
@@ -412,7 +412,7 @@ def find_start(query, lo: np.ndarray, hi: np.ndarray, label: int,
         steps_total += steps
         if x is None:
             continue
-        cur, cur_d, n_lp = polish(net, x0, lo, hi, C, rhs, norm, x, deadline, max_polish)
+        cur, cur_d, n_lp = region_descent(net, x0, lo, hi, C, rhs, norm, x, deadline, max_polish)
         lps += n_lp
         if best is None or cur_d < best.distance:
             out = net.forward(cur[None])[0]

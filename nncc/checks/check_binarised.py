@@ -182,10 +182,10 @@ def snap_parameters(net: Network, params: dict) -> dict:
     return out
 
 
-def polish(net: Network, X: np.ndarray, y: np.ndarray, params: dict, acts: list[np.ndarray],
-           correct: np.ndarray, epsilon: float, *, fixed_layers=(), keep_zeros: bool = False,
-           l1_budget: float | None = None, robust: float = 0.0,
-           shrink_only: bool = False) -> tuple[dict, float | None]:
+def polish_weights(net: Network, X: np.ndarray, y: np.ndarray, params: dict,
+                   acts: list[np.ndarray], correct: np.ndarray, epsilon: float, *,
+                   fixed_layers=(), keep_zeros: bool = False, l1_budget: float | None = None,
+                   robust: float = 0.0, shrink_only: bool = False) -> tuple[dict, float | None]:
     """Centre real-box weights with the activations and correct samples fixed (module
     docstring). Returns the new parameters and the smallest distance, or the old ones
     and None when the LP does not apply or finds nothing better than 0.

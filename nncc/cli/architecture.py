@@ -72,7 +72,7 @@ def is_architecture_file(path: str) -> bool:
 
     Parses only (no data loading), so that the network commands stay as fast."""
     from ..frontend import ast
-    from ..frontend.checker import read_source
+    from ..frontend.semantics import read_source
     from ..frontend.parser import parse
     statements = parse(read_source(path), path).statements
     questions = (ast.TrainDecl, ast.EvaluateDecl, ast.MaximizeDecl, ast.AdversarialDecl)

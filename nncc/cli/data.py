@@ -37,7 +37,7 @@ def add_subcommands(sub) -> None:
 
 def dataset_from_args(args):
     """The ``Dataset`` the command line names."""
-    from ..frontend.checker import load_document
+    from ..frontend.semantics import load_document
     if args.generate is not None:
         if args.file is not None:
             raise InputError("give either a .nn file or --generate, not both")

@@ -2,7 +2,7 @@
 
 The tree says what was written, not what it means: numbers keep their text,
 names are unresolved, weights/bias clauses of a network are kept in the order
-written. The checker (``checker.py``) gives them meaning.
+written. The semantics (``semantics.py``) gives them meaning.
 """
 from __future__ import annotations
 

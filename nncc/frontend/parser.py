@@ -172,7 +172,7 @@ def _drop_none(items) -> list:
 
 @v_args(meta=True)
 class _AstBuilder(Transformer):
-    """Builds ``ast`` dataclasses bottom-up; performs no checks (the checker does)."""
+    """Builds ``ast`` dataclasses bottom-up; performs no checks (:mod:`~nncc.frontend.semantics` does)."""
 
     def __init__(self, path: str, lines: list[str]):
         super().__init__(visit_tokens=True)
@@ -369,7 +369,7 @@ class _AstBuilder(Transformer):
     def regularize_clause(self, meta, children):
         kind, weight, *options = children
         clause = ast.TrainClause("regularize " + kind, weight, self._pos(meta))
-        for what, value in options:  # repeats are the checker's to report
+        for what, value in options:  # repeats are the semantics' to report
             if what == "layer":
                 clause.layers.append(value)
             else:

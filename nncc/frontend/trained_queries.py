@@ -1,10 +1,10 @@
-"""Check the questions asked of a trained network and build their query objects.
+"""Validate the questions asked of a trained network and build their query objects.
 
 ``evaluate NET at POINTS``, ``maximize|minimize NET.OUT[k] { input in [lo, hi] }``
 and ``adversarial NET near POINT { ... }`` become ``EvaluateQuery``,
-``MaximizeQuery`` and ``AdversarialQuery``. Names are resolved by the
-checker; this module checks numbers, shapes and clauses, each error at the
-index, number or clause at fault.
+``MaximizeQuery`` and ``AdversarialQuery``. Names are resolved by
+:mod:`~nncc.frontend.semantics`; this module validates numbers, shapes and
+clauses, each error at the index, number or clause at fault.
 
 Input boxes: ``input in [lo, hi]`` (scalars, broadcast to every input) is
 intersected with the network's own box (``FixedNetwork.input_box``: NNet's

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..checks.check_binarised import check_binarised, l1_norm, polish, snap_parameters
+from ..checks.check_binarised import check_binarised, l1_norm, polish_weights, snap_parameters
 from ..checks.check_objective import tangent_bound
 from ..encodings.encoded import Encoded
 from ..errors import CheckFailed, InputError, SolverError
@@ -171,7 +171,7 @@ def decode(map_path: str, output_path: str, *, source: str | None = None) -> Ans
     if not src or not os.path.exists(src):
         raise InputError(f"{map_path}: the source {src or '(none named)'} cannot be read, so the "
                          "answer cannot be re-checked: pass --source FILE.nn")
-    from ..frontend.checker import load_document
+    from ..frontend.semantics import load_document
     query = load_document(src).query(smap.extra.get("query"))
     enc = Encoded(Program(), smap.extra["encoding"], "", [])
     comp = Compilation(query, smap.target, enc, Program(), smap.extra.get("passes", []), smap,
@@ -207,9 +207,9 @@ def finish_milp_answer(query, comp, result, arrays: dict, notes: list[str]):
     plain_l1 = inverse.get("l1", 0.0) > 0.0 and not inverse.get("l2") and not query.l1_layers
     l1_budget = l1_norm(net, params) if plain_l1 else None
     shrink = bool(inverse.get("regularised")) and not plain_l1
-    params, slack = polish(net, X, y, params, acts, correct, eps, fixed_layers=fixed_layers,
-                           keep_zeros=keep_zeros, l1_budget=l1_budget,
-                           robust=float(inverse.get("robust", 0.0)), shrink_only=shrink)
+    params, slack = polish_weights(
+        net, X, y, params, acts, correct, eps, fixed_layers=fixed_layers, keep_zeros=keep_zeros,
+        l1_budget=l1_budget, robust=float(inverse.get("robust", 0.0)), shrink_only=shrink)
     plain = (objective == "errors"
              and not any(inverse.get(k) for k in ("l1", "l0", "robust", "regularised"))
              and inverse.get("nonzero_budget") is None)

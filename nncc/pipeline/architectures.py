@@ -19,7 +19,7 @@ from ..writers.smtlib_terms import write_formula
 
 def load_spaces(path: str) -> ArchitectureDocument:
     """Parse and check ``path``; it must declare at least one architecture."""
-    from ..frontend.checker import load_document
+    from ..frontend.semantics import load_document
     doc = load_document(path)
     if not getattr(doc, "architectures", None):
         raise InputError(f"{path}: the file declares no architecture")

@@ -173,7 +173,7 @@ def solve_local_search(query, *, time_limit: float | None = None, epsilon: float
                        progress=None, step_limit: float | None = None):
     """Run the local search on a binarised training query; return a checked ``Answer``."""
     from .answer import Answer
-    from ..checks.check_binarised import check_binarised, polish
+    from ..checks.check_binarised import check_binarised, polish_weights
     net, X, y = query.network, query.data.X, np.asarray(query.data.y)
     radius = float(query.robust)  # robust training: errors counted over the ball
     budget = float(time_limit or DEFAULT_BUDGET)
@@ -239,7 +239,7 @@ def solve_local_search(query, *, time_limit: float | None = None, epsilon: float
     # centre the weights (as for a MILP answer) so that float32 / float64 passes agree
     _, acts, scores = _forward_errors(net, best, X, y)
     correct = (np.argmax(scores, axis=1) == y) & ~_unsteady(net, best, X, radius)
-    best, slack = polish(net, X, y, best, acts, correct, epsilon, robust=radius)
+    best, slack = polish_weights(net, X, y, best, acts, correct, epsilon, robust=radius)
     seconds = time.perf_counter() - t0
     check = check_binarised(query, best, method="local-search", claimed_errors=best_err)
     check.polished = slack
@@ -266,7 +266,7 @@ def _unit_sweep(query, params, err, rng, limit, left, epsilon):
     every other weight fixed (:func:`~nncc.encodings.binarised.encode_hidden_unit`);
     a change is kept when the forward pass counts fewer errors."""
     from ..encodings.binarised import encode_hidden_unit
-    from ..checks.check_binarised import polish
+    from ..checks.check_binarised import polish_weights
     net, X, y = query.network, query.data.X, np.asarray(query.data.y)
     hidden, out = net.layers
     beta, gamma = hidden.levels
@@ -304,8 +304,8 @@ def _unit_sweep(query, params, err, rng, limit, left, epsilon):
             trial[f"{hidden.name}.bias"][j] = _snap(groups[f"{hidden.name}.bias"], hidden.bias_domain)[0]
         u = acts[0].copy()
         u[:, j] = np.round(groups[f"{hidden.name}.act"][:, 0]) > 0.5
-        trial, _ = polish(net, X, y, trial, [u], np.round(groups["errors"]) < 0.5, epsilon,
-                          robust=radius)
+        trial, _ = polish_weights(net, X, y, trial, [u], np.round(groups["errors"]) < 0.5,
+                                  epsilon, robust=radius)
         t_err, t_acts, t_scores = _forward_errors(net, trial, X, y, radius)
         if t_err < err:
             params, err, acts, scores, better = trial, t_err, t_acts, t_scores, True
@@ -332,15 +332,15 @@ def _subset_start(query, rng, limit: float, epsilon: float, passes):
 
 def _centred(net, X, y, params, groups, epsilon, radius: float = 0.0):
     """A sub-problem's weights moved off the thresholds (the LP of
-    :func:`~nncc.checks.check_binarised.polish`), keeping the activations and the
+    :func:`~nncc.checks.check_binarised.polish_weights`), keeping the activations and the
     correct samples of its MILP answer; layers it did not model keep the forward pass's."""
-    from ..checks.check_binarised import polish
+    from ..checks.check_binarised import polish_weights
     _, acts, _ = _forward_errors(net, params, X, y)
     steps = [l for l in net.layers if l.is_step]
     acts = [np.round(groups[f"{l.name}.act"]) > 0.5 if f"{l.name}.act" in groups else a
             for l, a in zip(steps, acts)]
     correct = np.round(groups["errors"]) < 0.5
-    out, _ = polish(net, X, y, params, acts, correct, epsilon, robust=radius)
+    out, _ = polish_weights(net, X, y, params, acts, correct, epsilon, robust=radius)
     return out
 
 

@@ -1,4 +1,4 @@
-"""Checks for binarised networks (step / sign layers) and their training clauses.
+"""The clauses of binarised networks (step / sign layers) and their training, validated.
 
 A binarised network has step or sign hidden layers and an identity output
 layer with one unit per class (the prediction is the argmax). Its training
@@ -14,9 +14,9 @@ from ..errors import InputError
 from ..problem.network import DEFAULT_LEVELS, IDENTITY, RELU, Network
 from ..problem.query import TrainQuery
 from . import ast
-from .regularisation_check import REGULARISER_KEYS, apply_regularisers
+from .regularisation_clauses import REGULARISER_KEYS, apply_regularisers
 
-# `minimize hinge` and `regularize l1 | l2` are for both kinds (ReLU networks: checker.py)
+# `minimize hinge` and `regularize l1 | l2` are for both kinds (ReLU networks: semantics.py)
 BINARISED_CLAUSES = ("maximize", "method", "big-m", "regularize l0", "nonzero at most", "robust")
 RELU_CLAUSES = ("classify", "nonzero", "relu", "normalise")
 
@@ -75,7 +75,7 @@ def check_binarised_network(network: Network) -> None:
 def apply_binarised_clauses(query: TrainQuery, decl: ast.TrainDecl) -> None:
     """``minimize errors | hinge [margin G]`` / ``maximize margin``, ``method``, ``big-m``,
     ``regularize l0 LAMBDA``, ``nonzero at most K``, ``robust linf R``, each at most once;
-    ``regularize l1 | l2`` as :func:`~nncc.frontend.regularisation_check.apply_regularisers`."""
+    ``regularize l1 | l2`` as :func:`~nncc.frontend.regularisation_clauses.apply_regularisers`."""
     seen: dict[str, ast.TrainClause] = {}
     for clause in decl.clauses:
         if clause.key in RELU_CLAUSES:

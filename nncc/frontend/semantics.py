@@ -1,4 +1,8 @@
-"""Check a parsed ``.nn`` file and build the Problem objects it declares.
+"""The semantics of a parsed ``.nn`` file: names, numbers and shapes validated, and the
+Problem objects it declares built.
+
+(Static validation of the text; the re-checks of a solver's answer are
+:mod:`nncc.checks`.)
 
 ``load_document(path)`` is the front end's single entry point: read, parse,
 resolve names, check numbers and shapes, load datasets, return a
@@ -32,9 +36,9 @@ from ..problem.fixed_network import FixedNetwork
 from ..problem.network import DEFAULT_WEIGHT_BOX, IDENTITY, DenseLayer, Network, ParamDomain
 from ..problem.query import Document, Query, TrainQuery
 from . import ast
-from .binarised_check import (apply_binarised_clauses, check_binarised_network,
+from .binarised_clauses import (apply_binarised_clauses, check_binarised_network,
                               reject_binarised_clauses, step_fields)
-from .regularisation_check import REGULARISER_KEYS, apply_regularisers
+from .regularisation_clauses import REGULARISER_KEYS, apply_regularisers
 from .parser import parse
 from .trained_networks import describe_source, fixed_from_dense, load_trained_network
 from .trained_queries import adversarial_query, evaluate_query, maximize_query, select_points
@@ -166,7 +170,7 @@ class Checker:
                     for part in split_dataset(data, *spec.split):
                         self.datasets[part.name] = part
             elif isinstance(stmt, ast.ArchitectureDecl):
-                from .architecture_check import build_space
+                from .architecture_space import build_space
                 self._declare(stmt.name, "architecture")
                 self.architectures[stmt.name.name] = build_space(stmt)
         for stmt in source.statements:
@@ -189,7 +193,7 @@ class Checker:
                 self._add_query(adversarial_query(stmt, net, points, _name(stmt)),
                                 stmt.name or stmt.network)
             elif isinstance(stmt, ast.SpaceTaskDecl):
-                from .architecture_check import build_task
+                from .architecture_space import build_task
                 space = self._resolve(stmt.architecture, "architecture", self.architectures)
                 self.tasks.append(build_task(stmt, space))
         if self.architectures:
@@ -314,7 +318,7 @@ def check_shapes(network: Network, data: Dataset, decl: ast.TrainDecl) -> None:
 def apply_train_clauses(query: TrainQuery, decl: ast.TrainDecl) -> None:
     """Margin, nonzero fraction and encoding options, each at most once; the objective:
     ``minimize hinge [margin G]`` and ``regularize l1 | l2`` (see
-    :mod:`nncc.frontend.regularisation_check`)."""
+    :mod:`nncc.frontend.regularisation_clauses`)."""
     seen: dict[str, ast.TrainClause] = {}
     for clause in decl.clauses:
         if clause.key in REGULARISER_KEYS:

@@ -1,4 +1,4 @@
-"""Check ``architecture`` blocks and the ``enumerate`` / ``count`` / ``sample``
+"""Validate ``architecture`` blocks and the ``enumerate`` / ``count`` / ``sample``
 statements that name them; build :class:`ArchitectureSpace` / :class:`SpaceTask`."""
 from __future__ import annotations
 
