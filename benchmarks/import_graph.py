@@ -6,7 +6,8 @@
 Every `import` and `from ... import` inside the package counts, at module level
 or inside a function (a function-level import hides a cycle but is still one).
 An arrow is "private" when a module imports a name starting with `_` that
-another module defines. The layer of a module is the length of the longest
+another module defines; a function-level import "saves nothing" when the
+module already loads its target at module level. The layer of a module is the length of the longest
 import chain below it (cycles collapsed). tests/test_layering.py uses `graph()`.
 """
 
@@ -96,6 +97,26 @@ class Graph:
             d(m, frozenset())
         return depth
 
+    def needless_lazy(self) -> list[Arrow]:
+        """Function-level imports that save nothing at start-up: the importing module
+        already loads the target at module level (directly or through its imports)."""
+        top: dict[str, set[str]] = {m: set() for m in self.modules}
+        for a in self.arrows:
+            if not a.function_level and a.source != a.target:
+                top[a.source].add(a.target)
+        loaded: dict[str, set[str]] = {}
+
+        def closure(m: str) -> set[str]:
+            if m not in loaded:
+                loaded[m] = set()     # a cycle stops here
+                seen: set[str] = set()
+                for t in top[m]:
+                    seen |= {t} | closure(t)
+                loaded[m] = seen
+            return loaded[m]
+        return [a for a in self.arrows if a.function_level and a.source != a.target
+                and a.target in closure(a.source)]
+
     def private(self) -> list[Arrow]:
         return [a for a in self.arrows if a.source != a.target
                 and any(n.startswith("_") and not n.startswith("__") for n in a.names)]
@@ -167,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"modules: {len(g.modules)}")
     print(f"arrows between modules: {sum(len(v) for v in edges.values())}")
     print(f"function-level imports of nncc's own modules: {len(own_function)}")
+    needless = g.needless_lazy()
+    print(f"  of them saving nothing (the target is loaded at module level anyway): {len(needless)}")
+    for a in needless:
+        print(f"    {a.source} line {a.line} -> {a.target}")
     print(f"layers (longest import chain): {max(layers.values())}")
     cycles = g.cycles()
     print(f"import cycles: {len(cycles)}")

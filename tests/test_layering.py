@@ -88,6 +88,14 @@ def test_no_private_names_across_modules(graph):
     assert not private, "private names imported from another module:\n" + "\n".join(private)
 
 
+def test_function_level_imports_save_start_up_time(graph):
+    """An import inside a function is there to keep start-up light (``nncc --help``
+    and ``nncc check`` load little; benchmarks/startup.py measures it): one whose
+    target the module loads at module level anyway belongs at the top."""
+    needless = [f"{a.source} line {a.line} -> {a.target}" for a in graph.needless_lazy()]
+    assert not needless, "function-level imports that save nothing:\n" + "\n".join(needless)
+
+
 def test_the_graph_sees_function_level_imports_and_cycles(tmp_path):
     """The checker itself: a cycle hidden behind a function-level import is found."""
     mod = _tool("import_graph_copy")
@@ -98,8 +106,11 @@ def test_the_graph_sees_function_level_imports_and_cycles(tmp_path):
     (pkg / "low" / "a.py").write_text("def f():\n    from ..high import g\n    return g._x\n")
     (pkg / "high.py").write_text("from .low.a import f\nfrom .low import a\n_x = 1\n")
     (pkg / "other.py").write_text("from .high import _x\n")
+    (pkg / "mid.py").write_text("from . import high\ndef h():\n    from .low.a import f\n")
     mod.ROOT = tmp_path
     g = mod.graph(pkg)
     assert g.cycles() == [["nncc.high", "nncc.low.a"]]
     assert any(a.function_level and a.target == "nncc.high" for a in g.arrows)
     assert [(a.source, a.names) for a in g.private()] == [("nncc.other", ("_x",))]
+    # mid loads low.a through high at module level: its import inside h saves nothing
+    assert [(a.source, a.target) for a in g.needless_lazy()] == [("nncc.mid", "nncc.low.a")]

@@ -49,7 +49,8 @@ import time
 
 import numpy as np
 
-from .input_split import SplitResult, parallel_lines, DenseNet, deeppoly_lines, substitute_rows
+from .input_split import DenseNet, SplitResult, deeppoly_lines, parallel_lines, substitute_rows
+from .symbolic_bounds import symbolic_bounds
 
 
 class _Nodes:
@@ -407,7 +408,6 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = No
     if l1_ball is not None:
         ball = (np.asarray(l1_ball[0], np.float64).ravel(), float(l1_ball[1]))
     # the root: bounds by back-substitution over the box (and ball)
-    from .symbolic_bounds import symbolic_bounds
     nb = symbolic_bounds(net, lo, hi, l1_ball=ball)
     pre = {k: tuple(np.asarray(v, np.float64)[None].copy() for v in nb.pre_relu(k))
            for k in relus}

@@ -22,11 +22,11 @@ import numpy as np
 from ..problem.output_softmax import softmax_groups, softmax_rows_unreachable
 from .box_bisection import bisect_verify, input_rows_unreachable
 from .input_split import SplitResult
+from .symbolic_bounds import row_upper_bounds
 
 
 def logit_differences(net, nb, group: np.ndarray) -> np.ndarray:
     """``M[a, b]``: an upper bound of ``z_group[a] - z_group[b]`` over the box of ``nb``."""
-    from .symbolic_bounds import row_upper_bounds
     K = len(group)
     a, b = np.nonzero(~np.eye(K, dtype=bool))
     C = np.zeros((a.size, net.n_outputs))

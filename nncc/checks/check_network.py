@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..problem.query import adversarial_box
 from .check_training import DEFAULT_TOLERANCE
 
 
@@ -216,7 +217,6 @@ def _wins_problems(query, y: np.ndarray, k: int, tolerance: float) -> list[str]:
 def _check_adversarial(query, arrays, tolerance) -> NetworkCheck:
     """The new input lies in the box (and ball), the network's strict argmax is the
     target (or not the label), by the margin / ratio asked; the distance is recomputed."""
-    from ..problem.query import adversarial_box
     net = query.network
     problems = []
     x = np.asarray(arrays["input"], float).reshape(-1)

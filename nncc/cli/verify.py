@@ -32,7 +32,8 @@ import sys
 import time
 
 from ..analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
-from ..errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN
+from ..errors import (EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, InputError,
+                      SolverError)
 
 VERDICT_EXIT = {"sat": EXIT_FOUND, "unsat": EXIT_NO_ANSWER, "unknown": EXIT_UNKNOWN}
 
@@ -123,7 +124,6 @@ def _time_limit(args) -> float | None:
 
 
 def cmd_verify(args) -> int:
-    from ..errors import InputError
     from ..progress import Progress
     from ..solvers.registry import load_registry
     from ..pipeline.verify import verify
@@ -248,7 +248,6 @@ def cmd_decode_verify(args, smap, result) -> int:
     :func:`~nncc.checks.counterexample.check_counterexample`."""
     import os
     from ..pipeline.compile import arrays_from_values
-    from ..errors import InputError, SolverError
     from ..frontend.vnnlib2 import load_property
     from ..problem.property import load_network
     from ..checks.counterexample import check_counterexample

@@ -34,7 +34,7 @@ from ..problem.datasets_load import DataSpec, load_dataset, read_npz_arrays, res
 from ..problem.dataset import Dataset
 from ..problem.fixed_network import FixedNetwork
 from ..problem.network import DEFAULT_WEIGHT_BOX, IDENTITY, DenseLayer, Network, ParamDomain
-from ..problem.query import Document, Query, TrainQuery
+from ..problem.query import Document, Query, TrainQuery, VerifyQuery
 from . import ast
 from .binarised_clauses import (apply_binarised_clauses, check_binarised_network,
                               reject_binarised_clauses, step_fields)
@@ -205,7 +205,6 @@ class Checker:
     def _verify_query(self, stmt: ast.VerifyDecl):
         """``verify NET = vnnlib "FILE"``: the property, read and checked against NET."""
         from ..frontend.vnnlib2 import load_property
-        from ..problem.query import VerifyQuery
         net = self._trained(stmt.network)
         path = resolve_file(stmt.path.value, self.base_dir, stmt.path.pos, what="VNN-LIB property")
         prop = load_property(str(path))

@@ -18,7 +18,7 @@ from ..checks.check_training import check_training
 from ..encodings.encoded import Encoded
 from ..encodings.train import encode_train, params_from_groups
 from ..errors import InputError, SolverError, TargetError
-from ..ir.program import KINDS, REAL, Logic, Program
+from ..ir.program import KINDS, REAL, Logic, Program, VarGroup
 from ..passes.bool_product_linearisation import BoolProductLinearisation
 from ..passes.nonzero_big_m import NonzeroBigM
 from ..passes.reduction import apply_chain, invert_chain
@@ -28,6 +28,7 @@ from ..problem.query import Query
 from ..progress import Progress
 from ..solvers.result import SolverResult
 from ..writers import TARGETS
+from ..checks.check_objective import tangent_bound
 
 
 
@@ -102,7 +103,6 @@ def check_answer(query, arrays: dict[str, np.ndarray], comp: "Compilation | None
     if query.kind == "train":
         if comp is None or result is None:
             return check_training(query, arrays)
-        from ..checks.check_objective import tangent_bound
         extra = comp.symbol_map.extra
         return check_training(query, arrays, claimed_objective=result.objective,
                               approximation=tangent_bound(extra.get("passes", [])),
@@ -244,7 +244,6 @@ def arrays_from_values(smap, result: SolverResult) -> dict[str, np.ndarray]:
     default = 0.0 if getattr(result, "missing_means_zero", False) else np.nan
     vec = smap.vector(result.values, default=default)
     x = invert_chain(vec, smap.extra.get("passes", []))
-    from ..ir.program import VarGroup
     groups = {}
     for gj in smap.extra["original_groups"]:
         g = VarGroup.from_json(gj)

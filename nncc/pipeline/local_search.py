@@ -38,7 +38,7 @@ import time
 
 import numpy as np
 
-from ..encodings.binarised import encode_binarised
+from ..encodings.binarised import encode_binarised, encode_hidden_unit
 from ..ir.program import BOOL, EQ, GE, INT, KINDS, LE, Program
 from ..passes.bool_product_linearisation import BoolProductLinearisation
 from ..passes.reduction import apply_chain
@@ -265,7 +265,6 @@ def _unit_sweep(query, params, err, rng, limit, left, epsilon):
     """Each unit of the (only) hidden layer in turn, in a random order, re-optimised with
     every other weight fixed (:func:`~nncc.encodings.binarised.encode_hidden_unit`);
     a change is kept when the forward pass counts fewer errors."""
-    from ..encodings.binarised import encode_hidden_unit
     from ..checks.check_binarised import polish_weights
     net, X, y = query.network, query.data.X, np.asarray(query.data.y)
     hidden, out = net.layers

@@ -41,13 +41,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InputError
-from ..problem.property import Property, bound_free_inputs, load_network
-from ..problem.query import VerifyQuery
-from ..progress import Progress
 from ..analysis.bounds import network_bounds, prove_disjunct
 from ..analysis.falsify import checked_point, falsify
 from ..checks.counterexample import CexCheck, check_counterexample
+from ..errors import InputError, SolverError
+from ..problem.output_softmax import logit_property
+from ..problem.property import Disjunct, Property, bound_free_inputs, load_network
+from ..problem.query import VerifyQuery
+from ..progress import Progress
 from .steps import Clock, Step, run_steps
 
 SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
@@ -167,7 +168,6 @@ def _load(net_path, prop_path, net, prop, opts: dict, clock: Clock, progress: Pr
     where the rows have an exact form there, and its inputs with no bound found
     (:func:`~nncc.problem.property.bound_free_inputs`)."""
     from ..frontend.vnnlib import load_vnnlib
-    from ..problem.output_softmax import logit_property
     net = net if net is not None else load_network(net_path, graph=True)
     prop = prop if prop is not None else load_vnnlib(prop_path)
     prop.check_network(net)
@@ -387,7 +387,6 @@ class _Solver:
                                  self.run_.opts["keep_file"])
         self.run_.verdict.milp_runs += 1
         if result.status == "error":
-            from ..errors import SolverError
             raise SolverError(f"{self.spec.name}: {result.message or 'solver failed'}")
         return result, x
 
@@ -467,7 +466,6 @@ def _unbounded(run: _Run):
     """Inputs the network reads with no bound: nncc's proofs need a bounded box, so only a
     counterexample can be found, searched for in growing boxes inside the unbounded
     one; a box with no counterexample proves nothing about the rest."""
-    from ..problem.property import Disjunct
     prop, free = run.prop, run.free
     names = ", ".join(f"X_{i}" for i in free[:5]) + (" ..." if len(free) > 5 else "")
     radii = (1.0, 100.0, 1e4)

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .onnx_import import (RANDOM_OPS, NotPiecewiseLinear, node_attrs, Importer, node_label,
-                          read_onnx_file, tensor_to_numpy)
+from .onnx_import import (RANDOM_OPS, Importer, NotPiecewiseLinear, load_onnx, node_attrs,
+                          node_label, read_onnx_file, tensor_to_numpy)
 
 _EPS = float(np.finfo(np.float64).eps)
 _INF = np.inf
@@ -645,7 +645,6 @@ def load_onnx_or_graph(path: str, name: str | None = None, **kw):
     """The importer's network, or where it refuses an operator that is not piecewise
     linear, the :class:`GraphNetwork` of the file (for ``nncc verify``); the importer's
     message where the graph evaluator cannot take the file either."""
-    from .onnx_import import load_onnx
     try:
         return load_onnx(path, name, **kw)
     except NotPiecewiseLinear as e:

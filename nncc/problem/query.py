@@ -113,7 +113,6 @@ class Document:
     def query(self, name: str | None = None):
         """The query called ``name``, or the only / first one."""
         if not self.queries:
-            from ..errors import InputError
             raise InputError(f"{self.path}: the file asks no question (no train query or "
                              "question about a trained network)")
         if name is None:
@@ -121,7 +120,6 @@ class Document:
         for q in self.queries:
             if q.name == name:
                 return q
-        from ..errors import InputError
         raise InputError(f"{self.path}: no query named {name!r}; queries: "
                          + ", ".join(q.name for q in self.queries))
 
