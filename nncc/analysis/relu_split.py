@@ -407,18 +407,7 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = No
     ball = None
     if l1_ball is not None:
         ball = (np.asarray(l1_ball[0], np.float64).ravel(), float(l1_ball[1]))
-    # the root: bounds by back-substitution over the box (and ball)
-    nb = symbolic_bounds(net, lo, hi, l1_ball=ball)
-    pre = {k: tuple(np.asarray(v, np.float64)[None].copy() for v in nb.pre_relu(k))
-           for k in relus}
-    width = {k: pre[k][0].shape[1] for k in relus}
-    root = _Nodes({k: np.zeros((1, width[k]), np.int8) for k in relus},
-                  {k: pre[k][0].copy() for k in relus}, {k: pre[k][1].copy() for k in relus},
-                  {k: np.tile(np.where(pre[k][1] > -pre[k][0], 1.0, 0.0)[:, None, :], (1, R, 1))
-                   for k in relus},
-                  {k: np.zeros((1, R, width[k])) for k in relus}, np.zeros(1, np.int64),
-                  dirty=np.array([relus[0]]))   # over a box: both lower lines at the root too
-    stack = [root]
+    stack = [_root(net, relus, lo, hi, ball, R)]
     done, n_open, max_depth, last_report = 0, 1, 0, t0
     first = True
     lp_seconds = 0.0
@@ -427,8 +416,11 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = No
         return SplitResult(status, boxes=done, open_boxes=n_open, max_depth=max_depth,
                            seconds=time.perf_counter() - t0, **kw)
 
+    def out_of_time() -> bool:
+        return time_limit is not None and time.perf_counter() - t0 > time_limit
+
     while stack:
-        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+        if out_of_time():
             return result("unknown", n_open, reason="time limit")
         if done >= max_nodes:
             return result("unknown", n_open, reason=f"{max_nodes} nodes bounded")
@@ -449,29 +441,14 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = No
             continue
         nodes, gap, X = nodes.take(np.flatnonzero(keep)), gap[keep], X[keep]
         lifts = {k: v[keep] for k, v in lifts.items()}
-        N = len(nodes)
-        r = np.arange(N)
+        r = np.arange(len(nodes))
         near = np.argmin(gap, axis=1)                              # the row nearest to a proof
         pts = X[r, near]
-        y = net.forward(pts)
-        ok = np.all(y @ C.T >= d, axis=1)
+        ok = np.all(net.forward(pts) @ C.T >= d, axis=1)
         for i in np.flatnonzero(ok)[:8]:
             if check(pts[i]):
                 return result("sat", n_open, x=pts[i].copy())
-        # branch: per node, the free unstable ReLU with the largest lift on its nearest row
-        best_score = np.full(N, -1.0)
-        best_k = np.zeros(N, np.int64)
-        best_j = np.zeros(N, np.int64)
-        for k in relus:
-            free = (nodes.phase[k] == 0) & (nodes.lo[k] < 0) & (nodes.up[k] > 0)
-            sc = np.where(free, lifts[k][r, near], -1.0)
-            sc = np.where(free & (sc <= 0), 1e-12 * (nodes.up[k] - nodes.lo[k]), sc)
-            j = np.argmax(sc, axis=1)
-            s = sc[r, j]
-            better = s > best_score
-            best_score = np.where(better, s, best_score)
-            best_k = np.where(better, k, best_k)
-            best_j = np.where(better, j, best_j)
+        best_score, best_k, best_j = _branch_choice(nodes, relus, lifts, near)
         leaves = np.flatnonzero(best_score < 0)
         promise = gap[r, near]                  # how far the nearest row is from a proof
         # the most promising node: an LP over the region of its corner, for an answer
@@ -480,44 +457,21 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = No
         i = int(np.argmax(np.where(best_score >= 0, promise, -np.inf)))
         if best_score[i] >= 0 and done > batch and lp_seconds <= 0.1 * (time.perf_counter() - t0):
             t_lp = time.perf_counter()
-            _, outs = net.forward(pts[i][None], return_all=True)
-            try:
-                x = _region_lp(nt, _node_pattern(nodes, relus, i, [o[0] for o in outs]), C, d,
-                               lo, hi, ball)
-            except _LPFailed:
-                x = None            # only a candidate: nothing is closed by it
+            x = _corner_lp(net, nt, nodes, relus, i, pts[i], C, d, lo, hi, ball)
             lp_seconds += time.perf_counter() - t_lp
             if x is not None and check(x):
                 return result("sat", n_open, x=x)
-        for i in leaves:          # affine on the node: an LP decides it
-            if time_limit is not None and time.perf_counter() - t0 > time_limit:
-                return result("unknown", n_open + len(leaves), reason="time limit")
-            try:
-                x = _region_lp(nt, _node_pattern(nodes, relus, int(i)), C, d, lo, hi, ball)
-            except _LPFailed as e:
-                return result("unknown", n_open + len(leaves),
-                              reason=f"a leaf's LP ended without a verdict ({e})")
-            if x is not None:
-                if check(x):
-                    return result("sat", n_open, x=x)
-                return result("unknown", n_open, reason="an LP's point at a leaf failed the "
-                              "check (tolerances)")
+        leaf = _close_leaves(nt, nodes, relus, leaves, C, d, lo, hi, ball, check, out_of_time)
+        if leaf is not None:
+            status, still_open, kw = leaf
+            return result(status, n_open + still_open, **kw)
         # children of the inner nodes, the most promising parent's last (popped first)
         inner = np.flatnonzero(best_score >= 0)
         order = inner[np.argsort(promise[inner], kind="stable")]
-        N = len(order)
-        if not N:
+        if not len(order):
             continue
-        idx = np.repeat(order, 2)
-        kids = nodes.take(idx)
-        sign = np.tile(np.array([-1, 1], np.int8), N)
-        for k in relus:
-            sel = np.flatnonzero(best_k[idx] == k)
-            kids.phase[k][sel, best_j[idx][sel]] = sign[sel]
-        kids.depth = kids.depth + 1
-        kids.dirty = best_k[idx].astype(np.int64)
-        stack.append(kids)
-        n_open += 2 * N
+        stack.append(_children(nodes, relus, order, best_k, best_j))
+        n_open += 2 * len(order)
         max_depth = max(max_depth, int(nodes.depth.max()) + 1)
         now = time.perf_counter()
         if progress is not None and now - last_report > 1.0:
@@ -525,3 +479,81 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | None = No
                            f"depth {max_depth}, {now - t0:.1f} s")
             last_report = now
     return result("unsat", 0)
+
+
+def _root(net, relus: list[int], lo, hi, ball, R: int) -> _Nodes:
+    """The search's root: ReLU bounds by back-substitution over the box (and ball), no
+    ReLU fixed, the lower lines chosen by the bounds."""
+    nb = symbolic_bounds(net, lo, hi, l1_ball=ball)
+    pre = {k: tuple(np.asarray(v, np.float64)[None].copy() for v in nb.pre_relu(k))
+           for k in relus}
+    width = {k: pre[k][0].shape[1] for k in relus}
+    return _Nodes({k: np.zeros((1, width[k]), np.int8) for k in relus},
+                  {k: pre[k][0].copy() for k in relus}, {k: pre[k][1].copy() for k in relus},
+                  {k: np.tile(np.where(pre[k][1] > -pre[k][0], 1.0, 0.0)[:, None, :], (1, R, 1))
+                   for k in relus},
+                  {k: np.zeros((1, R, width[k])) for k in relus}, np.zeros(1, np.int64),
+                  dirty=np.array([relus[0]]))   # over a box: both lower lines at the root too
+
+
+def _branch_choice(nodes: _Nodes, relus: list[int], lifts: dict, near: np.ndarray):
+    """Per node, the free unstable ReLU with the largest lift on its nearest row:
+    ``(score, layer, unit)``; a score below 0 means no ReLU is left free (a leaf)."""
+    N = len(nodes)
+    r = np.arange(N)
+    best_score = np.full(N, -1.0)
+    best_k = np.zeros(N, np.int64)
+    best_j = np.zeros(N, np.int64)
+    for k in relus:
+        free = (nodes.phase[k] == 0) & (nodes.lo[k] < 0) & (nodes.up[k] > 0)
+        sc = np.where(free, lifts[k][r, near], -1.0)
+        sc = np.where(free & (sc <= 0), 1e-12 * (nodes.up[k] - nodes.lo[k]), sc)
+        j = np.argmax(sc, axis=1)
+        s = sc[r, j]
+        better = s > best_score
+        best_score = np.where(better, s, best_score)
+        best_k = np.where(better, k, best_k)
+        best_j = np.where(better, j, best_j)
+    return best_score, best_k, best_j
+
+
+def _corner_lp(net, nt, nodes: _Nodes, relus: list[int], i: int, x, C, d, lo, hi, ball):
+    """An LP over the activation region of node ``i``'s point ``x``: a candidate, or None."""
+    _, outs = net.forward(x[None], return_all=True)
+    try:
+        return _region_lp(nt, _node_pattern(nodes, relus, i, [o[0] for o in outs]), C, d,
+                          lo, hi, ball)
+    except _LPFailed:
+        return None            # only a candidate: nothing is closed by it
+
+
+def _close_leaves(nt, nodes: _Nodes, relus: list[int], leaves, C, d, lo, hi, ball, check,
+                  out_of_time):
+    """The leaves (no ReLU free: the network is affine there) decided by an LP each:
+    ``("sat", 0, {"x": x})`` for a checked point, ``("unknown", leaves left open,
+    {"reason": ...})``, or None when every leaf is out of reach."""
+    for i in leaves:
+        if out_of_time():
+            return "unknown", len(leaves), {"reason": "time limit"}
+        try:
+            x = _region_lp(nt, _node_pattern(nodes, relus, int(i)), C, d, lo, hi, ball)
+        except _LPFailed as e:
+            return "unknown", len(leaves), {"reason": f"a leaf's LP ended without a verdict ({e})"}
+        if x is not None:
+            if check(x):
+                return "sat", 0, {"x": x}
+            return "unknown", 0, {"reason": "an LP's point at a leaf failed the check (tolerances)"}
+    return None
+
+
+def _children(nodes: _Nodes, relus: list[int], order, best_k, best_j) -> _Nodes:
+    """Two children per node of ``order``, the chosen ReLU fixed inactive and active."""
+    idx = np.repeat(order, 2)
+    kids = nodes.take(idx)
+    sign = np.tile(np.array([-1, 1], np.int8), len(order))
+    for k in relus:
+        sel = np.flatnonzero(best_k[idx] == k)
+        kids.phase[k][sel, best_j[idx][sel]] = sign[sel]
+    kids.depth = kids.depth + 1
+    kids.dirty = best_k[idx].astype(np.int64)
+    return kids

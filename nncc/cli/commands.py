@@ -364,6 +364,23 @@ def _print_report(ans, report) -> None:
         print(f"solver:    {r.version or r.solver}")
     if r is not None and r.message and ans.status != "solution":
         print(f"message:   {r.message}")
+    _print_time_and_ir(ans, report)
+    if ans.check is not None and ans.query is not None and ans.query.kind != "train":
+        _print_network_check(ans)
+    elif ans.check is not None and hasattr(ans.check, "describe"):
+        for line in ans.check.describe():  # binarised networks
+            print(line)
+    elif ans.check is not None:
+        _print_training_check(ans.check)
+    for n in ans.notes:
+        print(f"note:      {n}")
+    for w in report.get("written", []):
+        print(f"wrote:     {w}")
+
+
+def _print_time_and_ir(ans, report) -> None:
+    """The seconds (the steps before the solver, the solver's), the step that decided,
+    and the size of the program."""
     secs = report.get("seconds") or {}
     if secs:
         steps = ", ".join(f"{k} {secs[k]:.2f} s" for k in ("bounds", "split", "start") if k in secs)
@@ -378,26 +395,19 @@ def _print_report(ans, report) -> None:
                  _milp_kind(v["int"] + v["bool"] > 0, bool(ir.get("quadratic"))))
         print(f"IR:        {ir['target']} {logic}, {v['real']} real / {v['int']} int / "
               f"{v['bool']} bool variables, {ir['constraints']} constraints, {ir['nonzeros']} nonzeros")
-    if ans.check is not None and ans.query is not None and ans.query.kind != "train":
-        _print_network_check(ans)
-    elif ans.check is not None and hasattr(ans.check, "describe"):
-        for line in ans.check.describe():  # binarised networks
-            print(line)
-    elif ans.check is not None:
-        c = ans.check
-        required = ("none: hinge loss" if not getattr(c, "classify", True) else
-                    "> 0" if not c.required_margin else f">= {c.required_margin:g}")
-        print(f"training:  accuracy {c.accuracy:.2%}, smallest margin {c.min_margin:.6g} "
-              f"(required {required})")
-        line = c.objective_line() if hasattr(c, "objective_line") else None
-        if line:
-            print(line)
-        for p in c.problems:
-            print(f"problem:   {p}")
-    for n in ans.notes:
-        print(f"note:      {n}")
-    for w in report.get("written", []):
-        print(f"wrote:     {w}")
+
+
+def _print_training_check(c) -> None:
+    """Accuracy, margin, objective and problems of trained real weights."""
+    required = ("none: hinge loss" if not getattr(c, "classify", True) else
+                "> 0" if not c.required_margin else f">= {c.required_margin:g}")
+    print(f"training:  accuracy {c.accuracy:.2%}, smallest margin {c.min_margin:.6g} "
+          f"(required {required})")
+    line = c.objective_line() if hasattr(c, "objective_line") else None
+    if line:
+        print(line)
+    for p in c.problems:
+        print(f"problem:   {p}")
 
 
 def _print_network_check(ans) -> None:
