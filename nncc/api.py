@@ -20,7 +20,7 @@ functions; the work is done in :mod:`nncc.pipeline`.
 ``compile(query, ...)``   lower and write ``.smt2`` / ``.mps`` / ``.lp`` + symbol map
 ``solve(query, ...)``     compile, run a solver, map back, re-check: an ``Answer``
 ``decode(map, output)``   read a solver run by hand back into a checked ``Answer``
-``verify(net, prop)``     a VNN-LIB property of a network: a checked ``Verdict``
+``verify(net, prop)``     a VNN-LIB property: a ``Verdict``, a view of an ``Answer``
 ``write_target(comp, f)`` write a ``Compilation`` to a binary stream
 ========================  =====================================================
 """

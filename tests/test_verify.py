@@ -371,3 +371,23 @@ def test_compile_and_check_take_the_bounds_method(tmp_path):
         assert f"note: {method} bounds" in r.stderr and "feasible means the property" in r.stderr
         r = run_nncc("check", nn, "--bounds", method)
         assert r.returncode == 0 and f"note: {method} bounds" in r.stdout, r.stderr
+
+
+def test_a_verdict_is_a_view_of_an_answer():
+    """verify's result is an Answer like solve's, seen in VNN-LIB's words: sat is a
+    checked solution whose arrays are the counterexample, unsat is no_solution."""
+    from nncc.problem.query import VerifyQuery
+    box = "(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n" + "".join(
+        f"(assert (>= X_{i} -1))\n(assert (<= X_{i} 1))\n" for i in range(2))
+    net = FixedNetwork("n", (2,), (1,), [Affine("a", np.array([[1.0, -1.0]]), np.zeros(1)),
+                                         Relu("r", 1)])
+    sat = verify(None, None, net=net, prop=parse_vnnlib(box + "(assert (>= Y_0 0.5))", "p"))
+    assert sat.status == "sat" and sat.answer.status == "solution" and sat.answer.verdict == "sat"
+    assert isinstance(sat.answer.query, VerifyQuery) and sat.answer.how == sat.how
+    x = sat.answer.arrays["input"]
+    assert net.forward(x[None])[0][0] >= 0.5 and np.array_equal(x, sat.check.x)
+    assert sat.report()["counterexample"] == sat.answer.report()["check"]
+    unsat = verify(None, None, net=net, prop=parse_vnnlib(box + "(assert (<= Y_0 -0.5))", "p"))
+    assert unsat.status == "unsat" and unsat.answer.status == "no_solution"
+    assert unsat.answer.arrays is None
+    assert unsat.proven_by_bounds == unsat.answer.counts["proven_by_bounds"] == 1

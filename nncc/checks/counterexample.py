@@ -43,6 +43,10 @@ class CexCheck:
     problems: list[str] = field(default_factory=list)
     tolerance: float = CEX_TOLERANCE
 
+    def to_json(self) -> dict:
+        return {"ok": self.ok, "disjunct": self.disjunct, "x": self.x.tolist(),
+                "y": self.y.tolist(), "tolerance": self.tolerance, "problems": self.problems}
+
 
 def in_disjunct_box(d: Disjunct, x: np.ndarray) -> bool:
     lo_ok = np.where(d.lo_strict, x > d.lo, x >= d.lo)

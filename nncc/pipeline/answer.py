@@ -41,6 +41,8 @@ class Answer:
     seconds: dict[str, float] = field(default_factory=dict)   # by step, and "total"
     certificate: object | None = None  # nncc.pipeline.certify.Certificate with --certify
     how: str = ""   # the step that decided: "bounds", "relu splitting", "start", the solver
+    message: str = ""   # what decided, in a sentence (verify)
+    counts: dict[str, int] = field(default_factory=dict)   # verify: disjuncts and what ruled them out
 
     @property
     def verdict(self) -> str:

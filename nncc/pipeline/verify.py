@@ -49,41 +49,95 @@ from ..problem.output_softmax import logit_property
 from ..problem.property import Disjunct, Property, bound_free_inputs, load_network
 from ..problem.query import VerifyQuery
 from ..progress import Progress
+from ..solvers.result import NO_SOLUTION, SOLUTION
+from ..solvers.result import UNKNOWN as ANSWER_UNKNOWN
 from .steps import Clock, Step, run_steps
 
 SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
+CHECK_FAILED = "check_failed"   # a step's decision: unknown, a point failed the check
 DISJUNCT_MODES = ("split", "indicator")
 
 
-@dataclass
-class Verdict:
-    """``status`` sat / unsat / unknown; ``how`` the step that decided; ``check`` the
-    checked counterexample (sat) or the failed candidate (unknown after a failed check)."""
+# what verify counts, kept in ``Answer.counts``
+COUNTS = ("disjuncts", "proven_by_bounds", "proven_by_splitting", "split_boxes", "milp_runs")
+_ANSWER_STATUS = {SAT: SOLUTION, UNSAT: NO_SOLUTION, UNKNOWN: ANSWER_UNKNOWN}
 
-    status: str
-    how: str = ""
-    check: CexCheck | None = None
-    message: str = ""
-    notes: list[str] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
-    disjuncts: int = 0
-    proven_by_bounds: int = 0
-    milp_runs: int = 0
-    split_boxes: int = 0
-    proven_by_splitting: int = 0
-    check_failed: bool = False
+
+def _count(name: str) -> property:
+    return property(lambda self: self.answer.counts[name],
+                    lambda self, value: self.answer.counts.__setitem__(name, value),
+                    doc=f"``Answer.counts['{name}']``")
+
+
+class Verdict:
+    """The answer of :func:`verify` seen as a verdict.
+
+    ``answer`` is an :class:`~nncc.pipeline.answer.Answer` like every other query's:
+    its status ``solution`` (a checked counterexample), ``no_solution`` (the
+    property holds), ``unknown`` or ``check_failed``; ``how`` the step that decided;
+    ``seconds`` per step; ``check`` the counterexample's
+    :class:`~nncc.checks.counterexample.CexCheck` (or the candidate that failed it);
+    ``arrays`` its input and output; ``counts`` the disjuncts and what each step
+    ruled out. The view says it in VNN-LIB's words: ``status`` sat / unsat / unknown
+    (``Answer.verdict``), ``check_failed`` when a point failed the check."""
+
+    disjuncts = _count("disjuncts")
+    proven_by_bounds = _count("proven_by_bounds")
+    proven_by_splitting = _count("proven_by_splitting")
+    split_boxes = _count("split_boxes")
+    milp_runs = _count("milp_runs")
+
+    def __init__(self, status: str = UNKNOWN, how: str = "", check: CexCheck | None = None,
+                 message: str = "", notes: list[str] | None = None, *, query=None,
+                 check_failed: bool = False, **counts):
+        from .answer import Answer   # here: it loads scipy (0.16 s), which verify's start-up need not
+        self.answer = Answer(ANSWER_UNKNOWN, query, notes=list(notes or []),
+                             counts={k: 0 for k in COUNTS})
+        self.answer.counts.update(counts)
+        self.decide(status, how, message, check, check_failed)
+
+    def decide(self, status: str, how: str, message: str = "", check: CexCheck | None = None,
+               check_failed: bool = False) -> None:
+        """Set the verdict (``check_failed``: ``check`` is a point that failed the check)."""
+        a = self.answer
+        a.status = "check_failed" if check_failed else _ANSWER_STATUS[status]
+        a.how, a.message, a.check = how, message, check
+        a.arrays = ({"input": check.x, "output": check.y}
+                    if check is not None and check.x.size else None)
+
+    @property
+    def status(self) -> str:
+        return self.answer.verdict
+
+    @property
+    def check_failed(self) -> bool:
+        return self.answer.status == "check_failed"
+
+    @property
+    def how(self) -> str:
+        return self.answer.how
+
+    @property
+    def message(self) -> str:
+        return self.answer.message
+
+    @property
+    def check(self) -> CexCheck | None:
+        return self.answer.check
+
+    @property
+    def notes(self) -> list[str]:
+        return self.answer.notes
+
+    @property
+    def seconds(self) -> dict[str, float]:
+        return self.answer.seconds
 
     def report(self) -> dict:
         out = {"verdict": self.status, "how": self.how, "message": self.message,
-               "notes": self.notes, "seconds": self.seconds, "disjuncts": self.disjuncts,
-               "proven_by_bounds": self.proven_by_bounds,
-               "proven_by_splitting": self.proven_by_splitting, "split_boxes": self.split_boxes,
-               "milp_runs": self.milp_runs}
+               "notes": self.notes, "seconds": self.seconds, **self.answer.counts}
         if self.check is not None:
-            out["counterexample"] = {"ok": self.check.ok, "disjunct": self.check.disjunct,
-                                     "x": self.check.x.tolist(), "y": self.check.y.tolist(),
-                                     "tolerance": self.check.tolerance,
-                                     "problems": self.check.problems}
+            out["counterexample"] = self.check.to_json()
         return out
 
 
@@ -183,7 +237,8 @@ def _load(net_path, prop_path, net, prop, opts: dict, clock: Clock, progress: Pr
                       "inputs restricted to the network's input box")
                      + (f"; {n_before - len(prop.disjuncts)} disjuncts left empty"
                         if n_before != len(prop.disjuncts) else ""))
-    v = Verdict(UNKNOWN, notes=list(prop.notes) + notes, disjuncts=len(prop.disjuncts))
+    v = Verdict(UNKNOWN, notes=list(prop.notes) + notes, disjuncts=len(prop.disjuncts),
+                query=VerifyQuery(f"verify_{net.name}", net, prop, network_path=net_path))
     run = _Run(net, prop, opts, clock, progress, v, restated=logit_property(net, prop),
                clip_loses=clip_loses)
     if prop.disjuncts and run.restated is not None:
@@ -204,7 +259,8 @@ def _finish(run: _Run, status: str, how: str, message: str, check) -> Verdict:
             f"{message}; but a disjunct has input rows and reaches outside the network's "
             "clip box, where the rows speak of the input and the network sees its clip: "
             "nothing is proven")
-    v.status, v.how, v.message, v.check = status, how, message, check
+    failed = status == CHECK_FAILED        # unknown, with the point that failed the check
+    v.decide(UNKNOWN if failed else status, how, message, check, check_failed=failed)
     v.seconds["total"] = run.clock.elapsed()
     return v
 
@@ -357,8 +413,7 @@ def _solver(run: _Run):
         return (UNKNOWN, "strict border", "a disjunct is reachable only on the border of a "
                 "strict row (no point with the epsilon room); nothing is proven", None)
     if failed is not None:
-        v.check_failed = True
-        return (UNKNOWN, "check failed", "the solver's point failed the counterexample check: "
+        return (CHECK_FAILED, "check failed", "the solver's point failed the counterexample check: "
                 + "; ".join(failed.problems), failed)
     return (UNSAT, f"milp ({solver.spec.name})" if v.milp_runs else "bounds",
             f"{v.proven_by_bounds} disjuncts ruled out by bounds, {v.milp_runs} solver runs "
