@@ -144,6 +144,8 @@ class Verdict:
 # -- the solver runs ----------------------------------------------------------------
 
 def _run_program(query, enc, spec, target, time_limit, keep_file=None):
+    """One solver run on an encoded disjunct (or disjunction): lowered for ``target``,
+    written (to ``keep_file`` when given), solved; ``(result, the input point or None)``."""
     from ..writers import FORMAT_SUFFIX
     from .compile import arrays_from_values, lower, write_target
     from ..solvers.runner import solve_file
