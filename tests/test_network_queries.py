@@ -125,3 +125,71 @@ def test_maximize_with_the_class_winning_certified():
                      certify="cvc5")
     assert ans.status == "solution" and ans.certificate.ok, ans.certificate.problems
     assert abs(float(ans.certificate.value) - 10.0) <= 1e-6 * 10 + 1e-9 + 1e-9  # the slack
+
+
+def _random_net(seed: int, n_in: int = 4, hidden: int = 12, classes: int = 3, shape=None):
+    rng = np.random.default_rng(seed)
+    return FixedNetwork(f"r{seed}", shape or (n_in,), (classes,), [
+        Affine("a0", rng.normal(size=(hidden, n_in)), rng.normal(size=hidden)), Relu("r0", hidden),
+        Affine("a1", rng.normal(size=(hidden, hidden)), rng.normal(size=hidden)),
+        Relu("r1", hidden), Affine("a2", rng.normal(size=(classes, hidden)),
+                                    rng.normal(size=classes))])
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("minimize,wins", [(False, False), (False, True), (True, False)])
+def test_maximize_start_never_passes_the_optimum_and_the_answer_never_falls_below_it(
+        seed, minimize, wins):
+    """The start is a checked point of the box (its class winning when asked): its value
+    never passes the proven optimum; with the start as the cutoff the answer is the
+    optimum, never worse than the start, and the bound beside it holds."""
+    from nncc.analysis.maximize_start import find_maximize_start
+    net = _random_net(seed)
+    lo, hi = -np.ones(4), np.ones(4)
+    k = seed % 3
+    q = MaximizeQuery("m", net, k, lo, hi, minimize=minimize, wins=wins, ratio=None)
+    exact = nncc.solve(q, "highs", start=False, time_limit=60)
+    start = find_maximize_start(q, lo, hi, budget=2.0)
+    if exact.status == "no_solution":          # the class cannot win in the box
+        assert start is None
+        return
+    assert exact.status == "solution" and exact.check.ok, exact.notes
+    best = exact.check.value
+    tol = 1e-6 * (1 + abs(best))
+    if start is not None:
+        y = net.forward(start.x[None])[0]
+        assert np.all(start.x >= lo) and np.all(start.x <= hi)
+        assert y[k] == pytest.approx(start.value, abs=1e-9)
+        assert (start.value >= best - tol) if minimize else (start.value <= best + tol)
+        if wins:
+            assert np.all(y[k] - np.delete(y, k) >= q.margin)
+    ans = nncc.solve(q, "highs", time_limit=60)
+    assert ans.status == "solution" and ans.check.ok, ans.notes
+    assert ans.check.value == pytest.approx(best, abs=tol)
+    if start is not None:
+        assert "start" in ans.seconds
+        assert (ans.check.value <= start.value + tol) if minimize else (ans.check.value >= start.value - tol)
+    bound = ans.result.bound
+    assert bound is not None
+    assert (bound <= best + tol) if minimize else (bound >= best - tol)   # a bound, right side
+
+
+def test_the_bound_beside_a_maximum_comes_from_the_neuron_bounds_when_the_solver_gives_none():
+    """z3 reports no bound: the symbolic bounds' one is reported, and it holds."""
+    q = MaximizeQuery("m", omlt_code_network(), 0, [-10.0], [10.0])
+    ans = nncc.solve(q, "z3", time_limit=60)
+    assert ans.status == "solution" and ans.check.ok and ans.check.value == pytest.approx(50.0)
+    assert ans.result.bound is not None and ans.result.bound >= 50.0 - 1e-9
+    assert any("symbolic bounds" in n and "at most" in n for n in ans.notes), ans.notes
+
+
+def test_maximize_answer_as_png(tmp_path):
+    """A maximise query on an image-shaped input writes the input found as a PNG."""
+    import struct
+    net = _random_net(2, n_in=16, shape=(1, 4, 4))
+    ans = nncc.solve(MaximizeQuery("m", net, 1, np.zeros(16), np.ones(16)), "highs")
+    assert ans.status == "solution" and ans.check.ok
+    ans.save_png(str(tmp_path / "m.png"))
+    data = (tmp_path / "m.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (16, 16)    # 4 x 4 pixels, drawn 4 times larger

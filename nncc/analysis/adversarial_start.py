@@ -89,13 +89,13 @@ def query_rows(query, K: int, label: int, winner: int) -> tuple[np.ndarray, np.n
     return class_rows(K, winner, query.margin, against=label)
 
 
-def _forward(net, x: np.ndarray) -> list[np.ndarray]:
+def layer_outputs(net, x: np.ndarray) -> list[np.ndarray]:
     h, outs = net.forward(x[None], return_all=True)
     return [o[0] for o in outs]
 
 
-def _output(outs: list[np.ndarray], x: np.ndarray) -> np.ndarray:
-    """The network output from :func:`_forward`'s list (``x`` itself when the network
+def network_output(outs: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The network output from :func:`layer_outputs`'s list (``x`` itself when the network
     has no layer: the identity)."""
     return outs[-1] if outs else x
 
@@ -107,7 +107,7 @@ def _winners(layer: MaxPool, inp: np.ndarray) -> np.ndarray:
     return g[np.arange(g.shape[0]), np.argmax(vals, axis=1)]
 
 
-def _gradient(net, outs: list[np.ndarray], x: np.ndarray, c: np.ndarray) -> np.ndarray:
+def gradient(net, outs: list[np.ndarray], x: np.ndarray, c: np.ndarray) -> np.ndarray:
     """``d (c . y) / dx`` at ``x`` (the linear map of its activation region)."""
     v = np.asarray(c, dtype=np.float64)
     layers = net.layers
@@ -137,13 +137,13 @@ def _greedy_sparse(net, x0, lo, hi, C, rhs, goal, deadline, max_steps) -> tuple[
     """One input at a time (L1 / L0)."""
     x = x0.copy()
     for step in range(max_steps):
-        outs = _forward(net, x)
-        s, j = _slack(_output(outs, x), C, rhs)
+        outs = layer_outputs(net, x)
+        s, j = _slack(network_output(outs, x), C, rhs)
         if s[j] >= goal:
             return x, step
         if time.perf_counter() > deadline:
             break
-        d = _gradient(net, outs, x, C[j])
+        d = gradient(net, outs, x, C[j])
         room = np.where(d > 0, hi - x, x - lo)
         score = np.where(room > 1e-12, np.abs(d), 0.0)
         i = int(np.argmax(score))
@@ -165,14 +165,14 @@ def greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline) -> tuple[np.ndarray | N
         x = x0.copy()
         for _ in range(25):
             steps += 1
-            outs = _forward(net, x)
-            s, j = _slack(_output(outs, x), C, rhs)
+            outs = layer_outputs(net, x)
+            s, j = _slack(network_output(outs, x), C, rhs)
             if s[j] >= goal:
                 return x
-            d = _gradient(net, outs, x, C[j])
+            d = gradient(net, outs, x, C[j])
             x = np.clip(x + 0.25 * r * np.sign(d), blo, bhi)
-        outs = _forward(net, x)
-        s, j = _slack(_output(outs, x), C, rhs)
+        outs = layer_outputs(net, x)
+        s, j = _slack(network_output(outs, x), C, rhs)
         return x if s[j] >= goal else None
 
     best = attempt(reach)
@@ -191,10 +191,12 @@ def greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline) -> tuple[np.ndarray | N
     return best, steps
 
 
-def region_lp(net, x0, lo, hi, C, rhs, norm, pattern, changed=None):
+def region_lp(net, x0, lo, hi, C, rhs, norm, pattern, changed=None, maximise=None):
     """The closest input to ``x0`` in the activation region ``pattern`` (per Relu
     layer a boolean array: active; per MaxPool layer the winning member) that
-    satisfies ``C y >= rhs``; None if the LP has no optimum."""
+    satisfies ``C y >= rhs``; None if the LP has no optimum. With ``maximise``
+    (a vector over the outputs) the input of the region and the box that
+    maximises ``maximise . y`` instead (``x0`` and ``norm`` unused)."""
     n = x0.size
     col_lb, col_ub, cost = [lo.copy()], [hi.copy()], [np.zeros(n)]
     if norm == "l0" and changed is not None:
@@ -275,6 +277,10 @@ def region_lp(net, x0, lo, hi, C, rhs, norm, pattern, changed=None):
     Cl = sp.coo_matrix(C[:, live])
     add_rows(Cl.row, yc[live][Cl.col], Cl.data, rhs + 1e-6 * (1.0 + np.abs(rhs)),
              np.full(len(rhs), np.inf))
+    if maximise is not None:
+        c = np.asarray(maximise, dtype=np.float64)
+        return _solve_region(n, ncol, nrow, cost, col_lb, col_ub, r_rows, r_cols, r_vals, r_lo,
+                             r_hi, lo, hi, objective=(yc, c))
     reach = np.maximum(np.maximum(hi - x0, x0 - lo), 0.0)
     xi = np.arange(n)
     if norm == "linf":
@@ -287,14 +293,27 @@ def region_lp(net, x0, lo, hi, C, rhs, norm, pattern, changed=None):
              np.concatenate([np.ones(n), -np.ones(n)]), -x0, np.full(n, np.inf))
     add_rows(np.concatenate([rr, rr]), np.concatenate([sc, xi]),
              np.concatenate([np.ones(n), np.ones(n)]), x0, np.full(n, np.inf))
+    return _solve_region(n, ncol, nrow, cost, col_lb, col_ub, r_rows, r_cols, r_vals, r_lo, r_hi,
+                         lo, hi)
 
+
+def _solve_region(n, ncol, nrow, cost, col_lb, col_ub, r_rows, r_cols, r_vals, r_lo, r_hi, lo, hi,
+                  objective=None):
+    """The LP of :func:`region_lp` solved in process: the input part of its optimum,
+    clipped into the box, or None. ``objective = (output columns, c)``: maximise
+    ``c . y`` (HiGHS minimises: the cost is ``-c``; a -1 column is the constant 0)."""
+    cost = np.concatenate(cost)
+    if objective is not None:
+        cols, c = objective
+        live = cols >= 0
+        cost[cols[live]] -= c[live]
     A = sp.csc_matrix((np.concatenate(r_vals), (np.concatenate(r_rows), np.concatenate(r_cols))),
                       shape=(nrow, ncol))
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = ncol, nrow
     fin = lambda v, big: np.where(np.isfinite(v), v, big)  # noqa: E731
-    lp.col_cost_ = np.concatenate(cost)
+    lp.col_cost_ = cost
     lp.col_lower_ = fin(np.concatenate(col_lb), -inf)
     lp.col_upper_ = fin(np.concatenate(col_ub), inf)
     lp.row_lower_ = fin(np.concatenate(r_lo), -inf)
@@ -314,7 +333,7 @@ def region_lp(net, x0, lo, hi, C, rhs, norm, pattern, changed=None):
 def relu_pattern(net, x: np.ndarray, previous=None) -> list:
     """Per layer: Relu -> active mask (ties at 0 take the side opposite to
     ``previous``, to step into the adjacent region); MaxPool -> winners."""
-    outs = _forward(net, x)
+    outs = layer_outputs(net, x)
     pat = []
     for k, layer in enumerate(net.layers):
         inp = outs[k - 1] if k > 0 else x

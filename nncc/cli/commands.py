@@ -79,9 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--relu", choices=["ite", "disjunction"])
     _bounds_arguments(c)
     c.add_argument("--no-start", action="store_true",
-                   help="adversarial queries: skip the search for a start (greedy descent and "
-                   "LPs over activation regions) that gives the solver a cutoff; verify "
-                   "statements: skip the search for a counterexample before the solver")
+                   help="adversarial and maximise queries: skip the search for a start "
+                   "(greedy descent or gradient ascent, and LPs over activation regions) that "
+                   "gives the solver a cutoff; verify statements: skip the search for a "
+                   "counterexample before the solver")
     c.add_argument("--split-time", type=float, default=None,
                    help="adversarial queries: seconds of ReLU splitting before the solver, to "
                    "prove the start optimal or that there is no answer (default 10, at most "
@@ -90,8 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--certify", nargs="?", const="cvc5", choices=["cvc5", "z3"],
                    help="re-check a maximize / adversarial answer exactly: fix its activation "
                    "pattern and solve the rest in rational arithmetic (default cvc5)")
-    c.add_argument("--png", help="for an adversarial query on an image-shaped input: write "
-                   "the original, the new input and their difference side by side")
+    c.add_argument("--png", help="a query on an image-shaped input: for an adversarial one "
+                   "the original, the new input and their difference side by side; for a "
+                   "maximise one the input found")
     c.add_argument("--keep", help="also keep the file given to the solver at this path")
     c.add_argument("--solvers-config", help="a solvers.toml overriding the defaults")
     c.add_argument("--json", action="store_true", help="print a machine-readable report")
@@ -423,6 +425,11 @@ def _print_network_check(ans) -> None:
     elif q.kind == "maximize":
         word = "minimum" if q.minimize else "maximum"
         print(f"{word}:   output {q.output} = {c.value:.10g} (forward pass at the answer)")
+        bound = ans.result.bound if ans.result is not None else None
+        if bound is not None:
+            from ..pipeline.maximize import gap_text
+            print(f"bound:     {gap_text(c.value, bound)} (value, bound the optimum cannot pass, "
+                  "gap)")
         print(f"input:     {fmt(ans.arrays['input'])}")
     else:
         x0 = np.asarray(q.x0, float).reshape(1, -1)

@@ -34,6 +34,12 @@ def _as_hwc(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return a.reshape(h, w, c)
 
 
+def input_image(x: np.ndarray, shape: tuple[int, ...], lo: float, hi: float) -> np.ndarray:
+    """uint8 (H, W, C): one input scaled from [lo, hi] (a maximising input)."""
+    span = (hi - lo) or 1.0
+    return np.clip(np.round((_as_hwc(x, shape) - lo) / span * 255), 0, 255).astype(np.uint8)
+
+
 def comparison_image(x0: np.ndarray, x: np.ndarray, shape: tuple[int, ...],
                      lo: float, hi: float, gap: int = 2) -> np.ndarray:
     """uint8 (H, 3W + 2 gap, C): original and new scaled from [lo, hi], the difference

@@ -91,18 +91,21 @@ class Answer:
         write_onnx(path, self.query.network, self.params)
 
     def save_png(self, path: str) -> None:
-        """The original input, the answer's input and their difference as a PNG
-        (adversarial queries on image-shaped inputs)."""
-        from ..export.png_writer import comparison_image, image_layout, write_png
+        """The answer's input as a PNG, for queries on image-shaped inputs: for an
+        adversarial query beside the original and their difference; for a maximise
+        query alone."""
+        from ..export.png_writer import comparison_image, image_layout, input_image, write_png
         self._require_checked()
         q = self.query
         shape = tuple(q.network.input_shape)
-        if q.kind != "adversarial" or image_layout(shape) is None:
-            raise InputError(f"--png needs an adversarial query on an image-shaped input "
-                             f"(this input is {shape})")
+        if q.kind not in ("adversarial", "maximize") or image_layout(shape) is None:
+            raise InputError(f"--png needs an adversarial or maximise query on an image-shaped "
+                             f"input (this input is {shape})")
         lo = float(np.min(q.input_lo))
         hi = float(np.max(q.input_hi))
-        write_png(path, comparison_image(q.x0, self.arrays["input"], shape, lo, hi))
+        x = self.arrays["input"]
+        write_png(path, comparison_image(q.x0, x, shape, lo, hi) if q.kind == "adversarial"
+                  else input_image(x, shape, lo, hi))
 
     @property
     def checked_unproven(self) -> bool:
@@ -119,6 +122,12 @@ class Answer:
 def answer_from_result(query: Query | None, comp: Compilation, result: SolverResult) -> Answer:
     """Values by solver name -> parameters -> forward-pass check."""
     notes = list(comp.encoded.notes)
+    if getattr(comp.symbol_map, "objective_negated", False):
+        # MPS / LP always minimise: undo the writer's sign (the bound is the maximum's then)
+        if result.objective is not None:
+            result.objective = -result.objective
+        if result.bound is not None:
+            result.bound = -result.bound
     if result.status == NO_SOLUTION:
         return Answer(NO_SOLUTION, query, result=result, compilation=comp, notes=notes)
     if result.status == ERROR:
@@ -126,8 +135,6 @@ def answer_from_result(query: Query | None, comp: Compilation, result: SolverRes
     if result.status == UNKNOWN and not result.has_incumbent:
         return Answer(UNKNOWN, query, result=result, compilation=comp, notes=notes)
     arrays = arrays_from_values(comp.symbol_map, result)
-    if result.objective is not None and getattr(comp.symbol_map, "objective_negated", False):
-        result.objective = -result.objective  # MPS / LP always minimise: undo the writer's sign
     if comp.symbol_map.extra["encoding"].get("kind") == "binarised":
         return finish_milp_answer(query, comp, result, arrays, notes)
     if result.approximate:

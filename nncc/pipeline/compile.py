@@ -68,8 +68,8 @@ def encode_query(query, epsilon: float = DEFAULT_EPSILON, bounds: str = DEFAULT_
                  bounds_budget: float = 10.0, start=None, target: str | None = None) -> Encoded:
     """The IR of any query, by its kind. ``bounds`` (interval, symbolic, lp, milp) is
     how neuron bounds of a trained network are found (``bounds_budget`` seconds);
-    ``start``: a checked answer of an adversarial query, whose distance cuts off the
-    rest; ``target``: a verify query keeps its strict rows strict for SMT-LIB."""
+    ``start``: a checked answer of an adversarial or maximise query, whose distance
+    or value cuts off the rest; ``target``: a verify query keeps its strict rows strict for SMT-LIB."""
     if query.kind == "train":
         return encode_train(query, nonzero_eps=epsilon)
     if query.kind == "verify":
@@ -81,7 +81,7 @@ def encode_query(query, epsilon: float = DEFAULT_EPSILON, bounds: str = DEFAULT_
     if query.kind == "evaluate":
         return encode_evaluate(query)
     if query.kind == "maximize":
-        return encode_maximize(query, bounds, bounds_budget)
+        return encode_maximize(query, bounds, bounds_budget, start=start)
     return encode_adversarial(query, bounds, bounds_budget, start=start)
 
 

@@ -17,7 +17,7 @@ from ..passes.strict_epsilon import DEFAULT_EPSILON
 from ..problem.query import Query
 from ..progress import Progress
 from ..solvers.result import NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
-from . import adversarial
+from . import adversarial, maximize
 from .answer import Answer, answer_from_result
 from ..writers import FORMAT_SUFFIX
 from .compile import encode_query, lower, write_target
@@ -62,7 +62,10 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     When no start is found, ReLU splitting (:mod:`nncc.analysis.relu_split`, at
     most ``split_budget`` seconds, taken from ``time_limit``) looks for a proof
     that no input of the box reaches the class, which needs no solver, or for
-    an answer to start from.
+    an answer to start from. A maximise query gets a start too (gradient ascent and
+    LPs over activation regions, :mod:`nncc.analysis.maximize_start`): its value
+    is the solver's cutoff, the answer is never worse than it, and the bound on the
+    optimum (the solver's or the neuron bounds', the tighter) goes beside the value.
 
     Never raises for a solver's "no solution" / "unknown": see ``Answer.status``.
     Raises :class:`SolverError` when the solver is missing or its output is unreadable.
@@ -78,6 +81,9 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     steps = None
     if start and query.kind == "adversarial":
         steps = adversarial.search(query, bounds, time_limit, start_budget, split_budget, progress)
+        time_limit = steps.time_limit
+    elif start and query.kind == "maximize":
+        steps = maximize.search(query, time_limit, start_budget, progress)
         time_limit = steps.time_limit
     found = steps.start if steps is not None else None
     enc = encode_query(query, epsilon, bounds, bounds_budget, start=found)
@@ -178,11 +184,17 @@ def _answer_after_solver(query, comp, result: SolverResult, start, progress: Pro
     floor = None
     if query.kind == "adversarial" and not result.optimal and result.status != NO_SOLUTION:
         floor = adversarial.distance_floor(query, result, start, progress)
-    ans = answer_from_result(query, comp, result)
+    ans = answer_from_result(query, comp, result)   # (the objective and bound in the query's sense)
+    if query.kind == "maximize":
+        floor = maximize.value_bound(query, comp, result)
     ans.how = result.solver or comp.target
-    if start is not None and not (ans.arrays is not None and ans.check is not None
-                                  and ans.check.ok and ans.status in (SOLUTION, UNKNOWN)):
-        ans = adversarial.answer_from_start(query, comp, result, start, ans)
+    checked = (ans.arrays is not None and ans.check is not None and ans.check.ok
+               and ans.status in (SOLUTION, UNKNOWN))
+    if checked and start is not None and query.kind == "maximize" and not result.optimal:
+        checked = not maximize.worse(query, ans.check.value, start.value)  # never below the start
+    if start is not None and not checked:
+        strategy = adversarial if query.kind == "adversarial" else maximize
+        ans = strategy.answer_from_start(query, comp, result, start, ans)
         ans.how = "start"
     if floor is not None:
         ans.notes.append(floor)

@@ -1,0 +1,103 @@
+"""The maximise strategy: a checked start before the solver, and the bound beside the value.
+
+:func:`search` runs the step that needs no solver (the start of
+:mod:`nncc.analysis.maximize_start`); :func:`~nncc.pipeline.solve.solve`
+hands the solver its value as a cutoff, and the answer is the solver's or the
+start, whichever is better and checked. :func:`value_bound` puts the best
+bound known beside the value: the solver's, or the one the neuron bounds
+prove over the box, whichever is tighter.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis.maximize_start import find_maximize_start
+from ..checks.check_network import check_network_answer
+from ..progress import Progress
+from ..solvers.result import NO_SOLUTION, UNKNOWN, SolverResult
+from .adversarial import Steps
+from .answer import Answer
+from .compile import Compilation
+from .steps import Step, run_steps
+
+
+def search(query, time_limit: float | None, start_budget: float, progress: Progress) -> Steps:
+    """The steps before the solver (:data:`STEPS`): the start, at most ``start_budget``
+    seconds (a tenth of ``time_limit`` at most); the solver gets what is left."""
+    budget = start_budget if time_limit is None else min(start_budget, 0.1 * time_limit)
+    steps = Steps(time_limit=time_limit, query=query, start_budget=budget, progress=progress)
+    run_steps(STEPS, steps)
+    if time_limit is not None:
+        used = steps.seconds.get("start", 0.0)
+        steps.time_limit = max(time_limit - used, min(time_limit, 1.0))
+    return steps
+
+
+def _start(steps: Steps):
+    query = steps.query
+    lo, hi = input_box(query)
+    steps.progress.stage("looking for a start (gradient ascent, LPs over activation regions)")
+    found = find_maximize_start(query, lo, hi, budget=steps.start_budget)
+    if found is not None:
+        arrays = {"input": found.x, "output": query.network.forward(found.x[None])[0]}
+        if not check_network_answer(query, arrays).ok:   # only a checked start is used
+            found = None
+    if found is not None:
+        steps.progress.stage(f"start: value {found.value:.6g}")
+    steps.start = found
+
+
+STEPS = [Step("start", _start)]
+
+
+def input_box(query) -> tuple[np.ndarray, np.ndarray]:
+    n = query.network.n_inputs
+    return (np.broadcast_to(np.asarray(query.input_lo, float), (n,)).copy(),
+            np.broadcast_to(np.asarray(query.input_hi, float), (n,)).copy())
+
+
+def value_bound(query, comp: Compilation, result: SolverResult) -> str | None:
+    """The bound on the optimum beside the value: the solver's (``result.bound``) or the
+    neuron bounds' over the box, whichever is tighter, becomes ``result.bound``; a
+    sentence with the value, the bound and the gap, or None without a value."""
+    proven = comp.encoded.inverse.get("bounds_proven")
+    bound, by = result.bound, result.solver
+    if proven is not None and np.isfinite(proven) and (
+            bound is None or (proven < bound if not query.minimize else proven > bound)):
+        bound, by = float(proven), f"{comp.encoded.inverse.get('bounds_method')} bounds"
+    if bound is None:
+        return None
+    result.bound = bound
+    return f"the optimum is at most {bound:.6g} (by {by})" if not query.minimize else \
+        f"the optimum is at least {bound:.6g} (by {by})"
+
+
+def gap_text(value: float, bound: float) -> str:
+    """``value, bound, gap`` as printed: the gap relative to the bound's magnitude."""
+    gap = abs(bound - value) / max(abs(bound), 1e-12)
+    return f"{value:.6g}, bound {bound:.6g}, gap {gap:.2%}"
+
+
+def worse(query, value: float, than: float) -> bool:
+    """Whether ``value`` is worse than ``than`` for the query (lower when maximising)."""
+    return value > than if query.minimize else value < than
+
+
+def answer_from_start(query, comp: Compilation, result: SolverResult, start, ans: Answer) -> Answer:
+    """The start as the answer, when the solver found nothing better that checks (with
+    the cutoff every answer it could find is at least as good)."""
+    x = np.asarray(start.x, float)
+    arrays = {"input": x, "output": query.network.forward(x[None])[0]}
+    check = check_network_answer(query, arrays)
+    notes = list(comp.encoded.notes)
+    if result.status == NO_SOLUTION:
+        notes.append(f"{result.solver} found nothing at least as good as the start "
+                     f"({start.value:.6g}) within the cutoff (a tolerance effect): the start is the "
+                     "answer, not proven optimal")
+    else:
+        notes.append(f"{result.solver} stopped ({result.message or result.status}) without "
+                     "anything better than the start, which is the answer, not proven optimal")
+    if ans.status == "check_failed":
+        notes.append("the solver's own point failed the check: " + "; ".join(ans.check.problems))
+    return Answer(UNKNOWN if check.ok else "check_failed", query, arrays, check, result, comp,
+                  notes, how="start")
