@@ -84,10 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "gives the solver a cutoff; verify statements: skip the search for a "
                    "counterexample before the solver")
     c.add_argument("--split-time", type=float, default=None,
-                   help="adversarial queries: seconds of ReLU splitting before the solver, to "
-                   "prove the start optimal or that there is no answer (default 10, at most "
-                   "half the time limit; 0 skips it); verify statements: as nncc verify "
-                   "--split-time")
+                   help="adversarial and maximise queries: seconds of ReLU splitting before "
+                   "the solver, to prove the start optimal or that there is no answer "
+                   "(default 10 for adversarial, 1 for maximise, at most half the time limit; "
+                   "0 skips it); verify statements: as nncc verify --split-time")
     c.add_argument("--certify", nargs="?", const="cvc5", choices=["cvc5", "z3"],
                    help="re-check a maximize / adversarial answer exactly: fix its activation "
                    "pattern and solve the rest in rational arithmetic (default cvc5)")
@@ -299,12 +299,11 @@ def cmd_solve(args) -> int:
     if q.kind == "verify":
         from .verify import solve_verify_query
         return solve_verify_query(q, args)
-    split = args.split_time if args.split_time is not None else 10.0
     reg = load_registry(args.solvers_config)
     ans = solve(q, args.solver, time_limit=args.time_limit, epsilon=args.epsilon or DEFAULT_EPSILON,
                 relu_encoding=args.relu, keep_file=args.keep, registry=reg, progress=Progress(),
                 bounds=args.bounds, bounds_budget=args.bounds_time, certify=args.certify,
-                start=not args.no_start, split_budget=split)
+                start=not args.no_start, split_budget=args.split_time)
     return _finish(ans, args)
 
 

@@ -11,24 +11,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.maximize_start import find_maximize_start
+from ..analysis.maximize_start import find_maximize_start, split_optimality
 from ..checks.check_network import check_network_answer
 from ..progress import Progress
-from ..solvers.result import NO_SOLUTION, UNKNOWN, SolverResult
+from ..solvers.result import NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
 from .adversarial import Steps
 from .answer import Answer
 from .compile import Compilation
 from .steps import Step, run_steps
 
 
-def search(query, time_limit: float | None, start_budget: float, progress: Progress) -> Steps:
+def search(query, time_limit: float | None, start_budget: float, split_budget: float,
+           progress: Progress) -> Steps:
     """The steps before the solver (:data:`STEPS`): the start, at most ``start_budget``
-    seconds (a tenth of ``time_limit`` at most); the solver gets what is left."""
+    seconds (a tenth of ``time_limit`` at most); then ReLU splitting for a proof that
+    nothing is better, at most ``split_budget`` seconds (half of ``time_limit`` at
+    most). The solver gets what is left (a second at least)."""
     budget = start_budget if time_limit is None else min(start_budget, 0.1 * time_limit)
-    steps = Steps(time_limit=time_limit, query=query, start_budget=budget, progress=progress)
+    split = split_budget if time_limit is None else min(split_budget, 0.5 * time_limit)
+    steps = Steps(time_limit=time_limit, query=query, start_budget=budget, split_budget=split,
+                  progress=progress)
     run_steps(STEPS, steps)
     if time_limit is not None:
-        used = steps.seconds.get("start", 0.0)
+        used = steps.seconds.get("start", 0.0) + steps.seconds.get("split", 0.0)
         steps.time_limit = max(time_limit - used, min(time_limit, 1.0))
     return steps
 
@@ -47,7 +52,26 @@ def _start(steps: Steps):
     steps.start = found
 
 
-STEPS = [Step("start", _start)]
+def _split_optimality(steps: Steps):
+    query = steps.query
+    lo, hi = input_box(query)
+    word = "smaller" if query.minimize else "larger"
+    steps.progress.stage(f"ReLU splitting: is anything {word} than {steps.start.value:.6g}?")
+    found, proven, note = split_optimality(query, steps.start, lo, hi, steps.split_budget,
+                                           progress=steps.progress)
+    arrays = {"input": found.x, "output": query.network.forward(found.x[None])[0]}
+    if check_network_answer(query, arrays).ok:     # a better point met on the way, checked
+        steps.start = found
+    else:
+        proven = False
+    steps.proven, steps.proof_note = proven, note
+    steps.notes += [note] if note is not None else []
+
+
+STEPS = [
+    Step("start", _start),
+    Step("split", _split_optimality, when=lambda s: s.start is not None and s.split_budget > 0),
+]
 
 
 def input_box(query) -> tuple[np.ndarray, np.ndarray]:
@@ -101,3 +125,18 @@ def answer_from_start(query, comp: Compilation, result: SolverResult, start, ans
         notes.append("the solver's own point failed the check: " + "; ".join(ans.check.problems))
     return Answer(UNKNOWN if check.ok else "check_failed", query, arrays, check, result, comp,
                   notes, how="start")
+
+
+def answer_proven_start(query, comp: Compilation, start, proof: str, seconds: float) -> Answer:
+    """The start as the answer, ReLU splitting having proved nothing better (to within
+    its relative gap; ``proof`` says so): no solver ran."""
+    x = np.asarray(start.x, float)
+    arrays = {"input": x, "output": query.network.forward(x[None])[0]}
+    check = check_network_answer(query, arrays)
+    gap = 1e-4 * abs(float(start.value)) + 1e-9
+    bound = float(start.value) + (-gap if query.minimize else gap)
+    result = SolverResult(SOLUTION, solver="relu splitting", objective=float(start.value),
+                          bound=bound, optimal=True, has_incumbent=True, message=proof)
+    result.seconds = seconds
+    return Answer(SOLUTION if check.ok else "check_failed", query, arrays, check, result, comp,
+                  list(comp.encoded.notes), how="relu splitting")

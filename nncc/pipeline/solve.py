@@ -23,6 +23,12 @@ from ..writers import FORMAT_SUFFIX
 from .compile import encode_query, lower, write_target
 
 
+# seconds of ReLU splitting before the solver by default: an adversarial query in an
+# epsilon ball is often proven there; a maximise query's proof needs the optimum's
+# neighbourhood closed to a relative 1e-4, which small networks allow and larger ones
+# rarely do (a 4-24-3 network's exact start stayed open after 10 s and 23,000 nodes)
+SPLIT_BUDGET = {"adversarial": 10.0, "maximize": 1.0}
+
 # auto: a MILP solver first where the query is MILP-expressible, else SMT
 AUTO_ORDER_MILP = ["highs", "cbc", "z3", "cvc5"]
 AUTO_ORDER_SMT = ["z3", "cvc5"]
@@ -51,7 +57,8 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
           epsilon: float = DEFAULT_EPSILON, relu_encoding: str | None = None,
           bounds: str = DEFAULT_BOUNDS, bounds_budget: float = 10.0, certify: str | None = None,
           keep_file: str | None = None, registry=None, progress: Progress | None = None,
-          start: bool = True, start_budget: float = 2.0, split_budget: float = 10.0) -> Answer:
+          start: bool = True, start_budget: float = 2.0,
+          split_budget: float | None = None) -> Answer:
     """Compile ``query`` for ``solver``, run it, map the values back and re-check them.
 
     For an adversarial query, ``start`` first looks for a checked answer by greedy
@@ -60,7 +67,8 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     closer, and when it finds nothing closer within its time limit the start
     is the answer (not proven optimal unless the solver proved its bound).
     When no start is found, ReLU splitting (:mod:`nncc.analysis.relu_split`, at
-    most ``split_budget`` seconds, taken from ``time_limit``) looks for a proof
+    most ``split_budget`` seconds, taken from ``time_limit``; default
+    :data:`SPLIT_BUDGET` by query kind) looks for a proof
     that no input of the box reaches the class, which needs no solver, or for
     an answer to start from. A maximise query gets a start too (gradient ascent and
     LPs over activation regions, :mod:`nncc.analysis.maximize_start`): its value
@@ -78,12 +86,16 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     if query.kind == "train" and query.network.binarised and query.method == "local-search":
         from ..pipeline.local_search import solve_local_search
         return solve_local_search(query, time_limit=time_limit, epsilon=epsilon, progress=progress)
+    if solver != "auto" and query.kind in ("maximize", "adversarial"):
+        _refuse_non_optimiser(registry, solver, query)     # before any step spends time
     steps = None
     if start and query.kind == "adversarial":
-        steps = adversarial.search(query, bounds, time_limit, start_budget, split_budget, progress)
+        split = SPLIT_BUDGET["adversarial"] if split_budget is None else split_budget
+        steps = adversarial.search(query, bounds, time_limit, start_budget, split, progress)
         time_limit = steps.time_limit
     elif start and query.kind == "maximize":
-        steps = maximize.search(query, time_limit, start_budget, progress)
+        split = SPLIT_BUDGET["maximize"] if split_budget is None else split_budget
+        steps = maximize.search(query, time_limit, start_budget, split, progress)
         time_limit = steps.time_limit
     found = steps.start if steps is not None else None
     enc = encode_query(query, epsilon, bounds, bounds_budget, start=found)
@@ -95,7 +107,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     if ans is not None:
         if steps is not None and steps.proven:
             ans = _certified(ans, query, registry, certify, _left(time_limit, t0),
-                             found.distance, progress)
+                             ans.result.objective, progress)
         ans.seconds = _seconds(steps, t0, time.perf_counter(), time.perf_counter(), 0.0)
         progress.stage(ans.status if enc.proof is None else enc.proof)
         return ans
@@ -134,8 +146,9 @@ def _answer_without_solver(query, enc, steps, epsilon: float, t0: float) -> Answ
     closest, or the bounds or the splitting proved there is no answer; else None."""
     if steps is not None and steps.proven:
         comp = lower(query, "mps", epsilon=epsilon, encoded=enc)
-        ans = adversarial.answer_proven_start(query, comp, steps.start, steps.proof_note,
-                                              time.perf_counter() - t0)
+        strategy = adversarial if query.kind == "adversarial" else maximize
+        ans = strategy.answer_proven_start(query, comp, steps.start, steps.proof_note,
+                                           time.perf_counter() - t0)
         ans.how = "relu splitting"
     elif enc.proof is not None:
         comp = lower(query, "mps" if not enc.program.logic().nonlinear else "smtlib",
@@ -147,6 +160,15 @@ def _answer_without_solver(query, enc, steps, epsilon: float, t0: float) -> Answ
     else:
         return None
     return ans
+
+
+def _refuse_non_optimiser(registry, solver: str, query) -> None:
+    """A maximise or adversarial query has an objective: a named solver that does not
+    optimise is refused at once, whatever the steps before it would have found."""
+    if not registry.get(solver).optimises:
+        what = "an output to optimise" if query.kind == "maximize" else "a distance to minimise"
+        raise TargetError(f"solver {solver} does not optimise, and the query has an objective "
+                          f"({what}): use highs, cbc or z3", getattr(query, "pos", None))
 
 
 def _refuse_dropped_objective(query, comp, spec) -> None:
