@@ -42,6 +42,18 @@ def test_import_nncc_leaves_the_api_until_it_is_used():
     assert "numpy" in heavy_imported("import nncc\nassert callable(nncc.load)")
 
 
+def test_nncc_check_reads_a_training_program_without_scipy_or_onnx():
+    """``nncc check examples/xor.nn`` parses, resolves and lowers: numpy and lark, no
+    scipy (the binarised check and the adversarial starts load it), no onnx."""
+    code = "\n".join([
+        "import contextlib, io",
+        "from nncc.cli.commands import main",
+        "with contextlib.redirect_stdout(io.StringIO()):",
+        f"    code = main(['check', {str(ROOT / 'examples' / 'xor.nn')!r}])",
+        "assert code == 0, code"])
+    assert set(heavy_imported(code)) == {"numpy", "lark"}
+
+
 @pytest.mark.skipif(not (ACAS_ONNX.exists() and ACAS_NNET.exists()),
                     reason="../shared/fixtures is absent")
 @pytest.mark.parametrize("net", [ACAS_ONNX, ACAS_NNET], ids=["onnx", "nnet"])

@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _query(args):
-    from ..api import load
+    from ..frontend.semantics import load_document as load
     return load(args.file).query(getattr(args, "query", None))
 
 
@@ -174,7 +174,8 @@ def cmd_check(args) -> int:
     if is_architecture_file(args.file):
         from .architecture import cmd_check as check_architectures
         return check_architectures(args)
-    from ..api import lower, load
+    from ..frontend.semantics import load_document as load
+    from ..pipeline.compile import lower
     doc = load(args.file)
     out = {"file": args.file, "networks": [], "datasets": [], "queries": []}
     for net in doc.networks.values():
@@ -269,7 +270,7 @@ def compile_property(args) -> int:
 
 def compile_query(q, args) -> int:
     """Write ``q`` in ``args.target`` (a verify query too: feasible means violated)."""
-    from ..api import compile
+    from ..pipeline.compile import compile
     from ..passes.strict_epsilon import DEFAULT_EPSILON
     from ..progress import Progress
     comp = compile(q, args.target, args.output, epsilon=args.epsilon or DEFAULT_EPSILON,
@@ -291,7 +292,7 @@ def cmd_solve(args) -> int:
     if is_architecture_file(args.file):
         raise errors.InputError(f"{args.file} declares architecture spaces: use nncc enumerate, "
                                 "count or sample")
-    from ..api import solve
+    from ..pipeline.solve import solve
     from ..passes.strict_epsilon import DEFAULT_EPSILON
     from ..progress import Progress
     from ..solvers.registry import load_registry
@@ -308,7 +309,7 @@ def cmd_solve(args) -> int:
 
 
 def cmd_decode(args) -> int:
-    from ..api import decode
+    from ..pipeline.answer import decode
     from .verify import cmd_decode_verify, is_verify_map
     from ..writers.symbol_map import SymbolMap
     try:

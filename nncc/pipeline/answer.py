@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..checks.check_binarised import check_binarised, l1_norm, polish_weights, snap_parameters
 from ..checks.check_objective import tangent_bound
 from ..encodings.encoded import Encoded
 from ..errors import CheckFailed, InputError, SolverError
@@ -190,6 +189,9 @@ def decode(map_path: str, output_path: str, *, source: str | None = None) -> Ans
 
 def finish_milp_answer(query, comp, result, arrays: dict, notes: list[str]):
     """The solver's values -> snapped and polished parameters -> the check -> an Answer."""
+    # here, not at the top: the binarised check loads scipy.sparse (0.12 s), which
+    # nncc check and every other query's answer need not
+    from ..checks.check_binarised import check_binarised, l1_norm, polish_weights, snap_parameters
     claim = {k: v for k, v in arrays.items() if k.startswith(CLAIM_PREFIX)}
     params = snap_parameters(query.network, {k: v for k, v in arrays.items()
                                              if not k.startswith(CLAIM_PREFIX)})
