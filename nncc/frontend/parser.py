@@ -172,7 +172,8 @@ def _drop_none(items) -> list:
 
 @v_args(meta=True)
 class _AstBuilder(Transformer):
-    """Builds ``ast`` dataclasses bottom-up; performs no checks (:mod:`~nncc.frontend.semantics` does)."""
+    """Builds ``ast`` dataclasses bottom-up; performs no checks
+    (:mod:`~nncc.frontend.semantics` does)."""
 
     def __init__(self, path: str, lines: list[str]):
         super().__init__(visit_tokens=True)

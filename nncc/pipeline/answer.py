@@ -41,7 +41,7 @@ class Answer:
     certificate: object | None = None  # nncc.pipeline.certify.Certificate with --certify
     how: str = ""   # the step that decided: "bounds", "relu splitting", "start", the solver
     message: str = ""   # what decided, in a sentence (verify)
-    counts: dict[str, int] = field(default_factory=dict)   # verify: disjuncts and what ruled them out
+    counts: dict[str, int] = field(default_factory=dict)   # verify: what each step ruled out
 
     @property
     def verdict(self) -> str:

@@ -69,7 +69,8 @@ def encode_query(query, epsilon: float = DEFAULT_EPSILON, bounds: str = DEFAULT_
     """The IR of any query, by its kind. ``bounds`` (interval, symbolic, lp, milp) is
     how neuron bounds of a trained network are found (``bounds_budget`` seconds);
     ``start``: a checked answer of an adversarial or maximise query, whose distance
-    or value cuts off the rest; ``target``: a verify query keeps its strict rows strict for SMT-LIB."""
+    or value cuts off the rest; ``target``: a verify query keeps its strict rows
+    strict for SMT-LIB."""
     if query.kind == "train":
         return encode_train(query, nonzero_eps=epsilon)
     if query.kind == "verify":

@@ -90,7 +90,7 @@ class Verdict:
     def __init__(self, status: str = UNKNOWN, how: str = "", check: CexCheck | None = None,
                  message: str = "", notes: list[str] | None = None, *, query=None,
                  check_failed: bool = False, **counts):
-        from .answer import Answer   # here: it loads scipy (0.16 s), which verify's start-up need not
+        from .answer import Answer   # here: it loads scipy, which verify's start-up need not
         self.answer = Answer(ANSWER_UNKNOWN, query, notes=list(notes or []),
                              counts={k: 0 for k in COUNTS})
         self.answer.counts.update(counts)
