@@ -6,9 +6,9 @@ a few hundred gradient steps reach (MNIST 784-64-64-10, class 8 winning by a
 ratio of 1.2: 13.9 after 60 s against 78 by ascent). Three cheap steps find a
 start first:
 
-1. **Samples**: the box's centre and random points; the best one that meets
+1. **Samples**: the box's centre and random points; the best few that meet
    the class rows (``wins``: ``y_k`` beats every other output by the margin,
-   or by the ratio) is kept. When none does, greedy sign-gradient descent on
+   or by the ratio) are kept, and steps 2 and 3 run from each. When none does, greedy sign-gradient descent on
    the worst class row (:func:`~nncc.analysis.adversarial_start.greedy_linf`)
    looks for one from the sample closest to it.
 2. **Projected sign-gradient ascent** on ``y_k`` (the network's own gradient,
@@ -63,9 +63,10 @@ def win_rows(query) -> tuple[np.ndarray, np.ndarray]:
 
 def find_maximize_start(query, lo: np.ndarray, hi: np.ndarray, budget: float = 2.0,
                         samples: int = 64, max_steps: int = 400, max_lps: int = 30,
-                        seed: int = 0) -> MaxStart | None:
+                        restarts: int = 4, seed: int = 0) -> MaxStart | None:
     """A point of the box (meeting the class rows) with a good value of the query's
-    output, or None (at most about ``budget`` seconds)."""
+    output, or None (at most about ``budget`` seconds): the best of the ascents from
+    the ``restarts`` best samples."""
     net = query.network
     t0 = time.perf_counter()
     deadline = t0 + budget
@@ -82,19 +83,28 @@ def find_maximize_start(query, lo: np.ndarray, hi: np.ndarray, budget: float = 2
     S = np.vstack([(lo + hi) / 2, lo + rng.random((samples, lo.size)) * (hi - lo)])
     Y = net.forward(S)
     ok = np.all(Y @ C.T >= rhs + room, axis=1) if len(rhs) else np.ones(len(S), bool)
-    if ok.any():
-        x = S[np.flatnonzero(ok)[np.argmax((Y @ c)[ok])]]
+    if ok.any():   # the best few samples that meet the rows: an ascent from each
+        feasible = np.flatnonzero(ok)
+        starts = [S[i] for i in feasible[np.argsort(-(Y @ c)[feasible])][:restarts]]
     else:
         worst = (Y @ C.T - rhs).min(axis=1)
         goal = 1e-6 * (1.0 + float(np.abs(rhs).max()))
         x, _ = greedy_linf(net, S[int(np.argmax(worst))], lo, hi, C, rhs + room, goal, deadline)
         if x is None or not holds(net.forward(x[None])[0]):
             return None
-    x = np.asarray(x, float)
-    value = float(c @ net.forward(x[None])[0])
-    x, value, steps = _ascend(net, x, value, c, lo, hi, holds, deadline, max_steps)
-    x, value, lps = _region_ascent(net, x, value, c, lo, hi, C, rhs, holds, deadline, max_lps)
-    return MaxStart(x, sign * value, time.perf_counter() - t0, steps, lps)
+        starts = [x]
+    best, steps, lps = None, 0, 0
+    for i, x in enumerate(starts):
+        until = time.perf_counter() + (deadline - time.perf_counter()) / (len(starts) - i)
+        x = np.asarray(x, float)
+        value = float(c @ net.forward(x[None])[0])
+        x, value, n = _ascend(net, x, value, c, lo, hi, holds, until, max_steps)
+        steps += n
+        x, value, n = _region_ascent(net, x, value, c, lo, hi, C, rhs, holds, until, max_lps)
+        lps += n
+        if best is None or value > best[1]:
+            best = (x, value)
+    return MaxStart(best[0], sign * best[1], time.perf_counter() - t0, steps, lps)
 
 
 def _ascend(net, x, value, c, lo, hi, holds, deadline, max_steps):
