@@ -174,7 +174,7 @@ def test_maximize_start_never_passes_the_optimum_and_the_answer_never_falls_belo
         assert "start" in ans.seconds
         assert (ans.check.value <= start.value + tol) if minimize else (ans.check.value >= start.value - tol)
     bound = ans.result.bound
-    assert bound is not None
+    assert bound is not None and ans.report()["bound"] == bound
     assert (bound <= best + tol) if minimize else (bound >= best - tol)   # a bound, right side
 
 

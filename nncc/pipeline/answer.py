@@ -63,6 +63,7 @@ class Answer:
         out = {"status": self.status, "query": self.query.name if self.query else None,
                "solver": r.solver if r else None, "solver_version": r.version if r else None,
                "solver_seconds": r.seconds if r else None, "message": r.message if r else "",
+               "objective": r.objective if r else None, "bound": r.bound if r else None,
                "how": self.how, "verdict": self.verdict, "seconds": self.seconds,
                "notes": self.notes}
         if comp is not None:
