@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..ir.program import GE, LE, REAL, LinearBlock, Objective, Program
-from ..problem.query import EvaluateQuery, MaximizeQuery
+from ..problem.query import EvaluateQuery, MaximizeQuery, query_box
 from ..analysis.bounds import DEFAULT_BOUNDS, bounds_note, network_bounds
 from .fixed_network import encode_fixed_network
 from .encoded import Encoded
@@ -50,8 +50,7 @@ def encode_maximize(query: MaximizeQuery, bounds: str = DEFAULT_BOUNDS,
     if not 0 <= query.output < net.n_outputs:
         raise InputError(f"network '{net.name}' has {net.n_outputs} outputs; there is no output "
                          f"{query.output}", query.pos)
-    lo = np.broadcast_to(np.asarray(query.input_lo, float), (net.n_inputs,))
-    hi = np.broadcast_to(np.asarray(query.input_hi, float), (net.n_inputs,))
+    lo, hi = query_box(query)
     if np.any(lo > hi) or not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
         raise InputError("the input box must be finite with lo <= hi", query.pos)
     prog = Program(name=f"maximize_{net.name}")

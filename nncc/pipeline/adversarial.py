@@ -10,23 +10,21 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..analysis.adversarial_bounds import bounds_proof, proven_radius
 from ..analysis.adversarial_split import polish_start, split_optimality, split_search
 from ..analysis.adversarial_start import find_start
-from ..checks.check_network import check_network_answer
 from ..problem.query import checked_query
 from ..progress import Progress
-from ..solvers.result import NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
-from .answer import Answer
+from ..solvers.result import NO_SOLUTION, UNKNOWN, SolverResult
+from .answer import Answer, answer_at, proven_by_splitting
 from .compile import Compilation
 from .steps import Step, run_steps
 
 
 @dataclass
 class Steps:
-    """What the steps before the solver found: ``start`` a checked answer (or None),
+    """What the steps before the solver found (adversarial and maximise queries,
+    :mod:`nncc.pipeline.maximize`): ``start`` a checked answer (or None),
     ``proof`` a sentence when ReLU splitting proved no input reaches the class,
     ``proven`` when it proved the start (nearly) closest (``proof_note`` says how),
     ``notes`` for the report, ``time_limit`` what is left for the solver,
@@ -152,9 +150,6 @@ def distance_floor(query, result: SolverResult, start, progress: Progress) -> st
 def answer_from_start(query, comp: Compilation, result: SolverResult, start, ans: Answer) -> Answer:
     """The start as the answer, when the solver found nothing closer (with the cutoff
     every answer it could find is at least as close; none means none within its limit)."""
-    arrays = {"input": np.asarray(start.x, float),
-              "output": query.network.forward(np.asarray(start.x, float)[None])[0]}
-    check = check_network_answer(query, arrays)
     notes = list(comp.encoded.notes)
     if result.status == NO_SOLUTION:
         notes.append(f"{result.solver} found nothing within the cutoff {start.distance:.6g} "
@@ -166,19 +161,11 @@ def answer_from_start(query, comp: Compilation, result: SolverResult, start, ans
                      f"closer than the start, which is the answer, not proven optimal{bound}")
     if ans.status == "check_failed":
         notes.append("the solver's own point failed the check: " + "; ".join(ans.check.problems))
-    status = UNKNOWN if check.ok else "check_failed"
-    return Answer(status, query, arrays, check, result, comp, notes)
+    return answer_at(query, comp, start.x, result, notes, UNKNOWN, how="start")
 
 
 def answer_proven_start(query, comp: Compilation, start, proof: str, seconds: float) -> Answer:
     """The start as the answer, ReLU splitting having proved nothing closer (to within
     its relative gap; ``proof`` says so): no solver ran."""
-    x = np.asarray(start.x, float)
-    arrays = {"input": x, "output": query.network.forward(x[None])[0]}
-    check = check_network_answer(query, arrays)
-    bound = float(start.distance) * (1.0 - 1e-4)
-    result = SolverResult(SOLUTION, solver="relu splitting", objective=float(start.distance),
-                          bound=bound, optimal=True, has_incumbent=True, message=proof)
-    result.seconds = seconds
-    return Answer(SOLUTION if check.ok else "check_failed", query, arrays, check, result, comp,
-                  list(comp.encoded.notes))
+    return proven_by_splitting(query, comp, start.x, start.distance,
+                               float(start.distance) * (1.0 - 1e-4), proof, seconds)

@@ -119,6 +119,29 @@ class Answer:
             raise CheckFailed(f"no checked answer to write (status: {self.status})")
 
 
+def answer_at(query, comp: Compilation, x, result: SolverResult, notes: list[str],
+              status: str, how: str = "") -> Answer:
+    """The answer at the input ``x`` found by a step before the solver (a start):
+    its outputs by the forward pass, the query's check, ``status`` when the check
+    passes and ``check_failed`` when not."""
+    x = np.asarray(x, float)
+    arrays = {"input": x, "output": query.network.forward(x[None])[0]}
+    check = check_answer(query, arrays, comp)
+    return Answer(status if check.ok else "check_failed", query, arrays, check, result, comp,
+                  notes, how=how)
+
+
+def proven_by_splitting(query, comp: Compilation, x, objective: float, bound: float,
+                        proof: str, seconds: float) -> Answer:
+    """The answer at ``x`` that ReLU splitting proved optimal to within its relative gap
+    (``bound`` the bound it proved, ``proof`` the sentence saying so): no solver ran."""
+    result = SolverResult(SOLUTION, solver="relu splitting", objective=float(objective),
+                          bound=bound, optimal=True, has_incumbent=True, message=proof)
+    result.seconds = seconds
+    return answer_at(query, comp, x, result, list(comp.encoded.notes), SOLUTION,
+                     how="relu splitting")
+
+
 def answer_from_result(query: Query | None, comp: Compilation, result: SolverResult) -> Answer:
     """Values by solver name -> parameters -> forward-pass check."""
     notes = list(comp.encoded.notes)

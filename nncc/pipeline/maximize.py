@@ -13,20 +13,22 @@ import numpy as np
 
 from ..analysis.maximize_start import find_maximize_start, split_optimality
 from ..checks.check_network import check_network_answer
+from ..problem.query import query_box
 from ..progress import Progress
-from ..solvers.result import NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
+from ..solvers.result import NO_SOLUTION, UNKNOWN, SolverResult
 from .adversarial import Steps
-from .answer import Answer
+from .answer import Answer, answer_at, proven_by_splitting
 from .compile import Compilation
 from .steps import Step, run_steps
 
 
-def search(query, time_limit: float | None, start_budget: float, split_budget: float,
-           progress: Progress) -> Steps:
+def search(query, bounds: str, time_limit: float | None, start_budget: float,
+           split_budget: float, progress: Progress) -> Steps:
     """The steps before the solver (:data:`STEPS`): the start, at most ``start_budget``
     seconds (a tenth of ``time_limit`` at most); then ReLU splitting for a proof that
     nothing is better, at most ``split_budget`` seconds (half of ``time_limit`` at
-    most). The solver gets what is left (a second at least)."""
+    most). The solver gets what is left (a second at least). ``bounds``: as for
+    :func:`nncc.pipeline.adversarial.search` (the encoding computes its own here)."""
     budget = start_budget if time_limit is None else min(start_budget, 0.1 * time_limit)
     split = split_budget if time_limit is None else min(split_budget, 0.5 * time_limit)
     steps = Steps(time_limit=time_limit, query=query, start_budget=budget, split_budget=split,
@@ -40,7 +42,7 @@ def search(query, time_limit: float | None, start_budget: float, split_budget: f
 
 def _start(steps: Steps):
     query = steps.query
-    lo, hi = input_box(query)
+    lo, hi = query_box(query)
     steps.progress.stage("looking for a start (gradient ascent, LPs over activation regions)")
     found = find_maximize_start(query, lo, hi, budget=steps.start_budget)
     if found is not None:
@@ -54,7 +56,7 @@ def _start(steps: Steps):
 
 def _split_optimality(steps: Steps):
     query = steps.query
-    lo, hi = input_box(query)
+    lo, hi = query_box(query)
     word = "smaller" if query.minimize else "larger"
     steps.progress.stage(f"ReLU splitting: is anything {word} than {steps.start.value:.6g}?")
     found, proven, note = split_optimality(query, steps.start, lo, hi, steps.split_budget,
@@ -72,12 +74,6 @@ STEPS = [
     Step("start", _start),
     Step("split", _split_optimality, when=lambda s: s.start is not None and s.split_budget > 0),
 ]
-
-
-def input_box(query) -> tuple[np.ndarray, np.ndarray]:
-    n = query.network.n_inputs
-    return (np.broadcast_to(np.asarray(query.input_lo, float), (n,)).copy(),
-            np.broadcast_to(np.asarray(query.input_hi, float), (n,)).copy())
 
 
 def value_bound(query, comp: Compilation, result: SolverResult) -> str | None:
@@ -110,9 +106,6 @@ def worse(query, value: float, than: float) -> bool:
 def answer_from_start(query, comp: Compilation, result: SolverResult, start, ans: Answer) -> Answer:
     """The start as the answer, when the solver found nothing better that checks (with
     the cutoff every answer it could find is at least as good)."""
-    x = np.asarray(start.x, float)
-    arrays = {"input": x, "output": query.network.forward(x[None])[0]}
-    check = check_network_answer(query, arrays)
     notes = list(comp.encoded.notes)
     if result.status == NO_SOLUTION:
         notes.append(f"{result.solver} found nothing at least as good as the start "
@@ -123,20 +116,13 @@ def answer_from_start(query, comp: Compilation, result: SolverResult, start, ans
                      "anything better than the start, which is the answer, not proven optimal")
     if ans.status == "check_failed":
         notes.append("the solver's own point failed the check: " + "; ".join(ans.check.problems))
-    return Answer(UNKNOWN if check.ok else "check_failed", query, arrays, check, result, comp,
-                  notes, how="start")
+    return answer_at(query, comp, start.x, result, notes, UNKNOWN, how="start")
 
 
 def answer_proven_start(query, comp: Compilation, start, proof: str, seconds: float) -> Answer:
     """The start as the answer, ReLU splitting having proved nothing better (to within
     its relative gap; ``proof`` says so): no solver ran."""
-    x = np.asarray(start.x, float)
-    arrays = {"input": x, "output": query.network.forward(x[None])[0]}
-    check = check_network_answer(query, arrays)
     gap = 1e-4 * abs(float(start.value)) + 1e-9
-    bound = float(start.value) + (-gap if query.minimize else gap)
-    result = SolverResult(SOLUTION, solver="relu splitting", objective=float(start.value),
-                          bound=bound, optimal=True, has_incumbent=True, message=proof)
-    result.seconds = seconds
-    return Answer(SOLUTION if check.ok else "check_failed", query, arrays, check, result, comp,
-                  list(comp.encoded.notes), how="relu splitting")
+    return proven_by_splitting(query, comp, start.x, start.value,
+                               float(start.value) + (-gap if query.minimize else gap), proof,
+                               seconds)

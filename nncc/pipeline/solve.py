@@ -28,6 +28,9 @@ from .compile import encode_query, lower, write_target
 # neighbourhood closed to a relative 1e-4, which small networks allow and larger ones
 # rarely do (a 4-24-3 network's exact start stayed open after 10 s and 23,000 nodes)
 SPLIT_BUDGET = {"adversarial": 10.0, "maximize": 1.0}
+# the query kinds with steps before the solver (a start, ReLU splitting), and their objective
+STRATEGIES = {"adversarial": adversarial, "maximize": maximize}
+OBJECTIVE = {"adversarial": "a distance to minimise", "maximize": "an output to optimise"}
 
 # auto: a MILP solver first where the query is MILP-expressible, else SMT
 AUTO_ORDER_MILP = ["highs", "cbc", "z3", "cvc5"]
@@ -42,10 +45,9 @@ def pick_solver(registry, solver: str, logic: Logic, optimise: bool = False):
         if not logic.milp and "smtlib" not in spec.formats:
             raise TargetError(f"solver {solver} reads {'/'.join(spec.formats)} only, but the query "
                               f"needs {logic.smt} ({logic.why_not_milp}): use --solver z3 or cvc5")
-        if optimise and not spec.optimises:
-            raise TargetError(f"solver {solver} does not optimise, and the query has an objective "
-                              "(a loss or regulariser to minimise): use " +
-                              ("z3" if not logic.milp else "highs, cbc or z3"))
+        if optimise:
+            _require_optimiser(spec, solver, "a loss or regulariser to minimise",
+                               "z3" if not logic.milp else "highs, cbc or z3")
         return spec
     prefer = AUTO_ORDER_MILP if logic.milp else AUTO_ORDER_SMT
     if optimise:
@@ -86,16 +88,14 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     if query.kind == "train" and query.network.binarised and query.method == "local-search":
         from ..pipeline.local_search import solve_local_search
         return solve_local_search(query, time_limit=time_limit, epsilon=epsilon, progress=progress)
-    if solver != "auto" and query.kind in ("maximize", "adversarial"):
-        _refuse_non_optimiser(registry, solver, query)     # before any step spends time
+    strategy = STRATEGIES.get(query.kind)
+    if solver != "auto" and strategy is not None:   # before any step spends time
+        _require_optimiser(registry.get(solver), solver, OBJECTIVE[query.kind], "highs, cbc or z3",
+                           getattr(query, "pos", None))
     steps = None
-    if start and query.kind == "adversarial":
-        split = SPLIT_BUDGET["adversarial"] if split_budget is None else split_budget
-        steps = adversarial.search(query, bounds, time_limit, start_budget, split, progress)
-        time_limit = steps.time_limit
-    elif start and query.kind == "maximize":
-        split = SPLIT_BUDGET["maximize"] if split_budget is None else split_budget
-        steps = maximize.search(query, time_limit, start_budget, split, progress)
+    if start and strategy is not None:
+        split = SPLIT_BUDGET[query.kind] if split_budget is None else split_budget
+        steps = strategy.search(query, bounds, time_limit, start_budget, split, progress)
         time_limit = steps.time_limit
     found = steps.start if steps is not None else None
     enc = encode_query(query, epsilon, bounds, bounds_budget, start=found)
@@ -146,10 +146,8 @@ def _answer_without_solver(query, enc, steps, epsilon: float, t0: float) -> Answ
     closest, or the bounds or the splitting proved there is no answer; else None."""
     if steps is not None and steps.proven:
         comp = lower(query, "mps", epsilon=epsilon, encoded=enc)
-        strategy = adversarial if query.kind == "adversarial" else maximize
-        ans = strategy.answer_proven_start(query, comp, steps.start, steps.proof_note,
-                                           time.perf_counter() - t0)
-        ans.how = "relu splitting"
+        ans = STRATEGIES[query.kind].answer_proven_start(query, comp, steps.start,
+                                                         steps.proof_note, time.perf_counter() - t0)
     elif enc.proof is not None:
         comp = lower(query, "mps" if not enc.program.logic().nonlinear else "smtlib",
                      epsilon=epsilon, encoded=enc)
@@ -162,13 +160,11 @@ def _answer_without_solver(query, enc, steps, epsilon: float, t0: float) -> Answ
     return ans
 
 
-def _refuse_non_optimiser(registry, solver: str, query) -> None:
-    """A maximise or adversarial query has an objective: a named solver that does not
-    optimise is refused at once, whatever the steps before it would have found."""
-    if not registry.get(solver).optimises:
-        what = "an output to optimise" if query.kind == "maximize" else "a distance to minimise"
+def _require_optimiser(spec, solver: str, what: str, instead: str, pos=None) -> None:
+    """A query with an objective (``what``) refuses a named solver that does not optimise."""
+    if not spec.optimises:
         raise TargetError(f"solver {solver} does not optimise, and the query has an objective "
-                          f"({what}): use highs, cbc or z3", getattr(query, "pos", None))
+                          f"({what}): use {instead}", pos)
 
 
 def _refuse_dropped_objective(query, comp, spec) -> None:
@@ -200,26 +196,24 @@ def _run_solver(comp, spec, target: str, query, time_limit, relu_encoding, optim
 
 
 def _answer_after_solver(query, comp, result: SolverResult, start, progress: Progress) -> Answer:
-    """The solver's values mapped back and checked; for an adversarial query the start
-    where the solver found nothing closer that checks, and the distance the bounds
-    prove when the solver proved less."""
-    floor = None
-    if query.kind == "adversarial" and not result.optimal and result.status != NO_SOLUTION:
-        floor = adversarial.distance_floor(query, result, start, progress)
+    """The solver's values mapped back and checked; for an adversarial or maximise query
+    the start where the solver found nothing better that checks, and the bound the
+    steps prove beside the answer where it is tighter than the solver's."""
     ans = answer_from_result(query, comp, result)   # (the objective and bound in the query's sense)
-    if query.kind == "maximize":
-        floor = maximize.value_bound(query, comp, result)
+    bound_note = None   # the bound beside the answer, where the steps know a better one
+    if query.kind == "adversarial" and not result.optimal and result.status != NO_SOLUTION:
+        bound_note = adversarial.distance_floor(query, result, start, progress)
+    elif query.kind == "maximize":
+        bound_note = maximize.value_bound(query, comp, result)
     ans.how = result.solver or comp.target
     checked = (ans.arrays is not None and ans.check is not None and ans.check.ok
                and ans.status in (SOLUTION, UNKNOWN))
     if checked and start is not None and query.kind == "maximize" and not result.optimal:
         checked = not maximize.worse(query, ans.check.value, start.value)  # never below the start
     if start is not None and not checked:
-        strategy = adversarial if query.kind == "adversarial" else maximize
-        ans = strategy.answer_from_start(query, comp, result, start, ans)
-        ans.how = "start"
-    if floor is not None:
-        ans.notes.append(floor)
+        ans = STRATEGIES[query.kind].answer_from_start(query, comp, result, start, ans)
+    if bound_note is not None:
+        ans.notes.append(bound_note)
     return ans
 
 

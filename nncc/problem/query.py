@@ -204,12 +204,17 @@ class VerifyQuery:
 Query = TrainQuery | EvaluateQuery | MaximizeQuery | AdversarialQuery | VerifyQuery
 
 
+def query_box(query: MaximizeQuery | AdversarialQuery) -> tuple[np.ndarray, np.ndarray]:
+    """The query's ``input_lo`` / ``input_hi`` as one bound per network input."""
+    n = query.network.n_inputs
+    return (np.broadcast_to(np.asarray(query.input_lo, float), (n,)).copy(),
+            np.broadcast_to(np.asarray(query.input_hi, float), (n,)).copy())
+
+
 def adversarial_box(query: AdversarialQuery) -> tuple[np.ndarray, np.ndarray]:
     """The input box of the query: its box, within the epsilon ball if given."""
-    n = query.network.n_inputs
     x0 = np.asarray(query.x0, float).reshape(-1)
-    lo = np.broadcast_to(np.asarray(query.input_lo, float), (n,)).copy()
-    hi = np.broadcast_to(np.asarray(query.input_hi, float), (n,)).copy()
+    lo, hi = query_box(query)
     if query.epsilon is not None:
         lo, hi = np.maximum(lo, x0 - query.epsilon), np.minimum(hi, x0 + query.epsilon)
     return lo, hi
