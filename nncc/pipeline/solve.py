@@ -178,20 +178,36 @@ def _refuse_dropped_objective(query, comp, spec) -> None:
 
 def _run_solver(comp, spec, target: str, query, time_limit, relu_encoding, optimise: bool,
                 keep_file, start, progress: Progress):
-    """Write the program for ``spec`` (into a temporary folder, or ``keep_file``) and run
-    it; ``(result, the time the file was written)``."""
+    """Write the program for ``spec`` and run it, the solver's live line shown;
+    ``(result, the time the file was written)``."""
+    def written():   # the file is there: say so, then show the solver's live line
+        progress.stage(f"wrote {target} for {spec.name}")
+        return _ticks(query, progress.solver(spec.name))
+    result, written_at = run_compiled(comp, spec, time_limit=time_limit, keep_file=keep_file,
+                                      objective=optimise, relu_encoding=relu_encoding,
+                                      on_written=written,
+                                      focus="bound" if start is not None else None)
+    progress.done()
+    return result, written_at
+
+
+def run_compiled(comp, spec, *, time_limit=None, keep_file=None, objective: bool = True,
+                 relu_encoding: str | None = None, on_written=None, focus=None):
+    """Write a compiled program in its target format (into a temporary folder, or
+    ``keep_file``) and run ``spec`` on it: ``(result, the time the file was written)``.
+    ``on_written()``, called once the file is written, may return the solver's
+    progress callback. The one write-and-run of every solver run
+    (:mod:`nncc.pipeline.verify` too)."""
     from ..solvers.runner import solve_file
     with tempfile.TemporaryDirectory(prefix="nncc-") as tmp:
-        path = keep_file or os.path.join(tmp, "query" + FORMAT_SUFFIX[target])
+        path = keep_file or os.path.join(tmp, "query" + FORMAT_SUFFIX[comp.target])
         with open(path, "wb") as f:
-            write_target(comp, f, relu_encoding=relu_encoding, objective=optimise)
+            write_target(comp, f, relu_encoding=relu_encoding, objective=objective)
         comp.path = path
         written = time.perf_counter()
-        progress.stage(f"wrote {target} for {spec.name}")
-        result = solve_file(spec, path, target, time_limit=time_limit,
-                            on_progress=_ticks(query, progress.solver(spec.name)), workdir=tmp,
-                            focus="bound" if start is not None else None)
-        progress.done()
+        on_progress = on_written() if on_written is not None else None
+        result = solve_file(spec, path, comp.target, time_limit=time_limit,
+                            on_progress=on_progress, workdir=tmp, focus=focus)
     return result, written
 
 

@@ -34,8 +34,6 @@ graph.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -146,15 +144,11 @@ class Verdict:
 def _run_program(query, enc, spec, target, time_limit, keep_file=None):
     """One solver run on an encoded disjunct (or disjunction): lowered for ``target``,
     written (to ``keep_file`` when given), solved; ``(result, the input point or None)``."""
-    from ..writers import FORMAT_SUFFIX
-    from .compile import arrays_from_values, lower, write_target
-    from ..solvers.runner import solve_file
+    from .compile import arrays_from_values, lower
+    from .solve import run_compiled
     comp = lower(query, target, encoded=enc)
-    with tempfile.TemporaryDirectory(prefix="nncc-verify-") as tmp:
-        path = keep_file or os.path.join(tmp, "query" + FORMAT_SUFFIX[target])
-        with open(path, "wb") as f:
-            write_target(comp, f, objective=False)
-        result = solve_file(spec, path, target, time_limit=time_limit, workdir=tmp)
+    result, _ = run_compiled(comp, spec, time_limit=time_limit, keep_file=keep_file,
+                             objective=False)
     x = None
     if result.status == "solution" or (result.status == "unknown" and result.has_incumbent):
         arrays = arrays_from_values(comp.symbol_map, result)
