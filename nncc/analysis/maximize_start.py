@@ -112,17 +112,16 @@ def _ascend(net, x, value, c, lo, hi, holds, deadline, max_steps):
     and the rows hold, else the step is halved; ``(x, value, steps taken)``."""
     span = hi - lo
     eta, steps = 0.1, 0
-    while steps < max_steps and eta > 1e-6 and time.perf_counter() < deadline:
-        outs = layer_outputs(net, x)
-        g = gradient(net, outs, x, c)
-        if not np.any(g):
-            break
+    g = gradient(net, layer_outputs(net, x), x, c)   # at x: once per accepted step
+    while steps < max_steps and eta > 1e-6 and time.perf_counter() < deadline and np.any(g):
         xn = np.clip(x + eta * span * np.sign(g), lo, hi)
-        yn = network_output(layer_outputs(net, xn), xn)
+        outs = layer_outputs(net, xn)
+        yn = network_output(outs, xn)
         vn = float(c @ yn)
         steps += 1
         if vn > value and holds(yn):
             x, value = xn, vn
+            g = gradient(net, outs, x, c)
             eta = min(eta * 1.5, 0.5)
         else:
             eta *= 0.5
