@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # lowest first; a folder's name, or a top-level module
 LAYERS = [
-    "nncc.errors", "nncc.progress", "nncc.atomic",
+    "nncc.errors", "nncc.progress", "nncc.atomic", "nncc.budget",
     "nncc.ir",
     "nncc.problem",
     "nncc.frontend",

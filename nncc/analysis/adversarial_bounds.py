@@ -7,10 +7,9 @@ clear, a lower bound on the distance of any answer.
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from ..budget import Budget
 from ..problem.query import AdversarialQuery, checked_query
 from .bounds import network_bounds
 
@@ -20,10 +19,12 @@ def input_reach(x0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.maximum(hi - x0, x0 - lo).clip(min=0)
 
 
-def proven_radius(query: AdversarialQuery, upto: float | None = None, budget: float = 0.5,
+def proven_radius(query: AdversarialQuery, upto: float | None = None,
+                  budget: float | Budget = 0.5,
                   steps: int = 16) -> float:
     """The largest radius ``r`` (bisected in ``[0, upto]``, by default the farthest
-    the box reaches, at most ``steps`` times or ``budget`` seconds) for which
+    the box reaches, at most ``steps`` times or ``budget``, CPU seconds or a
+    :class:`~nncc.budget.Budget`) for which
     back-substitution bounds over the inputs within distance ``r`` of ``x0``
     prove that none reaches the query's class: a lower
     bound on the distance, without a solver (0 when none is proven, and for L0).
@@ -40,9 +41,9 @@ def proven_radius(query: AdversarialQuery, upto: float | None = None, budget: fl
         upto = float(reach.sum() if query.norm == "l1" else reach.max(initial=0.0))
     if not upto > 0:
         return 0.0
-    t0, best, top = time.perf_counter(), 0.0, float(upto)
+    budget, best, top = Budget.of(budget), 0.0, float(upto)
     for _ in range(steps):
-        if time.perf_counter() - t0 > budget:
+        if budget.expired():
             break
         r = 0.5 * (best + top)
         if query.norm == "l1":

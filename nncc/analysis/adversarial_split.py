@@ -12,12 +12,14 @@ import time
 
 import numpy as np
 
+from ..budget import Budget
 from ..problem.query import AdversarialQuery, checked_query
 
 
-def polish_start(query: AdversarialQuery, start, seconds: float = 1.0):
+def polish_start(query: AdversarialQuery, start, seconds: float | Budget = 1.0):
     """``start`` moved closer to ``x0`` by LPs over activation regions
-    (:func:`~nncc.analysis.adversarial_start.region_descent`, at most ``seconds``), if the
+    (:func:`~nncc.analysis.adversarial_start.region_descent`, at most ``seconds`` of CPU,
+    or a :class:`~nncc.budget.Budget`), if the
     result still checks and is closer; else ``start`` itself."""
     from dataclasses import replace
 
@@ -27,7 +29,7 @@ def polish_start(query: AdversarialQuery, start, seconds: float = 1.0):
     x0, label, lo, hi = checked_query(query)
     C, rhs = query_rows(query, net.n_outputs, label, start.winner)
     t0 = time.perf_counter()
-    x, _, lps = region_descent(net, x0, lo, hi, C, rhs, query.norm, start.x, t0 + seconds)
+    x, _, lps = region_descent(net, x0, lo, hi, C, rhs, query.norm, start.x, Budget.of(seconds))
     chk = check_network_answer(query, {"input": x, "output": net.forward(x[None])[0]})
     if not chk.ok or chk.value >= start.distance:
         return start
@@ -50,10 +52,11 @@ def split_setup(query: AdversarialQuery):
     return x0, label, lo, hi, winners, check
 
 
-def split_search(query: AdversarialQuery, budget: float, progress=None,
+def split_search(query: AdversarialQuery, budget: float | Budget, progress=None,
                  polished: bool = True):
     """ReLU splitting (:mod:`nncc.analysis.relu_split`) over the query's box, for at
-    most ``budget`` seconds: ``(proof, start, note)``.
+    most ``budget`` (CPU seconds, or a :class:`~nncc.budget.Budget`): ``(proof, start,
+    note)``.
 
     ``proof`` (a sentence) when no input of the box reaches the class (for "any
     class but the label", every other class is ruled out in turn); ``start`` (a
@@ -65,7 +68,8 @@ def split_search(query: AdversarialQuery, budget: float, progress=None,
     from .relu_split import relu_split_verify, supported
     from ..checks.check_network import check_network_answer
     net = query.network
-    if not supported(net) or budget <= 0:
+    budget = Budget.of(budget)
+    if not supported(net) or budget.expired():
         return None, None, None
     x0, label, lo, hi, winners, check = split_setup(query)
     K = net.n_outputs
@@ -73,16 +77,15 @@ def split_search(query: AdversarialQuery, budget: float, progress=None,
     nodes = 0
     for w in winners:
         C, rhs = query_rows(query, K, label, w)
-        left = budget - (time.perf_counter() - t0)
-        res = relu_split_verify(net, C, rhs, lo, hi, check=check, time_limit=max(left, 0.0),
-                                progress=progress) if left > 0 else None
+        res = (None if budget.expired() else
+               relu_split_verify(net, C, rhs, lo, hi, check=check, time_limit=budget,
+                                 progress=progress))
         if res is not None:
             nodes += res.boxes
-        spent = time.perf_counter() - t0
+        spent = budget.spent_text()
         if res is None or res.status == "unknown":
             why = res.reason if res is not None else "time limit"
-            return None, None, (f"ReLU splitting: no verdict ({why}; {nodes:,} nodes, "
-                                f"{spent:.2f} s)")
+            return None, None, f"ReLU splitting: no verdict ({why}; {nodes:,} nodes, {spent})"
         if res.status == "sat":
             chk = check_network_answer(query, {"input": res.x,
                                                "output": net.forward(res.x[None])[0]})
@@ -90,17 +93,17 @@ def split_search(query: AdversarialQuery, budget: float, progress=None,
                           found_by=f"ReLU splitting, {nodes:,} nodes")
             if polished:
                 start = polish_start(query, start)
-            return None, start, f"ReLU splitting met an answer ({nodes:,} nodes, {spent:.2f} s)"
-    spent = time.perf_counter() - t0
+            return None, start, f"ReLU splitting met an answer ({nodes:,} nodes, {spent})"
     goal = f"class {query.target}" if query.target is not None else f"any class but {label}"
     proof = (f"no input of the box reaches {goal}: ReLU splitting proves it ({nodes:,} nodes "
-             f"with back-substitution bounds, {spent:.2f} s)")
+             f"with back-substitution bounds, {budget.spent_text()})")
     return proof, None, proof
 
 
-def split_optimality(query: AdversarialQuery, start, budget: float, rel_gap: float = 1e-4,
-                     progress=None):
-    """Prove a start (nearly) closest by ReLU splitting, for at most ``budget`` seconds:
+def split_optimality(query: AdversarialQuery, start, budget: float | Budget,
+                     rel_gap: float = 1e-4, progress=None):
+    """Prove a start (nearly) closest by ReLU splitting, for at most ``budget`` (CPU
+    seconds, or a :class:`~nncc.budget.Budget`):
     ``(start, proven, note)``.
 
     Every input within ``D (1 - rel_gap)`` of ``x0`` (``D`` the start's L1 or
@@ -114,11 +117,11 @@ def split_optimality(query: AdversarialQuery, start, budget: float, rel_gap: flo
     from .relu_split import relu_split_verify, supported
     from ..checks.check_network import check_network_answer
     net = query.network
-    if query.norm not in ("l1", "linf") or not supported(net) or budget <= 0:
+    budget = Budget.of(budget)
+    if query.norm not in ("l1", "linf") or not supported(net) or budget.expired():
         return start, False, None
     x0, label, lo, hi, winners, check = split_setup(query)
     K = net.n_outputs
-    t0 = time.perf_counter()
     nodes, better = 0, 0
     while True:
         r = float(start.distance) * (1.0 - rel_gap)
@@ -129,12 +132,11 @@ def split_optimality(query: AdversarialQuery, start, budget: float, rel_gap: flo
             blo, bhi = np.maximum(lo, x0 - r), np.minimum(hi, x0 + r)
         found = None
         for w in winners:
-            left = budget - (time.perf_counter() - t0)
-            if left <= 0:
+            if budget.expired():
                 found = "time"
                 break
             C, rhs = query_rows(query, K, label, w)
-            res = relu_split_verify(net, C, rhs, blo, bhi, check=check, time_limit=left,
+            res = relu_split_verify(net, C, rhs, blo, bhi, check=check, time_limit=budget,
                                     progress=progress, l1_ball=ball)
             nodes += res.boxes
             if res.status == "unknown":
@@ -143,20 +145,20 @@ def split_optimality(query: AdversarialQuery, start, budget: float, rel_gap: flo
             if res.status == "sat":
                 found = (res.x, w)
                 break
-        spent = time.perf_counter() - t0
+        spent = budget.spent_text()
         if found is None:
             return start, True, (f"ReLU splitting proves that no input within {query.norm} "
                                  f"distance {r:.6g} of x0 reaches the class (relative gap "
-                                 f"{rel_gap:g}; {nodes:,} nodes, {spent:.2f} s, {better} closer "
+                                 f"{rel_gap:g}; {nodes:,} nodes, {spent}, {better} closer "
                                  "answers met)")
         if isinstance(found, str):
             return start, False, (f"ReLU splitting did not prove the answer optimal ({found}; "
-                                  f"{nodes:,} nodes, {spent:.2f} s)")
+                                  f"{nodes:,} nodes, {spent})")
         x, w = found
         chk = check_network_answer(query, {"input": x, "output": net.forward(x[None])[0]})
         if not chk.ok or chk.value >= start.distance:   # a tolerance artefact: no progress
             return start, False, (f"ReLU splitting met a point that is not closer ({nodes:,} "
-                                  f"nodes, {spent:.2f} s)")
+                                  f"nodes, {spent})")
         better += 1
         start = polish_start(query, Start(
             x, chk.value, w, start.seconds, start.lp_solves, start.descent_steps,

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ..budget import Budget
 from ..problem.fixed_network import Affine, MaxPool, Relu
 from ..solvers.highs_inprocess import highspy, quiet_highs
 
@@ -133,7 +134,7 @@ def _slack(y, C, rhs):
     return s, int(np.argmin(s))
 
 
-def _greedy_sparse(net, x0, lo, hi, C, rhs, goal, deadline, max_steps) -> tuple[np.ndarray | None, int]:
+def _greedy_sparse(net, x0, lo, hi, C, rhs, goal, budget, max_steps) -> tuple[np.ndarray | None, int]:
     """One input at a time (L1 / L0)."""
     x = x0.copy()
     for step in range(max_steps):
@@ -141,7 +142,7 @@ def _greedy_sparse(net, x0, lo, hi, C, rhs, goal, deadline, max_steps) -> tuple[
         s, j = _slack(network_output(outs, x), C, rhs)
         if s[j] >= goal:
             return x, step
-        if time.perf_counter() > deadline:
+        if budget.expired():
             break
         d = gradient(net, outs, x, C[j])
         room = np.where(d > 0, hi - x, x - lo)
@@ -154,8 +155,9 @@ def _greedy_sparse(net, x0, lo, hi, C, rhs, goal, deadline, max_steps) -> tuple[
     return None, max_steps
 
 
-def greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline) -> tuple[np.ndarray | None, int]:
-    """Sign-gradient steps inside the ball of radius ``r``; ``r`` by bisection."""
+def greedy_linf(net, x0, lo, hi, C, rhs, goal, budget) -> tuple[np.ndarray | None, int]:
+    """Sign-gradient steps inside the ball of radius ``r``; ``r`` by bisection, until
+    ``budget`` (a :class:`~nncc.budget.Budget`) is spent."""
     reach = float(np.max(np.maximum(hi - x0, x0 - lo))) if x0.size else 0.0
     steps = 0
 
@@ -180,7 +182,7 @@ def greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline) -> tuple[np.ndarray | N
         return None, steps
     lo_r, hi_r = 0.0, reach
     for _ in range(12):
-        if time.perf_counter() > deadline:
+        if budget.expired():
             break
         mid = 0.5 * (lo_r + hi_r)
         x = attempt(mid)
@@ -359,18 +361,18 @@ def _distance(x, x0, norm) -> float:
     return float(np.sum(d > 1e-9))
 
 
-def region_descent(net, x0, lo, hi, C, rhs, norm: str, x: np.ndarray, deadline: float,
+def region_descent(net, x0, lo, hi, C, rhs, norm: str, x: np.ndarray, budget: Budget,
                    max_polish: int = 30) -> tuple[np.ndarray, float, int]:
     """``(x', distance, LPs)``: ``x`` (which meets the rows ``C y >= rhs``) moved closer
     to ``x0`` by LPs over its activation region and the adjacent ones (step 2 of
-    the module), until the distance stops going down or ``deadline`` passes."""
+    the module), until the distance stops going down or ``budget`` is spent."""
     lps = 0
     cur, cur_d = x, _distance(x, x0, norm)
     if highspy is not None:
         changed = np.abs(x - x0) > 1e-12
         pat = relu_pattern(net, cur)
         for _ in range(max_polish):
-            if time.perf_counter() > deadline:
+            if budget.expired():
                 break
             lps += 1
             xp = region_lp(net, x0, lo, hi, C, rhs, norm, pat, changed)
@@ -392,16 +394,17 @@ def region_descent(net, x0, lo, hi, C, rhs, norm: str, x: np.ndarray, deadline: 
 
 
 def find_start(query, lo: np.ndarray, hi: np.ndarray, label: int,
-               time_budget: float = 2.0, max_polish: int = 30) -> Start | None:
+               time_budget: float | Budget = 2.0, max_polish: int = 30) -> Start | None:
     """A checked adversarial input for ``query`` in ``[lo, hi]``, or None.
 
     ``label`` is the class of ``x0`` (for "any class but the label").
-    Spends at most about ``time_budget`` seconds.
+    Spends at most about ``time_budget`` (CPU seconds, or a
+    :class:`~nncc.budget.Budget`).
     """
     from ..checks.check_network import check_network_answer
 
     t0 = time.perf_counter()
-    deadline = t0 + float(time_budget)
+    budget = Budget.of(time_budget)
     net = query.network
     K = net.n_outputs
     x0 = np.asarray(query.x0, dtype=np.float64).reshape(-1)
@@ -416,22 +419,22 @@ def find_start(query, lo: np.ndarray, hi: np.ndarray, label: int,
     best: Start | None = None
     steps_total = lps = 0
     for w in winners:
-        if time.perf_counter() > deadline:
+        if budget.expired():
             break
         C, rhs = query_rows(query, K, label, w)
         goal = max(float(query.margin), 1e-3) * (1.0 + float(np.abs(y0).max()) * 1e-3)
         if norm == "linf":
-            x, steps = greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline)
+            x, steps = greedy_linf(net, x0, lo, hi, C, rhs, goal, budget)
         else:
-            x, steps = _greedy_sparse(net, x0, lo, hi, C, rhs, goal, deadline,
+            x, steps = _greedy_sparse(net, x0, lo, hi, C, rhs, goal, budget,
                                       max_steps=4 * x0.size + 100)
             if x is None:  # one input at a time got stuck: try sign steps in a ball
-                x, more = greedy_linf(net, x0, lo, hi, C, rhs, goal, deadline)
+                x, more = greedy_linf(net, x0, lo, hi, C, rhs, goal, budget)
                 steps += more
         steps_total += steps
         if x is None:
             continue
-        cur, cur_d, n_lp = region_descent(net, x0, lo, hi, C, rhs, norm, x, deadline, max_polish)
+        cur, cur_d, n_lp = region_descent(net, x0, lo, hi, C, rhs, norm, x, budget, max_polish)
         lps += n_lp
         if best is None or cur_d < best.distance:
             out = net.forward(cur[None])[0]

@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from ..budget import Budget
 from ..problem.output_softmax import true_outputs
 from .input_split import SplitResult
 
@@ -40,17 +41,17 @@ def _slack(net, d, X):
     return (Y @ d.C.T - d.d).min(axis=1)
 
 
-def _ascend(net, d, x, lo, hi, steps: int = 12, deadline: float = np.inf) -> np.ndarray:
+def _ascend(net, d, x, lo, hi, budget: Budget, steps: int = 12) -> np.ndarray:
     """Sign steps up the finite-difference gradient of the rows' smallest slack, in the box
-    (a few forward passes of n + 1 points each), until ``deadline``: the candidates it
-    visits."""
+    (a few forward passes of n + 1 points each), until ``budget`` is spent: the
+    candidates it visits."""
     n = x.size
     width = hi - lo
     step = 0.5 * width
     out = []
     cur = float(_slack(net, d, x[None])[0])
     for _ in range(steps):
-        if time.perf_counter() > deadline:
+        if budget.expired():
             break
         h = np.maximum(1e-4 * np.maximum(width, 1e-12), 1e-9)
         X = np.repeat(x[None], n, axis=0) + np.diag(h)
@@ -67,18 +68,20 @@ def _ascend(net, d, x, lo, hi, steps: int = 12, deadline: float = np.inf) -> np.
     return np.array(out).reshape(-1, n)
 
 
-def bisect_verify(net, prop, *, check, time_limit: float, safe, seed: int = 0,
+def bisect_verify(net, prop, *, check, time_limit: float | Budget, safe, seed: int = 0,
                   samples: int = 8, progress=None, what: str = "box splitting") -> SplitResult:
     """Every disjunct of ``prop`` bisected until its boxes are ``safe``, a candidate passes
-    ``check(x, k)``, or ``time_limit`` seconds pass."""
+    ``check(x, k)``, or ``time_limit`` (CPU seconds, or a :class:`~nncc.budget.Budget`)
+    is spent."""
     rng = np.random.default_rng(seed)
+    budget = Budget.of(time_limit)
     t0 = time.perf_counter()
     queue = [(k, d.lo.copy(), d.hi.copy(), 0) for k, d in enumerate(prop.disjuncts)]
     boxes = depth = stuck = 0
     shown = t0
     while queue:
         now = time.perf_counter()
-        if now - t0 > time_limit:
+        if budget.expired():
             return SplitResult("unknown", boxes=boxes, open_boxes=len(queue) + stuck,
                                max_depth=depth, seconds=now - t0, reason="time limit")
         if progress is not None and now - shown > 1.0:
@@ -93,9 +96,9 @@ def bisect_verify(net, prop, *, check, time_limit: float, safe, seed: int = 0,
             continue
         pts = np.vstack([(lo + hi) / 2, lo + rng.random((samples, lo.size)) * (hi - lo)])
         if dep <= 4 and len(d.d):
-            pts = np.vstack([pts, _ascend(net, d, pts[0], lo, hi, deadline=t0 + time_limit)])
+            pts = np.vstack([pts, _ascend(net, d, pts[0], lo, hi, budget)])
         for x in pts:
-            if time.perf_counter() - t0 > time_limit:
+            if budget.expired():
                 break
             if check(x, k):
                 return SplitResult("sat", x=x, boxes=boxes, max_depth=depth,

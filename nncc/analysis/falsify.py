@@ -10,21 +10,20 @@ else the same region LP). A point counts only after
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from ..budget import Budget
 from ..checks.counterexample import CexCheck, check_counterexample
 from ..problem.property import Property
 
 
-def falsify(net, prop: Property, budget: float = 1.0, samples: int = 256, seed: int = 0,
-            skip: set | None = None) -> CexCheck | None:
-    """A checked counterexample found without a solver, or None (at most about ``budget`` s;
-    ``seed`` the sampling's random seed)."""
+def falsify(net, prop: Property, budget: float | Budget = 1.0, samples: int = 256,
+            seed: int = 0, skip: set | None = None) -> CexCheck | None:
+    """A checked counterexample found without a solver, or None (at most about ``budget``,
+    CPU seconds or a :class:`~nncc.budget.Budget`; ``seed`` the sampling's random seed)."""
     from .adversarial_start import greedy_linf, highspy
     rng = np.random.default_rng(seed)
-    deadline = time.perf_counter() + budget
+    budget = Budget.of(budget)
     ks = [k for k in range(len(prop.disjuncts)) if not skip or k not in skip]
     # sampling first on every disjunct: its best point steers the descent
     best = []
@@ -44,15 +43,15 @@ def falsify(net, prop: Property, budget: float = 1.0, samples: int = 256, seed: 
                 if chk.ok:
                     return chk
         best.append((float(slack[order[0]]), k, S[order[0]]))
-        if time.perf_counter() > deadline:
+        if budget.expired():
             return None
     best.sort(key=lambda s: -s[0])
     for _, k, x0 in best:
         d = prop.disjuncts[k]
-        if not len(d.d) or time.perf_counter() > deadline:
+        if not len(d.d) or budget.expired():
             continue
         goal = 1e-6 * (1.0 + float(np.abs(d.d).max()))
-        x, _ = greedy_linf(net, x0, d.lo, d.hi, d.C, d.d, goal, deadline)
+        x, _ = greedy_linf(net, x0, d.lo, d.hi, d.C, d.d, goal, budget)
         if x is not None:
             chk = check_counterexample(net, prop, x, prefer=k)
             if chk.ok:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..budget import Budget
 from ..problem.fixed_network import Affine, Relu
 from .interval_bounds import rounding_gamma
 from .symbolic_bounds import deeppoly_lines
@@ -265,7 +266,7 @@ def conjunction_rows(C: np.ndarray, d: np.ndarray, max_rows: int = 6):
 
 
 def split_verify(net, rowsets, lo: np.ndarray, hi: np.ndarray, *, check,
-                 time_limit: float | None = None, max_boxes: int = 20_000_000, batch: int = 512,
+                 time_limit: float | Budget | None = None, max_boxes: int = 20_000_000, batch: int = 512,
                  progress=None, rule: str = "relax") -> SplitResult:
     """Is there an ``x`` in ``[lo, hi]`` with ``C net(x) >= d`` (``>`` on strict rows)
     for one of ``rowsets``, a list of ``(C, d, c_strict)`` (disjuncts over the same box)?
@@ -273,7 +274,7 @@ def split_verify(net, rowsets, lo: np.ndarray, hi: np.ndarray, *, check,
     ``check(x)`` re-checks a candidate (True: a counterexample).  ``unsat`` is a
     proof (in every box, every row set has a row its upper bound keeps below
     ``d``); ``sat`` comes with a checked point; ``unknown`` when ``time_limit``
-    or ``max_boxes`` ran out.
+    (CPU seconds, or a :class:`~nncc.budget.Budget`) or ``max_boxes`` ran out.
 
     The rows of a set are a conjunction: their subset sums are added
     (:func:`conjunction_rows`).  All sets are bounded together, so that the
@@ -283,6 +284,7 @@ def split_verify(net, rowsets, lo: np.ndarray, hi: np.ndarray, *, check,
     ``batch``, depth first, so that the open boxes stay few."""
     if rule not in ("relax", "slope"):
         raise ValueError(f"unknown bisection rule {rule!r}: relax or slope")
+    budget = Budget.of(time_limit)
     t0 = time.perf_counter()
     nt = DenseNet(net)
     sets = [conjunction_rows(np.asarray(C, np.float64), np.asarray(d, np.float64))
@@ -316,7 +318,7 @@ def split_verify(net, rowsets, lo: np.ndarray, hi: np.ndarray, *, check,
     stack = [(lo, hi, np.zeros(1, np.int64), np.ones((1, K), bool))]
     n_open = 1
     while stack:
-        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+        if budget.expired():
             return result("unknown", n_open, reason="time limit")
         if done >= max_boxes:
             return result("unknown", n_open, reason=f"{max_boxes} boxes bounded")

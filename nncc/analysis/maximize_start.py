@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..budget import Budget
 from .adversarial_start import (class_rows, gradient, greedy_linf, highspy, layer_outputs,
                                 network_output, region_lp, relu_pattern)
 
@@ -61,15 +62,16 @@ def win_rows(query) -> tuple[np.ndarray, np.ndarray]:
     return class_rows(K, int(query.output), query.margin, query.ratio)
 
 
-def find_maximize_start(query, lo: np.ndarray, hi: np.ndarray, budget: float = 2.0,
+def find_maximize_start(query, lo: np.ndarray, hi: np.ndarray, budget: float | Budget = 2.0,
                         samples: int = 64, max_steps: int = 400, max_lps: int = 30,
                         restarts: int = 4, seed: int = 0) -> MaxStart | None:
     """A point of the box (meeting the class rows) with a good value of the query's
-    output, or None (at most about ``budget`` seconds): the best of the ascents from
-    the ``restarts`` best samples."""
+    output, or None (at most about ``budget``, CPU seconds or a
+    :class:`~nncc.budget.Budget`): the best of the ascents from the ``restarts`` best
+    samples."""
     net = query.network
     t0 = time.perf_counter()
-    deadline = t0 + budget
+    budget = Budget.of(budget)
     sign = -1.0 if query.minimize else 1.0
     c = np.zeros(net.n_outputs)
     c[int(query.output)] = sign
@@ -89,13 +91,14 @@ def find_maximize_start(query, lo: np.ndarray, hi: np.ndarray, budget: float = 2
     else:
         worst = (Y @ C.T - rhs).min(axis=1)
         goal = 1e-6 * (1.0 + float(np.abs(rhs).max()))
-        x, _ = greedy_linf(net, S[int(np.argmax(worst))], lo, hi, C, rhs + room, goal, deadline)
+        x, _ = greedy_linf(net, S[int(np.argmax(worst))], lo, hi, C, rhs + room, goal, budget)
         if x is None or not holds(net.forward(x[None])[0]):
             return None
         starts = [x]
     best, steps, lps = None, 0, 0
     for i, x in enumerate(starts):
-        until = time.perf_counter() + (deadline - time.perf_counter()) / (len(starts) - i)
+        left = budget.left()
+        until = budget.part(None if left is None else left / (len(starts) - i))
         x = np.asarray(x, float)
         value = float(c @ net.forward(x[None])[0])
         x, value, n = _ascend(net, x, value, c, lo, hi, holds, until, max_steps)
@@ -107,13 +110,13 @@ def find_maximize_start(query, lo: np.ndarray, hi: np.ndarray, budget: float = 2
     return MaxStart(best[0], sign * best[1], time.perf_counter() - t0, steps, lps)
 
 
-def _ascend(net, x, value, c, lo, hi, holds, deadline, max_steps):
+def _ascend(net, x, value, c, lo, hi, holds, budget: Budget, max_steps):
     """Projected sign-gradient ascent on ``c . y``: a step is kept when the value grows
     and the rows hold, else the step is halved; ``(x, value, steps taken)``."""
     span = hi - lo
     eta, steps = 0.1, 0
     g = gradient(net, layer_outputs(net, x), x, c)   # at x: once per accepted step
-    while steps < max_steps and eta > 1e-6 and time.perf_counter() < deadline and np.any(g):
+    while steps < max_steps and eta > 1e-6 and not budget.expired() and np.any(g):
         xn = np.clip(x + eta * span * np.sign(g), lo, hi)
         outs = layer_outputs(net, xn)
         yn = network_output(outs, xn)
@@ -128,13 +131,13 @@ def _ascend(net, x, value, c, lo, hi, holds, deadline, max_steps):
     return x, value, steps
 
 
-def _region_ascent(net, x, value, c, lo, hi, C, rhs, holds, deadline, max_lps):
+def _region_ascent(net, x, value, c, lo, hi, C, rhs, holds, budget: Budget, max_lps):
     """The best input of the activation region of ``x`` by an LP, then of the adjacent
     regions while the value grows; ``(x, value, LPs solved)``."""
     if highspy is None:
         return x, value, 0
     lps, previous = 0, None
-    while lps < max_lps and time.perf_counter() < deadline:
+    while lps < max_lps and not budget.expired():
         pattern = relu_pattern(net, x, previous)
         try:
             xp = region_lp(net, x, lo, hi, C, rhs, "linf", pattern, maximise=c)
@@ -151,9 +154,10 @@ def _region_ascent(net, x, value, c, lo, hi, C, rhs, holds, deadline, max_lps):
     return x, value, lps
 
 
-def split_optimality(query, start: MaxStart, lo: np.ndarray, hi: np.ndarray, budget: float,
-                     rel_gap: float = 1e-4, progress=None):
-    """Prove a start (nearly) optimal by ReLU splitting, for at most ``budget`` seconds:
+def split_optimality(query, start: MaxStart, lo: np.ndarray, hi: np.ndarray,
+                     budget: float | Budget, rel_gap: float = 1e-4, progress=None):
+    """Prove a start (nearly) optimal by ReLU splitting, for at most ``budget`` (CPU
+    seconds, or a :class:`~nncc.budget.Budget`):
     ``(start, proven, note)``.
 
     Every input of the box is searched for one whose output passes the start's
@@ -164,14 +168,14 @@ def split_optimality(query, start: MaxStart, lo: np.ndarray, hi: np.ndarray, bud
     Networks the splitting does not take: ``(start, False, None)``."""
     from .relu_split import relu_split_verify, supported
     net = query.network
-    if not supported(net) or budget <= 0:
+    budget = Budget.of(budget)
+    if not supported(net) or budget.expired():
         return start, False, None
     sign = -1.0 if query.minimize else 1.0
     k = int(query.output)
     Cw, rw = win_rows(query)
     e = np.zeros((1, net.n_outputs))
     e[0, k] = sign
-    t0 = time.perf_counter()
     nodes, better, proven = 0, 0, False
     while True:
         target = sign * start.value + rel_gap * abs(start.value) + 1e-9
@@ -180,10 +184,9 @@ def split_optimality(query, start: MaxStart, lo: np.ndarray, hi: np.ndarray, bud
         def check(x):
             y = net.forward(np.asarray(x, float)[None])[0]
             return bool(np.all(C @ y >= rhs)) and bool(np.all(x >= lo) and np.all(x <= hi))
-        left = budget - (time.perf_counter() - t0)
-        if left <= 0:
+        if budget.expired():
             break
-        res = relu_split_verify(net, C, rhs, lo, hi, check=check, time_limit=left,
+        res = relu_split_verify(net, C, rhs, lo, hi, check=check, time_limit=budget,
                                 progress=progress)
         nodes += res.boxes
         if res.status == "unsat":
@@ -195,14 +198,14 @@ def split_optimality(query, start: MaxStart, lo: np.ndarray, hi: np.ndarray, bud
         start = MaxStart(x, float(net.forward(x[None])[0][k]), start.seconds, start.steps,
                          start.lp_solves)
         better += 1
-    spent = time.perf_counter() - t0
+    spent = budget.spent_text()
     word = "minimum" if query.minimize else "maximum"
     if proven:
         note = (f"ReLU splitting proved the {word} within a relative {rel_gap:g} of "
-                f"{start.value:.6g} ({nodes:,} nodes, {spent:.2f} s"
+                f"{start.value:.6g} ({nodes:,} nodes, {spent}"
                 + (f", {better} better points met" if better else "") + "): no solver needed")
     else:
         note = (f"ReLU splitting did not prove the value {start.value:.6g} optimal in "
-                f"{spent:.2f} s ({nodes:,} nodes" + (f", {better} better points met" if better
+                f"{spent} ({nodes:,} nodes" + (f", {better} better points met" if better
                                                      else "") + ")")
     return start, proven, note

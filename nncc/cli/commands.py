@@ -12,15 +12,20 @@ import signal
 import sys
 
 from .. import errors
+from ..budget import use_text
 from ..analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
 from ..writers import TARGETS
 from ..errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, NnccError
 
-# numpy's OpenBLAS starts its worker threads when numpy is imported and lets
-# them spin for 2^28 clock cycles before they sleep (again after every call):
-# about 0.1 s of CPU in every process, more than numpy's own import. 2^24
-# (a few milliseconds) is enough for calls in a row; a value already set wins.
+# numpy's OpenBLAS: one thread. nncc's searches multiply small matrices, where a
+# second thread was slower even idle, and under load the worker threads spin
+# while they wait for each other, which makes a budget of CPU seconds buy less
+# work (nncc/budget.py). Where a value is set already (or threads are allowed), the
+# workers start when numpy is imported and spin for 2^28 clock cycles before they
+# sleep (again after every call): about 0.1 s of CPU in every process; 2^24 (a
+# few milliseconds) is enough for calls in a row. A value already set wins.
 if "numpy" not in sys.modules:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "24")
 
 STATUS_EXIT = {"solution": EXIT_FOUND, "no_solution": EXIT_NO_ANSWER, "unknown": EXIT_UNKNOWN,
@@ -84,10 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "gives the solver a cutoff; verify statements: skip the search for a "
                    "counterexample before the solver")
     c.add_argument("--split-time", type=float, default=None,
-                   help="adversarial and maximise queries: seconds of ReLU splitting before "
-                   "the solver, to prove the start optimal or that there is no answer "
-                   "(default 10 for adversarial, 1 for maximise, at most half the time limit; "
-                   "0 skips it); verify statements: as nncc verify --split-time")
+                   help="adversarial and maximise queries: CPU seconds of ReLU splitting "
+                   "before the solver, to prove the start optimal or that there is no answer "
+                   "(default 10 for adversarial, 1 for maximise, ending when half the time "
+                   "limit has passed; 0 skips it); verify statements: as nncc verify "
+                   "--split-time")
     c.add_argument("--certify", nargs="?", const="cvc5", choices=["cvc5", "z3"],
                    help="re-check a maximize / adversarial answer exactly: fix its activation "
                    "pattern and solve the rest in rational arithmetic (default cvc5)")
@@ -385,7 +391,10 @@ def _print_time_and_ir(ans, report) -> None:
     and the size of the program."""
     secs = report.get("seconds") or {}
     if secs:
-        steps = ", ".join(f"{k} {secs[k]:.2f} s" for k in ("bounds", "split", "start") if k in secs)
+        used = report.get("budgets") or {}
+        steps = ", ".join(f"{k} {secs[k]:.2f} s" + (f" ({use_text(used[k])})"
+                                                    if k in used else "")
+                          for k in ("bounds", "split", "start") if k in secs)
         print(f"time:      {secs.get('total', 0):.2f} s total, {secs.get('solve', 0):.2f} s in the solver"
               + (f" ({steps} before it)" if steps else ""))
     if ans.how:

@@ -32,6 +32,7 @@ import sys
 import time
 
 from ..analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
+from ..budget import use_text
 from ..errors import (EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, InputError,
                       SolverError)
 
@@ -66,12 +67,13 @@ def add_subcommands(sub) -> None:
                    help="several disjuncts: one solver run each (default) or one run with an "
                    "indicator binary each")
     c.add_argument("--falsify-time", type=float, default=None,
-                   help="seconds for the search for a counterexample before any solver "
+                   help="CPU seconds for the search for a counterexample before any solver "
                    "(default min(2, 10%% of the time limit); 0 skips it)")
     c.add_argument("--split-time", type=float, default=None,
-                   help="seconds for input splitting on networks with few inputs, ReLU "
-                   "splitting on others (default 60%% of the time left, or 60 without a time "
-                   "limit; 0 skips it)")
+                   help="CPU seconds for input splitting on networks with few inputs, ReLU "
+                   "splitting on others, so that the same work is done idle or under load "
+                   "(default 60%% of the time left, ending when that much wall-clock time has "
+                   "passed, or 60 without a time limit; 0 skips it)")
     c.add_argument("--keep", help="also keep the last file given to the solver at this path")
     c.add_argument("--solvers-config")
     c.add_argument("--json", action="store_true", help="print a machine-readable report")
@@ -201,7 +203,9 @@ def _verify_query(query, given: dict, args, opts) -> int:
 
 
 def _diagnostics(v) -> None:
-    secs = ", ".join(f"{k} {s:.2f} s" for k, s in v.seconds.items())
+    used = v.budgets
+    secs = ", ".join(f"{k} {s:.2f} s" + (f" ({use_text(used[k])})"
+                                         if k in used else "") for k, s in v.seconds.items())
     print(f"nncc: {v.status} by {v.how}: {v.message}" + (f" ({secs})" if secs else ""),
           file=sys.stderr)
     for note in v.notes:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ..analysis.adversarial_bounds import bounds_proof, proven_radius
 from ..analysis.adversarial_split import polish_start, split_optimality, split_search
 from ..analysis.adversarial_start import find_start
+from ..budget import Budget
 from ..problem.query import checked_query
 from ..progress import Progress
 from ..solvers.result import NO_SOLUTION, UNKNOWN, SolverResult
@@ -28,8 +29,11 @@ class Steps:
     ``proof`` a sentence when ReLU splitting proved no input reaches the class,
     ``proven`` when it proved the start (nearly) closest (``proof_note`` says how),
     ``notes`` for the report, ``time_limit`` what is left for the solver,
-    ``seconds`` each step's (:func:`~nncc.pipeline.steps.run_steps`), ``decided_by``
-    the step that made the solver unneeded (``bounds``), if any."""
+    ``seconds`` and ``cpu`` each step's (:func:`~nncc.pipeline.steps.run_steps`),
+    ``decided_by`` the step that made the solver unneeded (``bounds``), if any.
+    The budgets are CPU seconds: ``start_budget`` the start's, ``split_budget`` the
+    split steps' together, which end at ``split_deadline`` (a
+    ``time.perf_counter()`` instant) at the latest."""
 
     start: object = None
     proof: str | None = None
@@ -38,17 +42,27 @@ class Steps:
     notes: list[str] = field(default_factory=list)
     time_limit: float | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
     decided_by: str = ""
     # the search's own: the query, the bounds method, the budgets
     query: object = None
     bounds: str = "symbolic"
     start_budget: float = 2.0
     split_budget: float = 0.0
+    split_deadline: float | None = None
     progress: Progress | None = None
 
-    def split_left(self) -> float:
-        """What is left of the splitting's budget (the start's time is not the split's)."""
-        return self.split_budget - self.seconds.get("split", 0.0)
+    def split_left(self) -> Budget:
+        """What is left of the splitting's budget (the start's CPU is not the split's)."""
+        return Budget(self.split_budget - self.cpu.get("split", 0.0), self.split_deadline)
+
+    def split_share(self) -> dict | None:
+        """The split steps' use of their budget (``budgets`` of the answer): CPU and
+        wall seconds used, the CPU budget; None when no split step ran."""
+        if "split" not in self.seconds:
+            return None
+        return {"cpu": self.cpu["split"], "wall": self.seconds["split"],
+                "budget": self.split_budget}
 
 
 def search(query, bounds: str, time_limit: float | None, start_budget: float,
@@ -58,11 +72,12 @@ def search(query, bounds: str, time_limit: float | None, start_budget: float,
     again); in an epsilon ball a short ReLU-splitting look; the greedy start
     (:func:`find_adversarial_start`); without a start, ReLU splitting for a proof or
     an answer; with one, ReLU splitting for a proof that nothing is closer. The
-    splitting gets ``split_budget`` seconds, at most half of ``time_limit``; the
-    solver gets what is left (a second at least)."""
-    budget = split_budget if time_limit is None else min(split_budget, 0.5 * time_limit)
+    splitting gets ``split_budget`` CPU seconds, and ends at the latest when half of
+    ``time_limit`` (wall clock) has passed; the solver gets what is left (a second at
+    least)."""
+    deadline = None if time_limit is None else time.perf_counter() + 0.5 * time_limit
     steps = Steps(time_limit=time_limit, query=query, bounds=bounds, start_budget=start_budget,
-                  split_budget=budget, progress=progress)
+                  split_budget=split_budget, split_deadline=deadline, progress=progress)
     if run_steps(STEPS, steps) is None and time_limit is not None:
         steps.time_limit = max(time_limit - steps.seconds.get("split", 0.0), min(time_limit, 1.0))
     return steps
@@ -77,7 +92,7 @@ def _short_look(steps: Steps):
     """In an epsilon ball the answer is often "none", which the greedy descent takes
     long to give up on (0.8 s on MNIST) and ReLU splitting proves in tenths of a
     second: a short look first."""
-    steps.proof, steps.start, _ = split_search(steps.query, min(0.25, steps.split_budget),
+    steps.proof, steps.start, _ = split_search(steps.query, steps.split_left().part(0.25),
                                                steps.progress, polished=False)
 
 
@@ -111,9 +126,10 @@ STEPS = [
          when=lambda s: s.query.epsilon is not None and s.split_budget > 0),
     Step("start", _greedy_start, when=lambda s: s.proof is None),
     Step("split", _split_for_answer,
-         when=lambda s: s.start is None and s.proof is None and s.split_budget > 0),
+         when=lambda s: s.start is None and s.proof is None and not s.split_left().expired()),
     Step("split", _split_optimality,
-         when=lambda s: s.start is not None and s.proof is None and s.split_left() > 0),
+         when=lambda s: s.start is not None and s.proof is None
+         and not s.split_left().expired()),
 ]
 
 

@@ -38,6 +38,8 @@ class Answer:
     compilation: Compilation | None = None
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)   # by step, and "total"
+    # a step's use of its CPU budget: {"split": {"cpu": s, "wall": s, "budget": s}}
+    budgets: dict[str, dict] = field(default_factory=dict)
     certificate: object | None = None  # nncc.pipeline.certify.Certificate with --certify
     how: str = ""   # the step that decided: "bounds", "relu splitting", "start", the solver
     message: str = ""   # what decided, in a sentence (verify)
@@ -65,7 +67,7 @@ class Answer:
                "solver_seconds": r.seconds if r else None, "message": r.message if r else "",
                "objective": r.objective if r else None, "bound": r.bound if r else None,
                "how": self.how, "verdict": self.verdict, "seconds": self.seconds,
-               "notes": self.notes}
+               "budgets": self.budgets, "notes": self.notes}
         if comp is not None:
             out["ir"] = {"target": comp.target, "logic": comp.logic.smt,
                          "variables": comp.program.var_counts(), "constraints": comp.program.n_rows,

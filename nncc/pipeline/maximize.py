@@ -9,6 +9,8 @@ prove over the box, whichever is tighter.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..analysis.maximize_start import find_maximize_start, split_optimality
@@ -25,14 +27,15 @@ from .steps import Step, run_steps
 def search(query, bounds: str, time_limit: float | None, start_budget: float,
            split_budget: float, progress: Progress) -> Steps:
     """The steps before the solver (:data:`STEPS`): the start, at most ``start_budget``
-    seconds (a tenth of ``time_limit`` at most); then ReLU splitting for a proof that
-    nothing is better, at most ``split_budget`` seconds (half of ``time_limit`` at
-    most). The solver gets what is left (a second at least). ``bounds``: as for
-    :func:`nncc.pipeline.adversarial.search` (the encoding computes its own here)."""
+    CPU seconds (a tenth of ``time_limit`` at most); then ReLU splitting for a proof
+    that nothing is better, at most ``split_budget`` CPU seconds, ending at the latest
+    when half of ``time_limit`` (wall clock) has passed. The solver gets what is left
+    (a second at least). ``bounds``: as for :func:`nncc.pipeline.adversarial.search`
+    (the encoding computes its own here)."""
     budget = start_budget if time_limit is None else min(start_budget, 0.1 * time_limit)
-    split = split_budget if time_limit is None else min(split_budget, 0.5 * time_limit)
-    steps = Steps(time_limit=time_limit, query=query, start_budget=budget, split_budget=split,
-                  progress=progress)
+    deadline = None if time_limit is None else time.perf_counter() + 0.5 * time_limit
+    steps = Steps(time_limit=time_limit, query=query, start_budget=budget,
+                  split_budget=split_budget, split_deadline=deadline, progress=progress)
     run_steps(STEPS, steps)
     if time_limit is not None:
         used = steps.seconds.get("start", 0.0) + steps.seconds.get("split", 0.0)
@@ -59,7 +62,7 @@ def _split_optimality(steps: Steps):
     lo, hi = query_box(query)
     word = "smaller" if query.minimize else "larger"
     steps.progress.stage(f"ReLU splitting: is anything {word} than {steps.start.value:.6g}?")
-    found, proven, note = split_optimality(query, steps.start, lo, hi, steps.split_budget,
+    found, proven, note = split_optimality(query, steps.start, lo, hi, steps.split_left(),
                                            progress=steps.progress)
     arrays = {"input": found.x, "output": query.network.forward(found.x[None])[0]}
     if check_network_answer(query, arrays).ok:     # a better point met on the way, checked

@@ -4,15 +4,20 @@ A strategy is a list of :class:`Step` s over one state (an :class:`Answer` being
 built, a verify run): each step is a function of the state that returns a
 decision, which ends the chain, or None, which hands the state to the next
 step. :func:`run_steps` calls them in order, adds each one's seconds to
-``state.seconds`` under its name (a step that did not run has no entry), and
-names the step that decided in ``state.decided_by``. Budgets come from one
-:class:`Clock`, so a step takes its share of what is left of the run's limit.
+``state.seconds`` under its name (a step that did not run has no entry) and
+its CPU seconds to ``state.cpu``, and names the step that decided in
+``state.decided_by``. The run's limit is wall-clock, from one :class:`Clock`;
+the steps' own budgets are CPU seconds (:class:`~nncc.budget.Budget`) that end
+at the latest where the clock says, so that the same work is done idle or under
+load. The steps run with BLAS on one thread (:func:`~nncc.budget.one_blas_thread`).
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from typing import Callable
+
+from ..budget import one_blas_thread
 
 
 class Clock:
@@ -54,16 +59,20 @@ class Step:
 def run_steps(steps: list[Step], state):
     """Run ``steps`` in order on ``state`` until one decides; return its decision
     (None when none did). Each step's seconds go to ``state.seconds[step.name]``
-    (added up when a name repeats); the deciding step's name to ``state.decided_by``."""
-    for step in steps:
-        if step.when is not None and not step.when(state):
-            continue
-        t = time.perf_counter()
-        try:
-            decision = step.run(state)
-        finally:
-            state.seconds[step.name] = state.seconds.get(step.name, 0.0) + time.perf_counter() - t
-        if decision is not None:
-            state.decided_by = step.name
-            return decision
+    (added up when a name repeats) and their CPU seconds to ``state.cpu[step.name]``;
+    the deciding step's name to ``state.decided_by``."""
+    with one_blas_thread():
+        for step in steps:
+            if step.when is not None and not step.when(state):
+                continue
+            t, c = time.perf_counter(), time.process_time()
+            try:
+                decision = step.run(state)
+            finally:
+                state.seconds[step.name] = (state.seconds.get(step.name, 0.0)
+                                            + time.perf_counter() - t)
+                state.cpu[step.name] = state.cpu.get(step.name, 0.0) + time.process_time() - c
+            if decision is not None:
+                state.decided_by = step.name
+                return decision
     return None

@@ -41,6 +41,7 @@ import numpy as np
 
 from ..analysis.bounds import network_bounds, prove_disjunct
 from ..analysis.falsify import checked_point, falsify
+from ..budget import Budget
 from ..checks.counterexample import CexCheck, check_counterexample
 from ..errors import InputError, SolverError
 from ..problem.output_softmax import logit_property
@@ -131,9 +132,14 @@ class Verdict:
     def seconds(self) -> dict[str, float]:
         return self.answer.seconds
 
+    @property
+    def budgets(self) -> dict[str, dict]:
+        return self.answer.budgets
+
     def report(self) -> dict:
         out = {"verdict": self.status, "how": self.how, "message": self.message,
-               "notes": self.notes, "seconds": self.seconds, **self.answer.counts}
+               "notes": self.notes, "seconds": self.seconds, "budgets": self.budgets,
+               **self.answer.counts}
         if self.check is not None:
             out["counterexample"] = self.check.to_json()
         return out
@@ -176,6 +182,7 @@ class _Run:
     splitting: str | None = None     # "input" (few inputs), "relu" (many) or None
     first: str = "symbolic"          # the bounds of the first proofs
     decided_by: str = ""
+    cpu: dict = field(default_factory=dict)   # CPU seconds per step (run_steps)
 
     @property
     def seconds(self) -> dict[str, float]:
@@ -283,7 +290,7 @@ def _falsify_budget(run: _Run) -> float:
 
 
 def _falsify(run: _Run):
-    chk = falsify(run.net, run.prop, _falsify_budget(run))
+    chk = falsify(run.net, run.prop, Budget(_falsify_budget(run), run.clock.deadline))
     if chk is None:
         return None
     run.progress.stage("falsification found a counterexample")
@@ -322,10 +329,16 @@ def _split(run: _Run):
     box with output rows; input splitting searches the disjuncts of one box together."""
     from ..analysis import input_split, relu_split
     net, prop, v, opts = run.net, run.prop, run.verdict, run.opts
-    budget = opts["split_budget"]
-    left = run.clock.left()
-    until = time.perf_counter() + (budget if budget is not None else
-                                   (0.6 * left if left is not None else 60.0))
+    budget, left = opts["split_budget"], run.clock.left()
+    # CPU seconds (the same work idle or under load); by default 60 % of the time left,
+    # ending at the latest when that much wall-clock time has passed: the rest is the
+    # solver's. A budget given ends at the run's limit at the latest.
+    if budget is not None:
+        whole = Budget(budget, run.clock.deadline)
+    elif left is not None:
+        whole = Budget(0.6 * left, time.perf_counter() + 0.6 * left)
+    else:
+        whole = Budget(60.0)
     # input rows (not a box), or no output row (nothing for the bounds to rule out)
     still = [k for k in run.open_ks if len(prop.disjuncts[k].b) or not len(prop.disjuncts[k].d)]
     groups: dict = {}
@@ -344,7 +357,7 @@ def _split(run: _Run):
             chk = check_counterexample(net, prop, x, prefer=k)
             passed[:] = [chk] if chk.ok else []
             return chk.ok
-        share = max(until - time.perf_counter(), 0.0) / (len(groups) - i)
+        share = whole.part(whole.cpu_left() / (len(groups) - i))
         if run.splitting == "input":
             rows = [(prop.disjuncts[k].C, prop.disjuncts[k].d, prop.disjuncts[k].c_strict)
                     for k in ks]
@@ -354,6 +367,7 @@ def _split(run: _Run):
             r = relu_split.relu_split_verify(net, d0.C, d0.d, d0.lo, d0.hi, check=check,
                                              time_limit=share, progress=run.progress)
         v.split_boxes += r.boxes
+        v.budgets["split"] = {"cpu": whole.used(), "wall": whole.wall(), "budget": whole.cpu}
         if r.status == "sat":
             chk = passed[0]
             return (SAT, what, f"counterexample in disjunct {chk.disjunct + 1} "
@@ -488,8 +502,8 @@ def _bisection(run: _Run, graph: bool):
         chk = check_counterexample(net, prop, x, prefer=k)
         passed[:] = [chk] if chk.ok else []
         return chk.ok
-    limit = run.clock.left()
-    limit = 60.0 if limit is None else limit
+    left = run.clock.left()
+    limit = Budget(60.0 if left is None else left, run.clock.deadline)
     if graph:
         from ..analysis.graph_split import graph_split_verify
         how, bounds = "graph splitting", "interval bounds of the graph"
