@@ -89,6 +89,27 @@ def relu_net(rng, n, hidden, classes, bias_scale=0.5, name="n"):
     return FixedNetwork(name, (n,), (classes,), layers)
 
 
+def save_relu_onnx(net, path) -> None:
+    """An Affine / Relu FixedNetwork as Gemm / Relu nodes (float64 weights, as read)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    nodes, inits, cur = [], [], "X"
+    for i, layer in enumerate(net.layers):
+        out = "Y" if i == len(net.layers) - 1 else f"t{i}"
+        if hasattr(layer, "W"):
+            inits += [numpy_helper.from_array(np.asarray(layer.W, np.float64), f"W{i}"),
+                      numpy_helper.from_array(np.asarray(layer.b, np.float64), f"b{i}")]
+            nodes.append(helper.make_node("Gemm", [cur, f"W{i}", f"b{i}"], [out], transB=1))
+        else:
+            nodes.append(helper.make_node("Relu", [cur], [out]))
+        cur = out
+    x = helper.make_tensor_value_info("X", TensorProto.DOUBLE, [1, net.n_inputs])
+    y = helper.make_tensor_value_info("Y", TensorProto.DOUBLE, [1, net.n_outputs])
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y], initializer=inits),
+                              opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(model, str(path))
+
+
 def sampled_threshold(net, n: int, rng, points: int, above: bool, step: float = 0.05) -> float:
     """``t`` just above (no input reaches it, most likely) or just below (one does) the
     largest ``min(y_0 - y_1, y_0 - y_2)`` over random points of ``[-1, 1]^n``."""

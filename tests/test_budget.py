@@ -9,7 +9,7 @@ import numpy as np
 from threadpoolctl import threadpool_info
 
 import nncc
-from conftest import relu_net, run_nncc, write
+from conftest import relu_net, run_nncc, save_relu_onnx, write
 from nncc.analysis import relu_split
 from nncc.budget import Budget, one_blas_thread, share_text, use_text
 from nncc.problem.query import AdversarialQuery
@@ -121,34 +121,13 @@ def test_no_split_step_no_budget_entry():
     assert "split" not in ans.budgets and "split" not in ans.seconds
 
 
-def _save_onnx(net, path) -> None:
-    """An Affine / Relu FixedNetwork as Gemm / Relu nodes (float64 weights, as read)."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-    nodes, inits, cur = [], [], "X"
-    for i, layer in enumerate(net.layers):
-        out = "Y" if i == len(net.layers) - 1 else f"t{i}"
-        if hasattr(layer, "W"):
-            inits += [numpy_helper.from_array(np.asarray(layer.W, np.float64), f"W{i}"),
-                      numpy_helper.from_array(np.asarray(layer.b, np.float64), f"b{i}")]
-            nodes.append(helper.make_node("Gemm", [cur, f"W{i}", f"b{i}"], [out], transB=1))
-        else:
-            nodes.append(helper.make_node("Relu", [cur], [out]))
-        cur = out
-    x = helper.make_tensor_value_info("X", TensorProto.DOUBLE, [1, net.n_inputs])
-    y = helper.make_tensor_value_info("Y", TensorProto.DOUBLE, [1, net.n_outputs])
-    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y], initializer=inits),
-                              opset_imports=[helper.make_opsetid("", 13)])
-    onnx.save(model, str(path))
-
-
 def test_nncc_verify_prints_the_split_share(tmp_path):
     # a 2-input network: input splitting decides, and the diagnostics say how much of
     # its CPU budget it used
     rng = np.random.default_rng(1)
     net = relu_net(rng, 2, [8], 2, name="v")
     onnx_path = tmp_path / "v.onnx"
-    _save_onnx(net, onnx_path)
+    save_relu_onnx(net, onnx_path)
     ys = net.forward(rng.uniform(-1, 1, size=(20000, 2)))
     top = float((ys[:, 0] - ys[:, 1]).max())
     prop = write(tmp_path / "p.vnnlib", "\n".join([

@@ -1,6 +1,6 @@
-"""``nncc batch INSTANCES.csv``: the command line of :mod:`nncc.pipeline.batch`."""
+"""``nncc batch INSTANCES.csv`` and ``nncc plot RESULTS.csv ...``: the command line of
+:mod:`nncc.pipeline.batch` and :mod:`nncc.pipeline.batch_report`."""
 from __future__ import annotations
-
 
 
 def add_subcommands(sub) -> None:
@@ -12,6 +12,11 @@ def add_subcommands(sub) -> None:
     c.add_argument("--workers", "-j", type=int, help="parallel instances (default: half the cores)")
     c.add_argument("--solver", "-s", default="auto")
     c.add_argument("--counterexamples", help="folder for counterexample files")
+    c = sub.add_parser("plot", help="batch results: a summary table, and a cactus plot "
+                       "(instances answered against seconds, one line per results file)")
+    c.add_argument("results", nargs="+", help="results CSVs of nncc batch")
+    c.add_argument("-o", "--output", help="the cactus plot's PNG (without it: the table only)")
+    c.add_argument("--title", help="the plot's title")
 
 
 def cmd_batch(args) -> int:
@@ -21,4 +26,14 @@ def cmd_batch(args) -> int:
     for r in rows:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
     print(", ".join(f"{v} {n}" for v, n in sorted(counts.items())) or "nothing to run")
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from ..pipeline.batch_report import cactus_plot, read_results, summary_lines
+    results = read_results(args.results)
+    print("\n".join(summary_lines(results)))
+    if args.output:
+        cactus_plot(results, args.output, args.title)
+        print(f"wrote:     {args.output}")
     return 0

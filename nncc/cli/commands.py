@@ -489,6 +489,7 @@ COMMANDS = {"check": cmd_check, "compile": cmd_compile, "solve": cmd_solve, "dec
             "supports": lambda args: __import__("nncc.cli.verify",
                                                 fromlist=["cmd_supports"]).cmd_supports(args),
             "batch": lambda args: __import__("nncc.cli.batch", fromlist=["cmd_batch"]).cmd_batch(args),
+            "plot": lambda args: __import__("nncc.cli.batch", fromlist=["cmd_plot"]).cmd_plot(args),
             "data": lambda args: __import__("nncc.cli.data", fromlist=["cmd_data"]).cmd_data(args)}
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ property, time-out in seconds`` (paths relative to the CSV's folder;
 process (a crash or a runaway solver takes only its instance down; the
 process is killed ``GRACE`` seconds past its time-out). Results are
 appended, one line as each instance ends, to the results CSV (instance,
-network, property, verdict, seconds, counterexample path, message); an
+network, property, verdict, seconds, counterexample path, message, the step
+that decided); an
 interrupted batch resumes where it stopped: instances already in the
 results file are not run again.
 """
@@ -23,7 +24,8 @@ from pathlib import Path
 from ..errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, InputError
 
 GRACE = 10.0
-FIELDS = ["instance", "network", "property", "verdict", "seconds", "counterexample", "message"]
+FIELDS = ["instance", "network", "property", "verdict", "seconds", "counterexample", "message",
+          "how"]
 # nncc verify's exit codes (nncc.errors) as verdicts
 EXIT_VERDICT = {EXIT_FOUND: "sat", EXIT_NO_ANSWER: "unsat", EXIT_UNKNOWN: "unknown",
                 EXIT_CHECK_FAILED: "unknown"}
@@ -73,6 +75,14 @@ def finished_keys(results: str) -> set[str]:
         return {r["instance"] for r in csv.DictReader(f) if r.get("verdict")}
 
 
+def _header(results: str) -> list[str]:
+    """The columns of an existing results file: rows appended to it keep them (a file
+    from before a column was added gets rows without it)."""
+    with open(results, newline="", encoding="utf-8") as f:
+        head = next(csv.reader(f), None)
+    return head if head and "instance" in head and "verdict" in head else FIELDS
+
+
 def run_instance(inst: Instance, cex_dir: str, solver: str, extra: list[str]) -> dict:
     """One ``nncc verify`` subprocess; its verdict as a results row."""
     import subprocess
@@ -90,10 +100,10 @@ def run_instance(inst: Instance, cex_dir: str, solver: str, extra: list[str]) ->
         code, out, err = EXIT_UNKNOWN, "", "killed past the time-out"
     secs = time.perf_counter() - t0
     verdict = EXIT_VERDICT.get(code, "error")
-    message = ""
+    message, how = "", ""
     try:
         rep = json.loads(out)
-        message = rep.get("message", "")
+        message, how = rep.get("message", ""), rep.get("how", "")
     except (ValueError, TypeError):
         message = (err.strip().splitlines() or [""])[-1]
     if code == EXIT_UNKNOWN and ("time" in message or "killed" in err):
@@ -101,7 +111,7 @@ def run_instance(inst: Instance, cex_dir: str, solver: str, extra: list[str]) ->
     return {"instance": inst.key, "network": inst.network, "property": inst.property,
             "verdict": verdict, "seconds": f"{secs:.3f}",
             "counterexample": cex if verdict == "sat" and os.path.exists(cex) else "",
-            "message": message[:300]}
+            "message": message[:300], "how": how}
 
 
 def run_batch(instances_csv: str, results: str | None = None, workers: int | None = None,
@@ -120,12 +130,13 @@ def run_batch(instances_csv: str, results: str | None = None, workers: int | Non
     todo = [i for i in insts if i.key not in done]
     workers = workers or max(1, (os.cpu_count() or 2) // 2)
     new_file = not os.path.exists(results)
+    fields = FIELDS if new_file else _header(results)
     lock = threading.Lock()
     rows = []
     stream.write(f"nncc: {len(insts)} instances, {len(insts) - len(todo)} already in {results}, "
                  f"{len(todo)} to run on {workers} workers\n")
     with open(results, "a", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=FIELDS)
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         if new_file:
             w.writeheader()
             f.flush()
