@@ -266,8 +266,8 @@ def conjunction_rows(C: np.ndarray, d: np.ndarray, max_rows: int = 6):
 
 
 def split_verify(net, rowsets, lo: np.ndarray, hi: np.ndarray, *, check,
-                 time_limit: float | Budget | None = None, max_boxes: int = 20_000_000, batch: int = 512,
-                 progress=None, rule: str = "relax") -> SplitResult:
+                 time_limit: float | Budget | None = None, max_boxes: int = 20_000_000,
+                 batch: int = 512, progress=None, rule: str = "relax") -> SplitResult:
     """Is there an ``x`` in ``[lo, hi]`` with ``C net(x) >= d`` (``>`` on strict rows)
     for one of ``rowsets``, a list of ``(C, d, c_strict)`` (disjuncts over the same box)?
 

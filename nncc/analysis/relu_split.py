@@ -50,7 +50,6 @@ import time
 import numpy as np
 
 from ..budget import Budget
-
 from .input_split import DenseNet, SplitResult, deeppoly_lines, parallel_lines, substitute_rows
 from .symbolic_bounds import symbolic_bounds
 

@@ -91,9 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--split-time", type=float, default=None,
                    help="adversarial and maximise queries: CPU seconds of ReLU splitting "
                    "before the solver, to prove the start optimal or that there is no answer "
-                   "(default 10 for adversarial, 1 for maximise, ending when half the time "
-                   "limit has passed; 0 skips it); verify statements: as nncc verify "
-                   "--split-time")
+                   "(default 10 for adversarial, 1 for maximise, at most half the time limit, "
+                   "ending when 90%% of it has passed; 0 skips it); verify statements: as "
+                   "nncc verify --split-time")
     c.add_argument("--certify", nargs="?", const="cvc5", choices=["cvc5", "z3"],
                    help="re-check a maximize / adversarial answer exactly: fix its activation "
                    "pattern and solve the rest in rational arithmetic (default cvc5)")

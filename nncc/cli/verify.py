@@ -72,8 +72,8 @@ def add_subcommands(sub) -> None:
     c.add_argument("--split-time", type=float, default=None,
                    help="CPU seconds for input splitting on networks with few inputs, ReLU "
                    "splitting on others, so that the same work is done idle or under load "
-                   "(default 60%% of the time left, ending when that much wall-clock time has "
-                   "passed, or 60 without a time limit; 0 skips it)")
+                   "(default 60%% of the time left, ending when 90%% of it has passed on the "
+                   "wall clock, or 60 without a time limit; 0 skips it)")
     c.add_argument("--keep", help="also keep the last file given to the solver at this path")
     c.add_argument("--solvers-config")
     c.add_argument("--json", action="store_true", help="print a machine-readable report")

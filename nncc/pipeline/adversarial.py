@@ -19,7 +19,7 @@ from ..progress import Progress
 from ..solvers.result import NO_SOLUTION, UNKNOWN, SolverResult
 from .answer import Answer, answer_at, proven_by_splitting
 from .compile import Compilation
-from .steps import Step, run_steps
+from .steps import SPLIT_WALL_SHARE, Step, run_steps
 
 
 @dataclass
@@ -72,12 +72,16 @@ def search(query, bounds: str, time_limit: float | None, start_budget: float,
     again); in an epsilon ball a short ReLU-splitting look; the greedy start
     (:func:`find_adversarial_start`); without a start, ReLU splitting for a proof or
     an answer; with one, ReLU splitting for a proof that nothing is closer. The
-    splitting gets ``split_budget`` CPU seconds, and ends at the latest when half of
+    splitting gets ``split_budget`` CPU seconds, half of ``time_limit`` at most, and
+    ends at the latest when :data:`~nncc.pipeline.steps.SPLIT_WALL_SHARE` of
     ``time_limit`` (wall clock) has passed; the solver gets what is left (a second at
     least)."""
-    deadline = None if time_limit is None else time.perf_counter() + 0.5 * time_limit
+    cpu, deadline = split_budget, None
+    if time_limit is not None:
+        cpu = min(split_budget, 0.5 * time_limit)
+        deadline = time.perf_counter() + SPLIT_WALL_SHARE * time_limit
     steps = Steps(time_limit=time_limit, query=query, bounds=bounds, start_budget=start_budget,
-                  split_budget=split_budget, split_deadline=deadline, progress=progress)
+                  split_budget=cpu, split_deadline=deadline, progress=progress)
     if run_steps(STEPS, steps) is None and time_limit is not None:
         steps.time_limit = max(time_limit - steps.seconds.get("split", 0.0), min(time_limit, 1.0))
     return steps

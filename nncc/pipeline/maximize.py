@@ -21,21 +21,24 @@ from ..solvers.result import NO_SOLUTION, UNKNOWN, SolverResult
 from .adversarial import Steps
 from .answer import Answer, answer_at, proven_by_splitting
 from .compile import Compilation
-from .steps import Step, run_steps
+from .steps import SPLIT_WALL_SHARE, Step, run_steps
 
 
 def search(query, bounds: str, time_limit: float | None, start_budget: float,
            split_budget: float, progress: Progress) -> Steps:
     """The steps before the solver (:data:`STEPS`): the start, at most ``start_budget``
     CPU seconds (a tenth of ``time_limit`` at most); then ReLU splitting for a proof
-    that nothing is better, at most ``split_budget`` CPU seconds, ending at the latest
-    when half of ``time_limit`` (wall clock) has passed. The solver gets what is left
-    (a second at least). ``bounds``: as for :func:`nncc.pipeline.adversarial.search`
-    (the encoding computes its own here)."""
-    budget = start_budget if time_limit is None else min(start_budget, 0.1 * time_limit)
-    deadline = None if time_limit is None else time.perf_counter() + 0.5 * time_limit
+    that nothing is better, at most ``split_budget`` CPU seconds (half of
+    ``time_limit`` at most), ending at the latest when
+    :data:`~nncc.pipeline.steps.SPLIT_WALL_SHARE` of ``time_limit`` (wall clock) has
+    passed. The solver gets what is left (a second at least). ``bounds``: as for
+    :func:`nncc.pipeline.adversarial.search` (the encoding computes its own here)."""
+    budget, split, deadline = start_budget, split_budget, None
+    if time_limit is not None:
+        budget, split = min(start_budget, 0.1 * time_limit), min(split_budget, 0.5 * time_limit)
+        deadline = time.perf_counter() + SPLIT_WALL_SHARE * time_limit
     steps = Steps(time_limit=time_limit, query=query, start_budget=budget,
-                  split_budget=split_budget, split_deadline=deadline, progress=progress)
+                  split_budget=split, split_deadline=deadline, progress=progress)
     run_steps(STEPS, steps)
     if time_limit is not None:
         used = steps.seconds.get("start", 0.0) + steps.seconds.get("split", 0.0)

@@ -50,7 +50,7 @@ from ..problem.query import VerifyQuery
 from ..progress import Progress
 from ..solvers.result import NO_SOLUTION, SOLUTION
 from ..solvers.result import UNKNOWN as ANSWER_UNKNOWN
-from .steps import Clock, Step, run_steps
+from .steps import SPLIT_WALL_SHARE, Clock, Step, run_steps
 
 SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
 CHECK_FAILED = "check_failed"   # a step's decision: unknown, a point failed the check
@@ -331,12 +331,12 @@ def _split(run: _Run):
     net, prop, v, opts = run.net, run.prop, run.verdict, run.opts
     budget, left = opts["split_budget"], run.clock.left()
     # CPU seconds (the same work idle or under load); by default 60 % of the time left,
-    # ending at the latest when that much wall-clock time has passed: the rest is the
+    # ending at the latest when SPLIT_WALL_SHARE of it has passed: the rest is the
     # solver's. A budget given ends at the run's limit at the latest.
     if budget is not None:
         whole = Budget(budget, run.clock.deadline)
     elif left is not None:
-        whole = Budget(0.6 * left, time.perf_counter() + 0.6 * left)
+        whole = Budget(0.6 * left, time.perf_counter() + SPLIT_WALL_SHARE * left)
     else:
         whole = Budget(60.0)
     # input rows (not a box), or no output row (nothing for the bounds to rule out)
