@@ -100,3 +100,18 @@ def test_plot_refuses_what_is_not_a_results_file(tmp_path):
     r = run_nncc("plot", bad, "-o", tmp_path / "y.png")
     assert r.returncode == EXIT_BAD_INPUT and f"{bad}:2:1:" in r.stderr
     assert not (tmp_path / "y.png").exists()
+
+
+def test_a_second_batch_on_a_results_file_in_use_is_refused(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    inst = write(tmp_path / "i.csv", "net.onnx,p.vnnlib,10\n")
+    res = tmp_path / "r.csv"
+    res.write_text("instance,network,property,verdict,seconds,counterexample,message,how\n")
+    before = res.read_bytes()
+    with open(res, "a") as held:            # what a running batch holds
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        r = run_nncc("batch", inst, "-o", res)
+    assert r.returncode == EXIT_BAD_INPUT
+    assert "in use by another nncc batch" in r.stderr and "Traceback" not in r.stderr
+    assert res.read_bytes() == before
+    assert not (tmp_path / "r_counterexamples").exists()

@@ -9,7 +9,8 @@ appended, one line as each instance ends, to the results CSV (instance,
 network, property, verdict, seconds, counterexample path, message, the step
 that decided); an
 interrupted batch resumes where it stopped: instances already in the
-results file are not run again.
+results file are not run again. A second batch on a results file in use
+is refused (an exclusive lock on the file while a batch writes it).
 """
 from __future__ import annotations
 
@@ -75,6 +76,21 @@ def finished_keys(results: str) -> set[str]:
         return {r["instance"] for r in csv.DictReader(f) if r.get("verdict")}
 
 
+def _lock_results(f, results: str) -> None:
+    """One batch at a time on a results file: an exclusive lock on it (released when the
+    file closes, also when the process is killed), or a refusal when another batch holds
+    it. Where the platform has no ``fcntl`` (Windows) there is no lock."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        raise InputError(f"results file '{results}' is in use by another nncc batch: wait for "
+                         "it to end, or give this one another -o") from None
+
+
 def _header(results: str) -> list[str]:
     """The columns of an existing results file: rows appended to it keep them (a file
     from before a column was added gets rows without it)."""
@@ -125,17 +141,18 @@ def run_batch(instances_csv: str, results: str | None = None, workers: int | Non
     insts = read_instances(instances_csv)
     results = results or str(Path(instances_csv).with_suffix("")) + ".results.csv"
     cex_dir = cex_dir or str(Path(results).with_suffix("")) + "_counterexamples"
-    os.makedirs(cex_dir, exist_ok=True)
-    done = finished_keys(results)
-    todo = [i for i in insts if i.key not in done]
-    workers = workers or max(1, (os.cpu_count() or 2) // 2)
-    new_file = not os.path.exists(results)
-    fields = FIELDS if new_file else _header(results)
-    lock = threading.Lock()
-    rows = []
-    stream.write(f"nncc: {len(insts)} instances, {len(insts) - len(todo)} already in {results}, "
-                 f"{len(todo)} to run on {workers} workers\n")
     with open(results, "a", newline="", encoding="utf-8") as f:
+        _lock_results(f, results)
+        os.makedirs(cex_dir, exist_ok=True)
+        done = finished_keys(results)
+        todo = [i for i in insts if i.key not in done]
+        workers = workers or max(1, (os.cpu_count() or 2) // 2)
+        new_file = os.path.getsize(results) == 0
+        fields = FIELDS if new_file else _header(results)
+        lock = threading.Lock()
+        rows = []
+        stream.write(f"nncc: {len(insts)} instances, {len(insts) - len(todo)} already in "
+                     f"{results}, {len(todo)} to run on {workers} workers\n")
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         if new_file:
             w.writeheader()
