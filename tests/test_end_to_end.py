@@ -299,6 +299,20 @@ def test_xor_questions_answers_are_right(tmp_path):
         assert rep["check"]["value"] == pytest.approx(0.49375, rel=1e-4)
 
 
+def test_the_report_names_the_query_and_says_when_others_were_left(tmp_path):
+    src = EXAMPLES / "xor_questions.nn"
+    r = run_nncc("solve", src)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "query:     corners"
+    assert ("note:      the file has 4 queries (corners, strongest_one, typical_zero, "
+            "flip_origin); this is the first, 'corners': --query NAME solves another") in r.stdout
+    r = run_nncc("solve", src, "--query", "strongest_one")
+    assert r.stdout.splitlines()[0] == "query:     strongest_one"
+    assert "the file has 4 queries" not in r.stdout
+    r = run_nncc("solve", EXAMPLES / "xor.nn", "-o", tmp_path / "w.npz")
+    assert r.returncode == 0 and "the file has" not in r.stdout
+
+
 def test_network_question_compiled_solved_by_hand_and_decoded(tmp_path):
     src = EXAMPLES / "xor_questions.nn"
     out = tmp_path / "flip.mps"

@@ -302,7 +302,9 @@ def cmd_solve(args) -> int:
     from ..passes.strict_epsilon import DEFAULT_EPSILON
     from ..progress import Progress
     from ..solvers.registry import load_registry
-    q = _query(args)
+    from ..frontend.semantics import load_document
+    doc = load_document(args.file)
+    q = doc.query(args.query)
     if q.kind == "verify":
         from .verify import solve_verify_query
         return solve_verify_query(q, args)
@@ -311,6 +313,10 @@ def cmd_solve(args) -> int:
                 relu_encoding=args.relu, keep_file=args.keep, registry=reg, progress=Progress(),
                 bounds=args.bounds, bounds_budget=args.bounds_time, certify=args.certify,
                 start=not args.no_start, split_budget=args.split_time)
+    if len(doc.queries) > 1 and args.query is None:
+        ans.notes.append(f"the file has {len(doc.queries)} queries "
+                         f"({', '.join(x.name for x in doc.queries)}); this is the first, "
+                         f"'{q.name}': --query NAME solves another")
     return _finish(ans, args)
 
 
@@ -366,6 +372,8 @@ def _print_report(ans, report) -> None:
     r = ans.result
     words = {"solution": "solution found", "no_solution": "no solution (proven)",
              "unknown": "unknown", "check_failed": "ANSWER FAILED THE CHECK (not written)"}
+    if ans.query is not None:
+        print(f"query:     {ans.query.name}")
     print(f"status:    {words.get(ans.status, ans.status)}"
           + (" (a checked answer, not proven optimal)" if ans.checked_unproven else ""))
     if r is not None and r.solver:
