@@ -328,6 +328,13 @@ def test_network_question_compiled_solved_by_hand_and_decoded(tmp_path):
     rep = json.loads(d.stdout)
     x = np.load(tmp_path / "a.npz")["input"]
     assert rep["check"]["ok"] and np.abs(x).max() == pytest.approx(rep["check"]["value"])
+    # decode does not encode the query again: the report gives the map's variable count,
+    # not an empty program's zeros
+    n_vars = json.loads(open(f"{out}.map.json").read())["n_vars"]
+    assert "ir" not in rep and rep["map"] == {"target": "mps", "variables": n_vars} and n_vars > 0
+    d = run_nncc("decode", f"{out}.map.json", sol, "-o", tmp_path / "b.npz")
+    assert f"IR:        mps file of {n_vars:,} variables" in d.stdout
+    assert "0 real / 0 int / 0 bool" not in d.stdout
 
 
 def test_png_of_an_image_shaped_adversarial(tmp_path):

@@ -408,6 +408,10 @@ def _print_time_and_ir(ans, report) -> None:
     if ans.how:
         print(f"decided:   by {ans.how}")
     ir = report.get("ir")
+    if report.get("map"):
+        m = report["map"]
+        print(f"IR:        {m['target']} file of {m['variables']:,} variables (as its symbol map "
+              "records; decode reads the answer back without encoding the query again)")
     if ir:
         v = ir["variables"]
         logic = (ir["logic"] if ir["target"] == "smtlib" else

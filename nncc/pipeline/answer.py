@@ -68,12 +68,14 @@ class Answer:
                "objective": r.objective if r else None, "bound": r.bound if r else None,
                "how": self.how, "verdict": self.verdict, "seconds": self.seconds,
                "budgets": self.budgets, "notes": self.notes}
-        if comp is not None:
+        if comp is not None and _rebuilt(comp):
             out["ir"] = {"target": comp.target, "logic": comp.logic.smt,
                          "variables": comp.program.var_counts(), "constraints": comp.program.n_rows,
                          "nonzeros": comp.program.nnz, "encoding": comp.encoded.description,
                          "quadratic": bool(comp.program.objective is not None
                                            and comp.program.objective.quadratic)}
+        elif comp is not None and comp.symbol_map is not None:   # decode: the map's record
+            out["map"] = {"target": comp.target, "variables": comp.symbol_map.n_vars}
         if self.check is not None:
             out["check"] = self.check.to_json()
         if self.certificate is not None:
@@ -211,6 +213,12 @@ def decode(map_path: str, output_path: str, *, source: str | None = None) -> Ans
     comp = Compilation(query, smap.target, enc, Program(), smap.extra.get("passes", []), smap,
                        Logic(True, False, False, smap.extra.get("logic", ""), True))
     return answer_from_result(query, comp, result)
+
+
+def _rebuilt(comp: Compilation) -> bool:
+    """Is the program at hand? ``decode`` maps a solver's output back through the symbol
+    map alone, without encoding the query again: its program is empty."""
+    return comp.program.n_vars > 0 or comp.symbol_map is None or not comp.symbol_map.n_vars
 
 
 def finish_milp_answer(query, comp, result, arrays: dict, notes: list[str]):
