@@ -1,4 +1,5 @@
 """Shared helpers: run the real ``nncc`` command in a subprocess, find the fixtures."""
+import contextlib
 import os
 import subprocess
 import sys
@@ -142,13 +143,27 @@ def interrupt_once_solver_runs(*args, wait: float = 60.0):
     p = subprocess.Popen([sys.executable, "-m", "nncc", *map(str, args)], env=e,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline, kids = time.time() + wait, []
-    while time.time() < deadline and not kids:
-        time.sleep(0.1)
-        kids = _children(p.pid)
-    assert kids, "the solver never started"
-    time.sleep(0.5)
-    p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=30)
+    try:
+        while time.time() < deadline and not kids:
+            time.sleep(0.1)
+            kids = _children(p.pid)
+        assert kids, "the solver never started"
+        time.sleep(0.5)
+        p.send_signal(signal.SIGINT)
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"nncc still runs 30 s after Ctrl-C (children {kids}, now "
+                                 f"{_children(p.pid)})") from None
+    finally:   # a failed test leaves no nncc or solver behind
+        if p.poll() is None:
+            for k in _children(p.pid):
+                with contextlib.suppress(OSError):
+                    os.killpg(k, signal.SIGKILL)
+                with contextlib.suppress(OSError):
+                    os.kill(k, signal.SIGKILL)
+            p.kill()
+            p.communicate()
     assert p.returncode == 130, (out, err)
     assert "interrupted" in err and "Traceback" not in err
     time.sleep(0.2)
