@@ -144,9 +144,13 @@ def interrupt_once_solver_runs(*args, wait: float = 60.0):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline, kids = time.time() + wait, []
     try:
+        # the solver's run, not a version query: a child that still runs a second later
         while time.time() < deadline and not kids:
             time.sleep(0.1)
-            kids = _children(p.pid)
+            first = _children(p.pid)
+            if first:
+                time.sleep(1.0)
+                kids = [k for k in first if k in _children(p.pid)]
         assert kids, "the solver never started"
         time.sleep(0.5)
         p.send_signal(signal.SIGINT)
