@@ -79,6 +79,10 @@ class Budget:
         """``"2.31 CPU s of 10 (23%)"``, or ``"2.31 CPU s"`` without a CPU limit."""
         return share_text(self.used(), self.cpu)
 
+    def use(self) -> dict:
+        """What was used, as answers record it: ``{"cpu": s, "wall": s, "budget": s}``."""
+        return {"cpu": self.used(), "wall": self.wall(), "budget": self.cpu}
+
 
 def share_text(used: float, budget: float | None) -> str:
     """``"2.31 CPU s of 10 (23%)"``: CPU seconds ``used`` of a ``budget`` (just the
@@ -94,10 +98,19 @@ def use_text(use: dict) -> str:
     return share_text(use["cpu"], use["budget"])
 
 
+def steps_text(seconds: dict, budgets: dict, names=None) -> str:
+    """``"bounds 0.00 s, split 4.43 s (4.50 CPU s of 10, 45%)"``: each step's seconds
+    (those of ``names`` only, in that order, when given), with its use of its budget
+    where the answer records one."""
+    return ", ".join(f"{k} {seconds[k]:.2f} s" + (f" ({use_text(budgets[k])})" if k in budgets
+                                                  else "")
+                     for k in (names or seconds) if k in seconds)
+
+
 @contextlib.contextmanager
 def one_blas_thread():
-    """BLAS (numpy's OpenBLAS) on one thread inside the block (threadpoolctl), as
-    it was after."""
+    """BLAS (numpy's OpenBLAS) on one thread inside the block (threadpoolctl); the
+    thread count is restored after it."""
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1, user_api="blas"):
         yield

@@ -12,7 +12,7 @@ import signal
 import sys
 
 from .. import errors
-from ..budget import use_text
+from ..budget import steps_text
 from ..analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
 from ..writers import TARGETS
 from ..errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, NnccError
@@ -170,9 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def _document(args):
+    from ..frontend.semantics import load_document
+    return load_document(args.file)
+
+
 def _query(args):
-    from ..frontend.semantics import load_document as load
-    return load(args.file).query(getattr(args, "query", None))
+    return _document(args).query(getattr(args, "query", None))
 
 
 def cmd_check(args) -> int:
@@ -302,8 +306,7 @@ def cmd_solve(args) -> int:
     from ..passes.strict_epsilon import DEFAULT_EPSILON
     from ..progress import Progress
     from ..solvers.registry import load_registry
-    from ..frontend.semantics import load_document
-    doc = load_document(args.file)
+    doc = _document(args)
     q = doc.query(args.query)
     if q.kind == "verify":
         from .verify import solve_verify_query
@@ -399,10 +402,7 @@ def _print_time_and_ir(ans, report) -> None:
     and the size of the program."""
     secs = report.get("seconds") or {}
     if secs:
-        used = report.get("budgets") or {}
-        steps = ", ".join(f"{k} {secs[k]:.2f} s" + (f" ({use_text(used[k])})"
-                                                    if k in used else "")
-                          for k in ("bounds", "split", "start") if k in secs)
+        steps = steps_text(secs, report.get("budgets") or {}, ("bounds", "split", "start"))
         print(f"time:      {secs.get('total', 0):.2f} s total, {secs.get('solve', 0):.2f} s in the solver"
               + (f" ({steps} before it)" if steps else ""))
     if ans.how:

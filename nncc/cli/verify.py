@@ -32,7 +32,7 @@ import sys
 import time
 
 from ..analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
-from ..budget import use_text
+from ..budget import steps_text
 from ..errors import (EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, InputError,
                       SolverError)
 
@@ -203,9 +203,7 @@ def _verify_query(query, given: dict, args, opts) -> int:
 
 
 def _diagnostics(v) -> None:
-    used = v.budgets
-    secs = ", ".join(f"{k} {s:.2f} s" + (f" ({use_text(used[k])})"
-                                         if k in used else "") for k, s in v.seconds.items())
+    secs = steps_text(v.seconds, v.budgets)
     print(f"nncc: {v.status} by {v.how}: {v.message}" + (f" ({secs})" if secs else ""),
           file=sys.stderr)
     for note in v.notes:

@@ -56,13 +56,13 @@ class Steps:
         """What is left of the splitting's budget (the start's CPU is not the split's)."""
         return Budget(self.split_budget - self.cpu.get("split", 0.0), self.split_deadline)
 
-    def split_share(self) -> dict | None:
-        """The split steps' use of their budget (``budgets`` of the answer): CPU and
-        wall seconds used, the CPU budget; None when no split step ran."""
+    def budgets(self) -> dict[str, dict]:
+        """The split steps' use of their budget (``Answer.budgets``): CPU and wall
+        seconds used, the CPU budget; empty when no split step ran."""
         if "split" not in self.seconds:
-            return None
-        return {"cpu": self.cpu["split"], "wall": self.seconds["split"],
-                "budget": self.split_budget}
+            return {}
+        return {"split": {"cpu": self.cpu["split"], "wall": self.seconds["split"],
+                          "budget": self.split_budget}}
 
 
 def search(query, bounds: str, time_limit: float | None, start_budget: float,

@@ -69,9 +69,9 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     closer, and when it finds nothing closer within its time limit the start
     is the answer (not proven optimal unless the solver proved its bound).
     When no start is found, ReLU splitting (:mod:`nncc.analysis.relu_split`, at
-    most ``split_budget`` CPU seconds, ending at the latest when half of
-    ``time_limit`` has passed, and taken from it; default :data:`SPLIT_BUDGET` by
-    query kind) looks for a proof
+    most ``split_budget`` CPU seconds, half of ``time_limit`` at most, ending at the
+    latest when :data:`~nncc.pipeline.steps.SPLIT_WALL_SHARE` of it has passed, and
+    taken from it; default :data:`SPLIT_BUDGET` by query kind) looks for a proof
     that no input of the box reaches the class, which needs no solver, or for
     an answer to start from. A maximise query gets a start too (gradient ascent and
     LPs over activation regions, :mod:`nncc.analysis.maximize_start`): its value
@@ -110,7 +110,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
             ans = _certified(ans, query, registry, certify, _left(time_limit, t0),
                              ans.result.objective, progress)
         ans.seconds = _seconds(steps, t0, time.perf_counter(), time.perf_counter(), 0.0)
-        ans.budgets = _budgets(steps)
+        ans.budgets = steps.budgets() if steps is not None else {}
         progress.stage(ans.status if enc.proof is None else enc.proof)
         return ans
     optimise = enc.program.objective is not None
@@ -129,7 +129,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
                          result.objective if result.objective is not None else ans.check.value,
                          progress)
     ans.seconds = _seconds(steps, t0, t1, t2, result.seconds)
-    ans.budgets = _budgets(steps)
+    ans.budgets = steps.budgets() if steps is not None else {}
     progress.stage(f"{ans.status}" + (f", accuracy {ans.check.accuracy:.1%}"
                                       if getattr(ans.check, "accuracy", None) is not None else ""))
     return ans
@@ -142,12 +142,6 @@ def _seconds(steps, t0: float, t1: float, t2: float, solver: float) -> dict[str,
     before = dict(steps.seconds) if steps is not None else {}
     return {**before, "compile": max(t1 - t0 - sum(before.values()), 0.0), "write": t2 - t1,
             "solve": solver, "total": time.perf_counter() - t0}
-
-
-def _budgets(steps) -> dict[str, dict]:
-    """The split steps' use of their CPU budget (:meth:`Steps.split_share`), if they ran."""
-    share = steps.split_share() if steps is not None else None
-    return {"split": share} if share is not None else {}
 
 
 def _answer_without_solver(query, enc, steps, epsilon: float, t0: float) -> Answer | None:

@@ -367,7 +367,7 @@ def _split(run: _Run):
             r = relu_split.relu_split_verify(net, d0.C, d0.d, d0.lo, d0.hi, check=check,
                                              time_limit=share, progress=run.progress)
         v.split_boxes += r.boxes
-        v.budgets["split"] = {"cpu": whole.used(), "wall": whole.wall(), "budget": whole.cpu}
+        v.budgets["split"] = whole.use()
         if r.status == "sat":
             chk = passed[0]
             return (SAT, what, f"counterexample in disjunct {chk.disjunct + 1} "
