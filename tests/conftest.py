@@ -140,8 +140,11 @@ def interrupt_once_solver_runs(*args, wait: float = 60.0):
     import signal
     import time
     e = dict(os.environ, PYTHONPATH=str(ROOT))
+    # Ctrl-C as a terminal delivers it: a suite run in the background (``pytest &``, nohup,
+    # some CI runners) ignores SIGINT, and its children would inherit that and never see it.
     p = subprocess.Popen([sys.executable, "-m", "nncc", *map(str, args)], env=e,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline, kids = time.time() + wait, []
     try:
         # the solver's run, not a version query: a child that still runs a second later
