@@ -5,18 +5,22 @@ lowered to SMT-LIB 2.6, free MPS or CPLEX LP, solved by z3, cvc5, cbc or
 highs, and every answer is re-checked by a forward pass.
 
 The Python API (see :mod:`nncc.api`): :func:`load`, :func:`lower`, :func:`compile`,
-:func:`solve`, :func:`decode`, :func:`verify`.
+:func:`solve`, :func:`decode`, :func:`verify`; for trained networks given as
+files or objects (scikit-learn, PyTorch, ONNX), :func:`network`, :func:`evaluate`,
+:func:`maximize`, :func:`adversarial`, :func:`box_property`, :func:`robustness_property`.
 """
 from __future__ import annotations
 
 import typing
 
-__all__ = ["Answer", "Compilation", "Verdict", "compile", "decode", "load", "lower", "solve",
-           "verify", "write_target"]
+__all__ = ["Answer", "Compilation", "Verdict", "adversarial", "box_property", "compile",
+           "decode", "evaluate", "load", "lower", "maximize", "network", "robustness_property",
+           "solve", "verify", "write_target"]
 
 if typing.TYPE_CHECKING:
-    from .api import (Answer, Compilation, Verdict, compile, decode, load, lower, solve, verify,
-                      write_target)
+    from .api import (Answer, Compilation, Verdict, adversarial, box_property, compile, decode,
+                      evaluate, load, lower, maximize, network, robustness_property, solve,
+                      verify, write_target)
 
 
 def __getattr__(name: str):

@@ -439,13 +439,14 @@ class _Reader:
         return None if dj.box_empty() else dj
 
 
-def load_property(path: str) -> Property:
+def load_property(path: str, text: str | None = None) -> Property:
     """A property file of either version as one :class:`Property` over one network's flat
     input and output: VNN-LIB 1.0, or a 2.0 query that declares one network with one input
-    and one output tensor (others need ``nncc verify QUERY --network NAME=FILE``)."""
+    and one output tensor (others need ``nncc verify QUERY --network NAME=FILE``).
+    ``text``: the property's text, read instead of the file (``path`` names it in messages)."""
     from .vnnlib import parse_vnnlib, read_vnnlib_text
     p = str(path)
-    text = read_vnnlib_text(p)
+    text = read_vnnlib_text(p) if text is None else text
     if not is_vnnlib2(text):
         return parse_vnnlib(text, p)
     q = parse_vnnlib2(text, p)

@@ -118,6 +118,78 @@ class Property:
         return any(len(d.b) and (np.any(d.lo < lo) or np.any(d.hi > hi)) for d in self.disjuncts)
 
 
+def box_property(lo, hi, C, d, *, strict: bool = False, n_outputs: int | None = None,
+                 path: str = "<numpy>") -> Property:
+    """The unsafe set ``lo <= x <= hi`` and ``C y >= d`` (``>`` with ``strict``) as a
+    :class:`Property`, from numpy arrays: ``lo`` / ``hi`` one value per network input
+    (flattened in C order), ``C`` (m, n_outputs) and ``d`` (m,). A list of ``C`` matrices (or a 3-D array) with a list
+    of ``d`` vectors is a union: one disjunct per pair, all over the same box. ``n_outputs`` is needed
+    only when every ``C`` has no rows. Raises InputError for shapes that do not fit."""
+    from ..errors import InputError
+    lo, hi = np.atleast_1d(np.asarray(lo, float)).ravel(), np.atleast_1d(np.asarray(hi, float)).ravel()
+    if lo.shape != hi.shape:
+        raise InputError(f"{path}: the box's lo has {lo.size} values and hi {hi.size}")
+    if np.isnan(lo).any() or np.isnan(hi).any():
+        raise InputError(f"{path}: the box has NaN bounds")
+    union = (isinstance(C, np.ndarray) and C.ndim == 3) or (
+        isinstance(C, (list, tuple)) and len(C) > 0 and all(np.ndim(c) == 2 for c in C))
+    if union and (np.isscalar(d) or len(C) != len(d)):
+        raise InputError(f"{path}: a union needs as many d vectors as C matrices")
+    pairs = list(zip(C, d)) if union else [(C, d)]
+    if not pairs:
+        raise InputError(f"{path}: no output rows (give C of shape (0, n_outputs) for an empty "
+                         "set of rows)")
+    out, n_out = [], n_outputs
+    for k, (Ck, dk) in enumerate(pairs):
+        Ck, dk = np.asarray(Ck, float), np.atleast_1d(np.asarray(dk, float)).ravel()
+        if Ck.ndim == 1:
+            Ck = Ck[None, :]
+        if Ck.ndim != 2 or Ck.shape[0] != dk.size:
+            raise InputError(f"{path}: output rows {k}: C has shape {Ck.shape} and d "
+                             f"{dk.size} values; C must be (m, n_outputs) and d (m,)")
+        if n_out is None and Ck.shape[0]:
+            n_out = Ck.shape[1]
+        if Ck.shape[0] and Ck.shape[1] != n_out:
+            raise InputError(f"{path}: output rows {k} have {Ck.shape[1]} columns, not {n_out}")
+        if not (np.isfinite(Ck).all() and np.isfinite(dk).all()):
+            raise InputError(f"{path}: output rows {k} are not finite")
+        n = lo.size
+        out.append(Disjunct(lo.copy(), hi.copy(), np.zeros(n, bool), np.zeros(n, bool),
+                            np.zeros((0, n)), np.zeros(0), np.zeros(0, bool),
+                            Ck.reshape(-1, n_out or 0), dk, np.full(dk.size, bool(strict)),
+                            f"{path}: disjunct {k}"))
+    if n_out is None:
+        raise InputError(f"{path}: every C is empty: say n_outputs")
+    disjuncts = [dj for dj in out if not dj.box_empty()]
+    return Property(path, lo.size, int(n_out), disjuncts)
+
+
+def robustness_property(x0, epsilon: float, label: int, n_outputs: int, lo=None, hi=None,
+                        path: str = "<robustness>") -> Property:
+    """Local robustness as an unsafe set: some input within ``epsilon`` of ``x0``
+    (L-infinity, within ``[lo, hi]`` where given) where another output reaches the
+    ``label``'s (``y_j >= y_label`` for some ``j``: a tie counts as unsafe)."""
+    from ..errors import InputError
+    x0 = np.asarray(x0, float).ravel()
+    if not (np.isfinite(epsilon) and epsilon >= 0):
+        raise InputError(f"{path}: epsilon must be a finite number >= 0, got {epsilon}")
+    if not 0 <= int(label) < n_outputs:
+        raise InputError(f"{path}: label {label} is not one of the {n_outputs} outputs")
+    blo, bhi = x0 - epsilon, x0 + epsilon
+    if lo is not None:
+        blo = np.maximum(blo, np.broadcast_to(np.asarray(lo, float), x0.shape))
+    if hi is not None:
+        bhi = np.minimum(bhi, np.broadcast_to(np.asarray(hi, float), x0.shape))
+    Cs, ds = [], []
+    for j in range(n_outputs):
+        if j != int(label):
+            row = np.zeros((1, n_outputs))
+            row[0, j], row[0, int(label)] = 1.0, -1.0
+            Cs.append(row)
+            ds.append(np.zeros(1))
+    return box_property(blo, bhi, Cs, ds, n_outputs=n_outputs, path=path)
+
+
 def load_network(path: str, graph: bool = False):
     """A network file by its extension: ``.onnx`` or ``.nnet``. ``graph``: an ONNX
     network that is not piecewise linear is kept as its graph
