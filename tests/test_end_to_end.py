@@ -364,3 +364,35 @@ def test_png_of_an_image_shaped_adversarial(tmp_path):
     r = run_nncc("solve", tmp_path / "img.nn", "--png", png, "-o", tmp_path / "a.npz")
     assert r.returncode == 0, r.stdout + r.stderr  # seed 3: the target is reachable
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_race_of_highs_and_cbc_solves_xor_and_says_who_won(tmp_path):
+    from nncc.checks.check_training import check_training
+    from nncc.frontend.semantics import load_document
+    r = run_nncc("solve", EXAMPLES / "xor.nn", "--solver", "race:highs,cbc", "--json",
+                 "-o", tmp_path / "w.npz")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["status"] == "solution" and rep["check"]["ok"]
+    assert rep["solver"] in ("highs", "cbc") and rep["how"] == rep["solver"]
+    assert set(rep["race"]) == {"highs", "cbc"}
+    assert any(n.startswith(f"race: {rep['solver']} answered first") for n in rep["notes"])
+    q = load_document(str(EXAMPLES / "xor.nn")).query()
+    w = dict(np.load(tmp_path / "w.npz"))   # the weights classify every sample
+    assert check_training(q, w).accuracy == 1.0
+
+
+@pytest.mark.parametrize("solver, fragment", [
+    ("race:highs", "two solvers or more"), ("race:highs,z3", "no format in common"),
+    ("race:highs,nosuch", "unknown solver 'nosuch'")])
+def test_bad_races_are_one_line_errors(solver, fragment):
+    r = run_nncc("solve", EXAMPLES / "xor.nn", "--solver", solver)
+    assert r.returncode == 2 and fragment in r.stderr and "Traceback" not in r.stderr
+
+
+def test_ctrl_c_during_a_race_kills_both_solvers(tmp_path):
+    from conftest import interrupt_once_solver_runs
+    src = write(tmp_path / "hard.nn", (EXAMPLES / "digits.nn").read_text()
+                .replace("nonzero 10% seed 7", "normalise off"))
+    interrupt_once_solver_runs("solve", src, "--solver", "race:z3,cvc5", "-o", tmp_path / "w.npz")
+    assert not (tmp_path / "w.npz").exists()

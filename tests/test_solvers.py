@@ -376,3 +376,73 @@ def test_z3_is_found_when_the_virtual_environment_is_not_on_path():
     z3 = subprocess.run([path, "-in"], input="(declare-const x Int)(assert (> x 2))(check-sat)\n",
                         capture_output=True, text=True, timeout=60, env=env)
     assert z3.stdout.strip() == "sat", z3.stdout + z3.stderr
+
+
+# ------------------------------------------------------------------ races
+
+def _race(*specs):
+    from nncc.solvers.race import Race
+    return Race(list(specs))
+
+
+def test_race_takes_the_first_deciding_answer_and_stops_the_others(reg, tmp_path):
+    from nncc.solvers.race import race_file
+    from nncc.solvers.result import race_note
+    spec, pidfile = _sleepy(tmp_path)
+    res = race_file(_race(spec, reg.get("z3")), write(tmp_path, "u.smt2", SMT_UNSAT), "smtlib")
+    assert res.status == NO_SOLUTION and res.solver == "z3" and res.race_winner
+    assert res.race["sleepy"]["status"] == "stopped" and res.race["z3"]["status"] == NO_SOLUTION
+    assert race_note(res).startswith("race: z3 answered first (no_solution")
+    if pidfile.exists() and pidfile.read_text():   # the loser's whole process group is gone
+        assert gone(int(pidfile.read_text()))
+
+
+def test_a_race_answer_the_caller_refuses_does_not_win(reg, tmp_path):
+    from nncc.solvers.race import race_file
+    from nncc.solvers.result import race_note
+    seen = []
+
+    def refuse(result):
+        seen.append(result.solver)
+        return False
+    res = race_file(_race(reg.get("z3"), reg.get("cvc5")), write(tmp_path, "s.smt2", SMT_SAT),
+                    "smtlib", accept=refuse)
+    assert sorted(seen) == ["cvc5", "z3"]   # each asked in turn, none taken: both ran to the end
+    assert res.status == SOLUTION and not res.race_winner
+    assert {r["status"] for r in res.race.values()} == {SOLUTION}
+    assert race_note(res).startswith("race: no racer decided; the best answer is")
+
+
+def test_ctrl_c_during_a_race_kills_every_racer(tmp_path):
+    import signal
+    import threading
+    from nncc.solvers.race import race_file
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, pid1 = _sleepy(tmp_path / "a")
+    second, pid2 = _sleepy(tmp_path / "b")
+    second.name = "sleepy2"
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)   # as in a terminal
+    try:
+        def press():
+            while not (pid1.exists() and pid2.exists()):
+                time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGINT)
+        threading.Thread(target=press, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            race_file(_race(first, second), write(tmp_path, "u.smt2", SMT_UNSAT), "smtlib")
+    finally:
+        signal.signal(signal.SIGINT, old)
+    for pidfile in (pid1, pid2):
+        assert gone(int(pidfile.read_text()))
+
+
+def test_race_names_are_checked(reg):
+    from nncc.solvers.race import race_of
+    assert race_of(reg, "race:highs,cbc").formats == ["mps", "lp"]
+    for name, fragment in [("race:highs", "two solvers or more"),
+                           ("race:highs,highs", "names a solver twice"),
+                           ("race:highs,z3", "no format in common"),
+                           ("race:highs,nosuch", "unknown solver 'nosuch'")]:
+        with pytest.raises(InputError, match=fragment):
+            race_of(reg, name)

@@ -69,6 +69,21 @@ def test_vnncomp2021_sat_instance_with_cbc():
 
 
 @needs_vnncomp
+@needs_vnncomp
+def test_a_race_verifies_and_its_counterexample_is_checked():
+    """highs takes about a minute on this MILP alone, cbc under a second: the race takes
+    cbc's checked point and stops highs."""
+    from nncc.frontend.vnnlib import load_vnnlib
+    from nncc.problem.onnx_import import load_onnx
+    net = load_onnx(str(VNNCOMP / "test_sat.onnx"))
+    p = load_vnnlib(str(VNNCOMP / "test_prop.vnnlib"))
+    v = verify(None, None, net=net, prop=p, solver="race:highs,cbc", time_limit=120,
+               falsify_budget=0.0, split_budget=0.0)
+    assert v.status == "sat" and v.how in ("milp (highs)", "milp (cbc)"), v.report()
+    assert_cex(net, p, v)
+    assert any(n.startswith("race: ") for n in v.notes)
+
+
 def test_cli_exit_codes_and_counterexample_file(tmp_path):
     cex = tmp_path / "cex.txt"
     r = run_nncc("verify", VNNCOMP / "test_sat.onnx", VNNCOMP / "test_prop.vnnlib", "-o", cex,

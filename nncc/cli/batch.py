@@ -10,7 +10,9 @@ def add_subcommands(sub) -> None:
     c.add_argument("-o", "--results", help="results CSV (default INSTANCES.results.csv); "
                    "instances already in it are skipped")
     c.add_argument("--workers", "-j", type=int, help="parallel instances (default: half the cores)")
-    c.add_argument("--solver", "-s", default="auto")
+    c.add_argument("--solver", "-s", default="auto",
+                   help="passed to each nncc verify: highs, cbc, z3, cvc5, auto (default) or "
+                   "race:highs,cbc")
     c.add_argument("--counterexamples", help="folder for counterexample files")
     c = sub.add_parser("plot", help="batch results: a summary table, and a cactus plot "
                        "(instances answered against seconds, one line per results file)")

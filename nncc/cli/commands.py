@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("solve", help="compile, run a solver, check and write the answer")
     c.add_argument("file")
-    c.add_argument("--solver", "-s", default="auto", help="z3, cvc5, cbc, highs or auto (default)")
+    c.add_argument("--solver", "-s", default="auto", help="z3, cvc5, cbc, highs, auto (default), or race:A,B to run several at once and take the first checked answer (race:highs,cbc, race:z3,cvc5)")
     c.add_argument("-o", "--output", help="write the weights as .npz")
     c.add_argument("--onnx", help="write the trained network as ONNX")
     c.add_argument("--time-limit", type=float, help="seconds for the solver")

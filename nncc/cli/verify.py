@@ -57,7 +57,8 @@ def add_subcommands(sub) -> None:
                    help="on sat, write every declared variable as DIR/NAME.pb (an ONNX "
                    "TensorProto) instead of printing the assignment")
     c.add_argument("--solver", "-s", default="auto",
-                   help="highs, cbc, z3, cvc5 or auto (default: highs when found)")
+                   help="highs, cbc, z3, cvc5 or auto (default: highs when found), or "
+                   "race:highs,cbc to run several at once and take the first checked answer")
     c.add_argument("--time-limit", type=float, help="seconds for the whole run")
     c.add_argument("-o", "--output", help="write the counterexample here on sat (VNN-COMP format)")
     c.add_argument("--bounds", choices=BOUNDS_METHODS, default=DEFAULT_BOUNDS,

@@ -80,6 +80,8 @@ class Answer:
             out["check"] = self.check.to_json()
         if self.certificate is not None:
             out["certificate"] = self.certificate.to_json()
+        if r is not None and r.race:
+            out["race"] = r.race
         if r is not None and r.approximate:
             out["approximated_values"] = len(r.approximate)
         return out

@@ -16,7 +16,8 @@ from ..ir.program import Logic
 from ..passes.strict_epsilon import DEFAULT_EPSILON
 from ..problem.query import Query
 from ..progress import Progress
-from ..solvers.result import NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult
+from ..solvers.race import Race, is_race, race_file, race_of
+from ..solvers.result import NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult, race_note
 from . import adversarial, maximize
 from .answer import Answer, answer_from_result
 from ..writers import FORMAT_SUFFIX
@@ -39,7 +40,16 @@ AUTO_ORDER_SMT = ["z3", "cvc5"]
 
 def pick_solver(registry, solver: str, logic: Logic, optimise: bool = False):
     """The solver spec to use: the named one, or for ``auto`` the first available
-    that takes the query's logic (and optimises, when the query has an objective)."""
+    that takes the query's logic (and optimises, when the query has an objective);
+    for ``race:A,B`` a :class:`~nncc.solvers.race.Race` of those, each checked so."""
+    if is_race(solver):
+        race = race_of(registry, solver)
+        for racer in race.specs:
+            pick_solver(registry, racer.name, logic, optimise)
+        if not logic.milp and "smtlib" not in race.formats:
+            raise TargetError(f"{solver}: the query needs {logic.smt} ({logic.why_not_milp}), "
+                              "which only SMT-LIB says: race z3,cvc5")
+        return race
     if solver != "auto":
         spec = registry.get(solver)
         if not logic.milp and "smtlib" not in spec.formats:
@@ -91,8 +101,9 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         return solve_local_search(query, time_limit=time_limit, epsilon=epsilon, progress=progress)
     strategy = STRATEGIES.get(query.kind)
     if solver != "auto" and strategy is not None:   # before any step spends time
-        _require_optimiser(registry.get(solver), solver, OBJECTIVE[query.kind], "highs, cbc or z3",
-                           getattr(query, "pos", None))
+        for name in (race_of(registry, solver).specs if is_race(solver) else [registry.get(solver)]):
+            _require_optimiser(name, name.name, OBJECTIVE[query.kind], "highs, cbc or z3",
+                               getattr(query, "pos", None))
     steps = None
     if start and strategy is not None:
         split = SPLIT_BUDGET[query.kind] if split_budget is None else split_budget
@@ -171,8 +182,10 @@ def _require_optimiser(spec, solver: str, what: str, instead: str, pos=None) -> 
 
 
 def _refuse_dropped_objective(query, comp, spec) -> None:
-    """cbc drops a quadratic objective from MPS without a word: refuse instead."""
-    if spec.kind == "cbc" and comp.program.objective is not None and comp.program.objective.quadratic:
+    """cbc drops a quadratic objective from MPS without a word: refuse instead (a race
+    with cbc in it too)."""
+    kinds = [s.kind for s in spec.specs] if isinstance(spec, Race) else [spec.kind]
+    if "cbc" in kinds and comp.program.objective is not None and comp.program.objective.quadratic:
         raise TargetError(f"query '{query.name}' has a quadratic objective (L2 regulariser): cbc "
                           "would silently drop it from MPS (and rejects it in LP); use --solver "
                           "highs (a convex QP), or 'regularize l2 ... segments K' for tangent lines "
@@ -186,21 +199,28 @@ def _run_solver(comp, spec, target: str, query, time_limit, relu_encoding, optim
     def written():   # the file is there: say so, then show the solver's live line
         progress.stage(f"wrote {target} for {spec.name}")
         return _ticks(query, progress.solver(spec.name))
+    def checks(result) -> bool:   # a race's solution wins only once it passes the check
+        if result.status != SOLUTION:
+            return True
+        ans = answer_from_result(query, comp, result)
+        return ans.arrays is not None and ans.check is not None and ans.check.ok
     result, written_at = run_compiled(comp, spec, time_limit=time_limit, keep_file=keep_file,
                                       objective=optimise, relu_encoding=relu_encoding,
                                       on_written=written,
-                                      focus="bound" if start is not None else None)
+                                      focus="bound" if start is not None else None,
+                                      accept=checks)
     progress.done()
     return result, written_at
 
 
 def run_compiled(comp, spec, *, time_limit=None, keep_file=None, objective: bool = True,
-                 relu_encoding: str | None = None, on_written=None, focus=None):
+                 relu_encoding: str | None = None, on_written=None, focus=None, accept=None):
     """Write a compiled program in its target format (into a temporary folder, or
     ``keep_file``) and run ``spec`` on it: ``(result, the time the file was written)``.
     ``on_written()``, called once the file is written, may return the solver's
     progress callback. The one write-and-run of every solver run
-    (:mod:`nncc.pipeline.verify` too)."""
+    (:mod:`nncc.pipeline.verify` too). For a :class:`~nncc.solvers.race.Race`,
+    ``accept(result)`` says whether a deciding result may win (the check)."""
     from ..solvers.runner import solve_file
     with tempfile.TemporaryDirectory(prefix="nncc-") as tmp:
         path = keep_file or os.path.join(tmp, "query" + FORMAT_SUFFIX[comp.target])
@@ -209,8 +229,12 @@ def run_compiled(comp, spec, *, time_limit=None, keep_file=None, objective: bool
         comp.path = path
         written = time.perf_counter()
         on_progress = on_written() if on_written is not None else None
-        result = solve_file(spec, path, comp.target, time_limit=time_limit,
-                            on_progress=on_progress, workdir=tmp, focus=focus)
+        if isinstance(spec, Race):
+            result = race_file(spec, path, comp.target, time_limit=time_limit,
+                               on_progress=on_progress, workdir=tmp, focus=focus, accept=accept)
+        else:
+            result = solve_file(spec, path, comp.target, time_limit=time_limit,
+                                on_progress=on_progress, workdir=tmp, focus=focus)
     return result, written
 
 
@@ -219,6 +243,8 @@ def _answer_after_solver(query, comp, result: SolverResult, start, progress: Pro
     the start where the solver found nothing better that checks, and the bound the
     steps prove beside the answer where it is tighter than the solver's."""
     ans = answer_from_result(query, comp, result)   # (the objective and bound in the query's sense)
+    if race_note(result):
+        ans.notes.append(race_note(result))
     bound_note = None   # the bound beside the answer, where the steps know a better one
     if query.kind == "adversarial" and not result.optimal and result.status != NO_SOLUTION:
         bound_note = adversarial.distance_floor(query, result, start, progress)

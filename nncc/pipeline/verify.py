@@ -48,7 +48,7 @@ from ..problem.output_softmax import logit_property
 from ..problem.property import Disjunct, Property, bound_free_inputs, load_network
 from ..problem.query import VerifyQuery
 from ..progress import Progress
-from ..solvers.result import NO_SOLUTION, SOLUTION
+from ..solvers.result import NO_SOLUTION, SOLUTION, race_note
 from ..solvers.result import UNKNOWN as ANSWER_UNKNOWN
 from .steps import SPLIT_WALL_SHARE, Clock, Step, run_steps
 
@@ -147,19 +147,25 @@ class Verdict:
 
 # -- the solver runs ----------------------------------------------------------------
 
-def _run_program(query, enc, spec, target, time_limit, keep_file=None):
+def _run_program(query, enc, spec, target, time_limit, keep_file=None, accept_point=None):
     """One solver run on an encoded disjunct (or disjunction): lowered for ``target``,
-    written (to ``keep_file`` when given), solved; ``(result, the input point or None)``."""
+    written (to ``keep_file`` when given), solved; ``(result, the input point or None)``.
+    ``accept_point(x)``: whether a race's solution may win (its point passes the check)."""
     from .compile import arrays_from_values, lower
     from .solve import run_compiled
     comp = lower(query, target, encoded=enc)
+
+    def point(result):
+        if result.status == "solution" or (result.status == "unknown" and result.has_incumbent):
+            arrays = arrays_from_values(comp.symbol_map, result)
+            return np.asarray(arrays["input"], float).reshape(-1)
+        return None
+
+    def accept(result) -> bool:
+        return result.status != "solution" or accept_point is None or accept_point(point(result))
     result, _ = run_compiled(comp, spec, time_limit=time_limit, keep_file=keep_file,
-                             objective=False)
-    x = None
-    if result.status == "solution" or (result.status == "unknown" and result.has_incumbent):
-        arrays = arrays_from_values(comp.symbol_map, result)
-        x = np.asarray(arrays["input"], float).reshape(-1)
-    return result, x
+                             objective=False, accept=accept)
+    return result, point(result)
 
 
 @dataclass
@@ -447,10 +453,18 @@ class _Solver:
             return encode_disjunction(run.net, run.prop, ks, bounds, run.opts["bounds_budget"])
         return encode_disjunct(run.net, run.prop, ks[0], bounds, nb=run.nbs[ks[0]], strict=strict)
 
-    def solve(self, enc):
-        result, x = _run_program(self.query, enc, self.spec, self.target, self.run_.clock.left(),
-                                 self.run_.opts["keep_file"])
-        self.run_.verdict.milp_runs += 1
+    def solve(self, enc, ks: list[int]):
+        run = self.run_
+
+        def checks(x) -> bool:
+            chk = checked_point(run.net, run.prop, ks, x)
+            return chk is not None and chk.ok
+        result, x = _run_program(self.query, enc, self.spec, self.target, run.clock.left(),
+                                 run.opts["keep_file"], checks)
+        note = race_note(result)
+        if note:
+            run.verdict.notes.append(note)
+        run.verdict.milp_runs += 1
         if result.status == "error":
             raise SolverError(f"{self.spec.name}: {result.message or 'solver failed'}")
         return result, x
@@ -467,7 +481,7 @@ class _Solver:
         if self.target == "smtlib" and len(ks) == 1:  # SMT-LIB says strict rows as they are
             enc = self.encode(ks, strict=True)
         run.progress.stage(f"{self.spec.name}: disjuncts {', '.join(str(k + 1) for k in ks)}")
-        result, x = self.solve(enc)
+        result, x = self.solve(enc, ks)
         if result.status == "no_solution":
             return None
         if x is None:
@@ -475,7 +489,7 @@ class _Solver:
         chk = checked_point(run.net, run.prop, ks, x)
         if chk is None and len(ks) == 1 and run.prop.has_strict and self.target != "smtlib":
             # the closed program's point may sit on a strict row: ask for room (epsilon)
-            result, x = self.solve(self.encode(ks, strict=True))
+            result, x = self.solve(self.encode(ks, strict=True), ks)
             if result.status == "no_solution":
                 run.verdict.notes.append(f"disjunct {ks[0] + 1} is reachable only on the border "
                                          "of a strict row (no point with the epsilon room)")
@@ -484,7 +498,7 @@ class _Solver:
                 return None
             chk = checked_point(run.net, run.prop, ks, x) if x is not None else None
         if chk is not None and chk.ok:
-            return (SAT, f"milp ({self.spec.name})",
+            return (SAT, f"milp ({result.solver or self.spec.name})",
                     f"counterexample in disjunct {chk.disjunct + 1}", chk)
         self.failed = check_counterexample(run.net, run.prop, x) if x is not None else self.failed
         return None

@@ -40,5 +40,24 @@ class SolverResult:
     message: str = ""
     stdout: str = ""
     stderr: str = ""
+    stopped: bool = False   # killed because another solver of a race answered first
+    # a race's record (nncc.solvers.race): every racer's status and seconds, and whether
+    # this result won (decided and was accepted) or was only the best that came back
+    race: dict = field(default_factory=dict)
+    race_winner: bool = False
     returncode: int | None = None
     missing_means_zero: bool = False
+
+
+def race_note(result: SolverResult) -> str | None:
+    """One sentence on a race's result (:mod:`nncc.solvers.race`), or None for a run of
+    one solver."""
+    if not result.race:
+        return None
+    others = ", ".join(f"{n} {r['status']} after {r['seconds']:.2f} s"
+                       for n, r in result.race.items() if n != result.solver)
+    if result.race_winner:
+        return (f"race: {result.solver} answered first ({result.status}, "
+                f"{result.seconds:.2f} s); {others}")
+    return (f"race: no racer decided; the best answer is {result.solver}'s "
+            f"({result.status}); {others}")

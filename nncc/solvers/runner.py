@@ -44,6 +44,7 @@ class RunOutput:
     seconds: float
     time_limit: float | None
     killed: bool = False  # by the watchdog
+    stopped: bool = False  # cancelled: another solver of a race answered first
 
 
 def garbage_result(run: RunOutput, what: str = "garbage output") -> SolverResult:
@@ -105,7 +106,8 @@ def _input_with_extension(input_path: str, fmt: str, tmpdir: str) -> str:
 def solve_file(spec: SolverSpec, input_path: str, fmt: str, *,
                time_limit: float | None = None,
                on_progress: Callable[[float, str | None], None] | None = None,
-               workdir: str | None = None, focus: str | None = None) -> SolverResult:
+               workdir: str | None = None, focus: str | None = None,
+               cancel: threading.Event | None = None) -> SolverResult:
     """Run ``spec`` on ``input_path`` (format ``fmt``) and return its verdict.
 
     ``time_limit`` (seconds) is passed to the solver and enforced by a watchdog
@@ -115,6 +117,8 @@ def solve_file(spec: SolverSpec, input_path: str, fmt: str, *,
     directory under ``workdir`` (default: the system's) that is removed after.
     ``focus="bound"`` says an answer is already known (a cutoff row keeps only
     better ones): solvers that can be told (highs) skip their primal heuristics.
+    ``cancel``: when the event is set, the solver is killed and the result is
+    ``unknown`` with ``stopped`` set (a race's losers, :mod:`nncc.solvers.race`).
     Raises SolverError when the executable is missing, InputError when the
     solver does not read ``fmt`` or the file does not exist; every other
     failure is a SolverResult with status ERROR.
@@ -136,9 +140,9 @@ def solve_file(spec: SolverSpec, input_path: str, fmt: str, *,
         argv = spec.command_line(model, solution, time_limit)
         if focus is not None:
             argv += getattr(module, "focus_args", lambda focus, tmp: [])(focus, tmpdir)
-        run = _run(argv, spec, module, time_limit, on_progress, tmpdir)
+        run = _run(argv, spec, module, time_limit, on_progress, tmpdir, cancel)
         again = getattr(module, "run_again_with", lambda run: None)(run)
-        if again and not run.killed:
+        if again and not run.killed and not run.stopped:
             # the solver's own words say its answer cannot be trusted: once more, other options
             import dataclasses
             at = spec.args.index("-solve") if "-solve" in spec.args else len(spec.args)
@@ -148,7 +152,7 @@ def solve_file(spec: SolverSpec, input_path: str, fmt: str, *,
                 os.remove(solution)
             first = run.seconds
             run = _run(plain.command_line(model, solution, left), plain, module, left,
-                       on_progress, tmpdir)
+                       on_progress, tmpdir, cancel)
             run.seconds += first
         if os.path.exists(solution):
             with open(solution, errors="replace") as fh:
@@ -156,7 +160,10 @@ def solve_file(spec: SolverSpec, input_path: str, fmt: str, *,
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
-    if run.killed:
+    if run.stopped:
+        res = SolverResult(UNKNOWN, stopped=True, message=(
+            f"stopped after {run.seconds:.1f} s: another solver of the race answered first"))
+    elif run.killed:
         res = SolverResult(UNKNOWN, message=(
             f"time limit: the solver did not stop at {time_limit:g} s and was killed "
             f"after {run.seconds:.1f} s"))
@@ -175,7 +182,8 @@ def solve_file(spec: SolverSpec, input_path: str, fmt: str, *,
 
 
 def _run(argv: list[str], spec: SolverSpec, module, time_limit: float | None,
-         on_progress: Callable[[float, str | None], None] | None, cwd: str) -> RunOutput:
+         on_progress: Callable[[float, str | None], None] | None, cwd: str,
+         cancel: threading.Event | None = None) -> RunOutput:
     start = time.monotonic()
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -204,7 +212,7 @@ def _run(argv: list[str], spec: SolverSpec, module, time_limit: float | None,
         t.start()
 
     deadline = None if time_limit is None else start + time_limit + spec.grace_seconds
-    killed = False
+    killed = stopped = False
     last_report, nap = start, 0.005
     try:
         while True:
@@ -219,6 +227,9 @@ def _run(argv: list[str], spec: SolverSpec, module, time_limit: float | None,
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 killed = True
+                break
+            if cancel is not None and cancel.is_set():
+                stopped = True
                 break
             if on_progress is not None and now - last_report >= PROGRESS_INTERVAL:
                 last_report = now
@@ -236,4 +247,5 @@ def _run(argv: list[str], spec: SolverSpec, module, time_limit: float | None,
         t.join(timeout=5)
     return RunOutput(stdout="".join(chunks["stdout"]), stderr="".join(chunks["stderr"]),
                      returncode=proc.returncode, solution_text=None,
-                     seconds=time.monotonic() - start, time_limit=time_limit, killed=killed)
+                     seconds=time.monotonic() - start, time_limit=time_limit, killed=killed,
+                     stopped=stopped)
