@@ -17,7 +17,9 @@ from ..passes.strict_epsilon import DEFAULT_EPSILON
 from ..problem.query import Query
 from ..progress import Progress
 from ..solvers.race import Race, is_race, race_file, race_of
+from ..solvers.registry import load_registry
 from ..solvers.result import NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult, race_note
+from ..solvers.runner import solve_file
 from . import adversarial, maximize
 from .answer import Answer, answer_from_result
 from ..writers import FORMAT_SUFFIX
@@ -91,8 +93,6 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     Never raises for a solver's "no solution" / "unknown": see ``Answer.status``.
     Raises :class:`SolverError` when the solver is missing or its output is unreadable.
     """
-    from ..solvers.registry import load_registry
-
     progress = progress or Progress(False)
     t0 = time.perf_counter()
     registry = registry or load_registry()
@@ -221,7 +221,6 @@ def run_compiled(comp, spec, *, time_limit=None, keep_file=None, objective: bool
     progress callback. The one write-and-run of every solver run
     (:mod:`nncc.pipeline.verify` too). For a :class:`~nncc.solvers.race.Race`,
     ``accept(result)`` says whether a deciding result may win (the check)."""
-    from ..solvers.runner import solve_file
     with tempfile.TemporaryDirectory(prefix="nncc-") as tmp:
         path = keep_file or os.path.join(tmp, "query" + FORMAT_SUFFIX[comp.target])
         with open(path, "wb") as f:
