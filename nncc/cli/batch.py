@@ -14,6 +14,9 @@ def add_subcommands(sub) -> None:
                    help="passed to each nncc verify: highs, cbc, z3, cvc5, auto (default) or "
                    "race:highs,cbc")
     c.add_argument("--counterexamples", help="folder for counterexample files")
+    c.add_argument("--process-per-instance", action="store_true",
+                   help="a new nncc verify process for every instance (default: worker "
+                   "processes that import nncc once and run instance after instance)")
     c = sub.add_parser("plot", help="batch results: a summary table, and a cactus plot "
                        "(instances answered against seconds, one line per results file)")
     c.add_argument("results", nargs="+", help="results CSVs of nncc batch")
@@ -23,7 +26,8 @@ def add_subcommands(sub) -> None:
 
 def cmd_batch(args) -> int:
     from ..pipeline.batch import run_batch
-    rows = run_batch(args.instances, args.results, args.workers, args.solver, args.counterexamples)
+    rows = run_batch(args.instances, args.results, args.workers, args.solver, args.counterexamples,
+                     reuse=not args.process_per_instance)
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1

@@ -2,9 +2,12 @@
 
 The instances file has the VNN-COMP form: one row per instance, ``network,
 property, time-out in seconds`` (paths relative to the CSV's folder;
-``.vnnlib.gz`` is read too). Each instance runs as its own ``nncc verify``
-process (a crash or a runaway solver takes only its instance down; the
-process is killed ``GRACE`` seconds past its time-out). Results are
+``.vnnlib.gz`` is read too). Each instance is one ``nncc verify`` run, in a
+worker process that imports nncc once and runs instance after instance
+(:mod:`nncc.cli.batch_worker`; ``reuse=False``: a new process per instance). A
+crash or a runaway solver takes only its instance down: a worker is killed
+``GRACE`` seconds past its instance's time-out, or when it dies, and the next
+instance gets a new one. Results are
 appended, one line as each instance ends, to the results CSV (instance,
 network, property, verdict, seconds, counterexample path, message, the step
 that decided); an
@@ -14,10 +17,15 @@ is refused (an exclusive lock on the file while a batch writes it).
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
+import queue
+import signal
+import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,21 +107,98 @@ def _header(results: str) -> list[str]:
     return head if head and "instance" in head and "verdict" in head else FIELDS
 
 
-def run_instance(inst: Instance, cex_dir: str, solver: str, extra: list[str]) -> dict:
-    """One ``nncc verify`` subprocess; its verdict as a results row."""
-    import subprocess
+class Worker:
+    """One long-lived ``python -m nncc.cli.batch_worker`` process, started on first use
+    and again after it was killed or died. It runs in its own session: killing it takes
+    whatever it started, and its solvers die with it (:mod:`nncc.solvers.child_process`)."""
 
+    def __init__(self):
+        self.proc = None
+        self.runs = 0   # instances this process has run
+
+    def _start(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "nncc.cli.batch_worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+        self.runs = 0
+
+    def kill(self) -> None:
+        p = self.proc
+        if p is not None and p.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(p.pid, signal.SIGKILL)
+        if p is not None:
+            p.wait()
+
+    def close(self) -> None:
+        """Let the worker finish (end of its input), killing it if it does not."""
+        p = self.proc
+        if p is None:
+            return
+        with contextlib.suppress(OSError):
+            p.stdin.close()
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.proc = None
+
+    def run(self, argv: list[str], timeout: float) -> tuple[int, str, str]:
+        """``nncc ARGV`` in the worker: (exit code, stdout, stderr); the worker is killed
+        ``timeout`` seconds on (code EXIT_UNKNOWN, "killed past the time-out")."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        killed = threading.Event()
+
+        def overrun():
+            killed.set()
+            self.kill()
+        timer = threading.Timer(timeout, overrun)
+        timer.start()
+        try:
+            self.proc.stdin.write(json.dumps({"argv": [str(a) for a in argv]}) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError, ValueError):
+            line = ""
+        finally:
+            timer.cancel()
+        if not line:   # killed, or it died (a crash takes this instance only)
+            self.kill()
+            code, self.proc = self.proc.returncode, None
+            if killed.is_set():
+                return EXIT_UNKNOWN, "", "killed past the time-out"
+            return -1, "", f"the batch worker died ({_exit_text(code)})"
+        self.runs += 1
+        rep = json.loads(line)
+        return int(rep["code"]), rep["stdout"], rep["stderr"]
+
+
+def _exit_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"signal {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+def run_instance(inst: Instance, cex_dir: str, solver: str, extra: list[str],
+                 worker: Worker | None = None) -> dict:
+    """One ``nncc verify`` run, in ``worker`` or else in a process of its own; its verdict
+    as a results row."""
     cex = os.path.join(cex_dir, f"{inst.index}_{Path(inst.network).stem}_"
                                 f"{Path(inst.property).name.split('.')[0]}.counterexample")
-    cmd = [sys.executable, "-m", "nncc", "verify", inst.network, inst.property, "--json",
-           "--time-limit", str(inst.timeout), "--solver", solver, "-o", cex, *extra]
+    argv = ["verify", inst.network, inst.property, "--json", "--time-limit", str(inst.timeout),
+            "--solver", solver, "-o", cex, *extra]
     t0 = time.perf_counter()
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=inst.timeout + GRACE,
-                           start_new_session=False)
-        code, out, err = p.returncode, p.stdout, p.stderr
-    except subprocess.TimeoutExpired:
-        code, out, err = EXIT_UNKNOWN, "", "killed past the time-out"
+    if worker is not None:
+        code, out, err = worker.run(argv, inst.timeout + GRACE)
+    else:
+        try:
+            p = subprocess.run([sys.executable, "-m", "nncc", *argv], capture_output=True,
+                               text=True, timeout=inst.timeout + GRACE, start_new_session=False)
+            code, out, err = p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired:
+            code, out, err = EXIT_UNKNOWN, "", "killed past the time-out"
     secs = time.perf_counter() - t0
     verdict = EXIT_VERDICT.get(code, "error")
     message, how = "", ""
@@ -132,9 +217,10 @@ def run_instance(inst: Instance, cex_dir: str, solver: str, extra: list[str]) ->
 
 def run_batch(instances_csv: str, results: str | None = None, workers: int | None = None,
               solver: str = "auto", cex_dir: str | None = None, extra: list[str] | None = None,
-              stream=None) -> list[dict]:
-    """Run every instance not yet in ``results``; returns the rows written now."""
-    import threading
+              stream=None, reuse: bool = True) -> list[dict]:
+    """Run every instance not yet in ``results``; returns the rows written now.
+    ``reuse``: worker processes that run instance after instance (default), else a
+    new ``nncc verify`` process per instance."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     stream = stream or sys.stderr
@@ -159,8 +245,21 @@ def run_batch(instances_csv: str, results: str | None = None, workers: int | Non
             f.flush()
         t0 = time.perf_counter()
         tally: dict[str, int] = {}
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futs = {pool.submit(run_instance, i, cex_dir, solver, extra or []): i for i in todo}
+        idle: queue.Queue = queue.Queue()
+        procs = [Worker() for _ in range(workers)] if reuse else []
+        for wk in procs:
+            idle.put(wk)
+
+        def one(inst):
+            if not reuse:
+                return run_instance(inst, cex_dir, solver, extra or [])
+            wk = idle.get()
+            try:
+                return run_instance(inst, cex_dir, solver, extra or [], wk)
+            finally:
+                idle.put(wk)
+        with ThreadPoolExecutor(max_workers=workers) as pool, _closing(procs):
+            futs = {pool.submit(one, i): i for i in todo}
             try:
                 for n, fut in enumerate(as_completed(futs), 1):
                     row = fut.result()
@@ -180,7 +279,18 @@ def run_batch(instances_csv: str, results: str | None = None, workers: int | Non
             except KeyboardInterrupt:
                 for fut in futs:
                     fut.cancel()
+                for wk in procs:   # the running instances end now, their solvers with them
+                    wk.kill()
                 raise
     return rows
+
+
+@contextlib.contextmanager
+def _closing(procs: list[Worker]):
+    try:
+        yield
+    finally:
+        for wk in procs:
+            wk.close()
 
 

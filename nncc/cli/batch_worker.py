@@ -1,0 +1,46 @@
+"""A batch worker: ``nncc verify`` runs in one process that imports nncc once.
+
+``python -m nncc.cli.batch_worker`` reads one JSON request per line on its
+standard input -- ``{"argv": [...]}``, the arguments of ``nncc verify`` -- runs
+them in this process as the command would (the same exit code, the same
+``--json`` report and counterexample file), and answers each with one JSON line
+on its standard output: ``{"code": N, "stdout": ..., "stderr": ...}``. What the
+run prints goes into the answer, never onto the channel. :mod:`nncc.pipeline.batch`
+keeps one worker per slot, kills a worker whose instance overruns its time-out
+and starts another, so a crash or a runaway run takes only its instance down.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+
+
+def serve(requests, answers) -> None:
+    """Answer every request line of ``requests`` on ``answers``."""
+    from . import main
+    for line in requests:
+        if not line.strip():
+            continue
+        argv = json.loads(line)["argv"]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as e:   # argparse's usage errors
+                code = e.code if isinstance(e.code, int) else 2
+        answers.write(json.dumps({"code": code, "stdout": out.getvalue(),
+                                  "stderr": err.getvalue()}) + "\n")
+        answers.flush()
+
+
+def run() -> int:
+    # the channel is the real stdout; every print of a run goes to its buffers
+    channel = sys.stdout
+    serve(sys.stdin, channel)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())
