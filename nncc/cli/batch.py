@@ -14,6 +14,11 @@ def add_subcommands(sub) -> None:
                    help="passed to each nncc verify: highs, cbc, z3, cvc5, auto (default) or "
                    "race:highs,cbc")
     c.add_argument("--counterexamples", help="folder for counterexample files")
+    c.add_argument("--cluster", choices=["local", "ray"], default="local",
+                   help="local: worker processes on this machine (default); ray: Ray actors, "
+                   "on a local Ray cluster or the one at --address (pip install '.[cluster]')")
+    c.add_argument("--address", help="with --cluster ray: the cluster to join (e.g. "
+                   "ray://head:10001 or auto); without it Ray starts one here")
     c.add_argument("--process-per-instance", action="store_true",
                    help="a new nncc verify process for every instance (default: worker "
                    "processes that import nncc once and run instance after instance)")
@@ -25,9 +30,25 @@ def add_subcommands(sub) -> None:
 
 
 def cmd_batch(args) -> int:
-    from ..pipeline.batch import run_batch
-    rows = run_batch(args.instances, args.results, args.workers, args.solver, args.counterexamples,
-                     reuse=not args.process_per_instance)
+    from ..errors import InputError
+    from ..pipeline.batch import Worker, run_batch
+    worker, workers = Worker, args.workers
+    if args.address and args.cluster != "ray":
+        raise InputError("--address is for --cluster ray")
+    if args.cluster == "ray":
+        if args.process_per_instance:
+            raise InputError("--process-per-instance is for the local cluster: Ray's actors "
+                             "run instance after instance")
+        from ..pipeline.batch import read_instances
+        read_instances(args.instances)   # a bad instances file is refused before Ray starts
+        from . import batch_ray
+        workers, worker = batch_ray.start(args.address, args.workers), batch_ray.RayWorker
+    try:
+        rows = run_batch(args.instances, args.results, workers, args.solver, args.counterexamples,
+                         reuse=not args.process_per_instance, worker=worker)
+    finally:
+        if args.cluster == "ray":
+            batch_ray.stop()
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1

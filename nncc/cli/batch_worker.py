@@ -17,21 +17,26 @@ import json
 import sys
 
 
+def run_argv(argv: list[str]) -> tuple[int, str, str]:
+    """``nncc ARGV`` in this process: (exit code, what it printed, what it printed on
+    standard error)."""
+    from . import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as e:   # argparse's usage errors
+            code = e.code if isinstance(e.code, int) else 2
+    return code, out.getvalue(), err.getvalue()
+
+
 def serve(requests, answers) -> None:
     """Answer every request line of ``requests`` on ``answers``."""
-    from . import main
     for line in requests:
         if not line.strip():
             continue
-        argv = json.loads(line)["argv"]
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(argv)
-            except SystemExit as e:   # argparse's usage errors
-                code = e.code if isinstance(e.code, int) else 2
-        answers.write(json.dumps({"code": code, "stdout": out.getvalue(),
-                                  "stderr": err.getvalue()}) + "\n")
+        code, out, err = run_argv(json.loads(line)["argv"])
+        answers.write(json.dumps({"code": code, "stdout": out, "stderr": err}) + "\n")
         answers.flush()
 
 

@@ -217,10 +217,12 @@ def run_instance(inst: Instance, cex_dir: str, solver: str, extra: list[str],
 
 def run_batch(instances_csv: str, results: str | None = None, workers: int | None = None,
               solver: str = "auto", cex_dir: str | None = None, extra: list[str] | None = None,
-              stream=None, reuse: bool = True) -> list[dict]:
+              stream=None, reuse: bool = True, worker=Worker) -> list[dict]:
     """Run every instance not yet in ``results``; returns the rows written now.
     ``reuse``: worker processes that run instance after instance (default), else a
-    new ``nncc verify`` process per instance."""
+    new ``nncc verify`` process per instance. ``worker``: makes one worker (a local
+    :class:`Worker` by default; ``nncc batch --cluster ray`` gives a Ray actor's,
+    with the same ``run`` / ``kill`` / ``close``)."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     stream = stream or sys.stderr
@@ -246,7 +248,7 @@ def run_batch(instances_csv: str, results: str | None = None, workers: int | Non
         t0 = time.perf_counter()
         tally: dict[str, int] = {}
         idle: queue.Queue = queue.Queue()
-        procs = [Worker() for _ in range(workers)] if reuse else []
+        procs = [worker() for _ in range(workers)] if reuse else []
         for wk in procs:
             idle.put(wk)
 
