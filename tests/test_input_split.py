@@ -183,3 +183,50 @@ def test_lp_bounds_wait_for_the_disjuncts_that_reach_the_solver():
                solver="highs", time_limit=120, bounds="lp", falsify_budget=0.0, split_budget=0.0)
     assert v.status == "unsat", v.report()
     assert "split" not in v.seconds and "tighten" not in v.seconds, v.report()  # LP at once
+
+
+# ------------------------------------------------------------------ on several processes
+
+@pytest.mark.parametrize("seed, t, verdict", [(0, 6, "unsat"), (1, 6, "unsat"),
+                                               (0, 10, "unsat"), (2, 10, "sat"), (3, 16, "sat")])
+def test_splitting_on_two_workers_agrees_with_one_and_bounds_the_same_boxes(seed, t, verdict):
+    """The parts are the frontier of the same search, so a proof bounds exactly the boxes
+    one process bounds; a counterexample passes the full check."""
+    rng = np.random.default_rng(200 + seed)
+    net = relu_net(rng, 3, [24, 24], 3)
+    prop = _prop(3, 3, -1.0, 1.0, [f"(>= Y_0 (+ Y_1 {t!r}))", f"(>= Y_0 (+ Y_2 {t!r}))"])
+    one, two = (verify(None, None, net=net, prop=prop, solver="highs", time_limit=60,
+                       falsify_budget=0.0, split_budget=30.0, split_workers=w) for w in (1, 2))
+    assert one.status == two.status == verdict, (one.report(), two.report())
+    assert one.how == two.how == "input splitting"
+    if verdict == "unsat":
+        assert one.split_boxes == two.split_boxes > 16   # more than the parts handed out
+        assert two.budgets["split"]["workers"] == 2
+    else:
+        assert check_counterexample(net, prop, two.check.x).ok
+
+
+@needs_acas
+def test_a_hard_acas_xu_proof_on_two_workers_uses_both_and_runs_out_honestly():
+    """Property 6 on N1,7 needs 25,764 boxes: two workers bound them all (the same proof),
+    with the CPU of two processes; with too small a budget the verdict is unknown."""
+    from nncc.problem.property import load_network
+    net = load_network(str(FIXTURES / "vnncomp2021_test/test_sat.onnx"))
+    prop = parse_vnnlib(_acas_prop(True, 6), "prop_6.vnnlib")
+    v = verify(None, None, net=net, prop=prop, solver="highs", time_limit=300,
+               falsify_budget=0.0, split_workers=2)
+    assert v.status == "unsat" and v.how == "input splitting", v.report()
+    assert v.split_boxes == 25_764
+    assert v.budgets["split"]["workers"] == 2 and v.budgets["split"]["budget"] > 0
+    from nncc.analysis.parallel_split import split_verify_parallel
+    d = prop.disjuncts[0]
+    rows = [(dj.C, dj.d, dj.c_strict) for dj in prop.disjuncts]
+    short = split_verify_parallel(net, rows, d.lo, d.hi, check=lambda x: False,
+                                  numpy_check=lambda x: False, workers=2, time_limit=1.0)
+    assert short.status == "unknown" and "parts left open" in short.reason, short
+
+
+def test_cli_split_workers_must_not_be_negative(tmp_path):
+    from conftest import run_nncc
+    r = run_nncc("verify", "x.onnx", "p.vnnlib", "--split-workers", "-1")
+    assert r.returncode == 2 and "--split-workers must be 0" in r.stderr

@@ -55,6 +55,9 @@ class SplitResult:
     max_depth: int = 0
     seconds: float = 0.0
     reason: str = ""
+    cpu: float = 0.0            # CPU seconds of the worker processes (parallel splitting)
+    # with ``frontier``: the open boxes when there were that many, (lo, hi, live sets) each
+    open: list | None = None
 
 
 def supported(net, max_inputs: int = 32) -> bool:
@@ -267,7 +270,8 @@ def conjunction_rows(C: np.ndarray, d: np.ndarray, max_rows: int = 6):
 
 def split_verify(net, rowsets, lo: np.ndarray, hi: np.ndarray, *, check,
                  time_limit: float | Budget | None = None, max_boxes: int = 20_000_000,
-                 batch: int = 512, progress=None, rule: str = "relax") -> SplitResult:
+                 batch: int = 512, progress=None, rule: str = "relax",
+                 live: np.ndarray | None = None, frontier: int | None = None) -> SplitResult:
     """Is there an ``x`` in ``[lo, hi]`` with ``C net(x) >= d`` (``>`` on strict rows)
     for one of ``rowsets``, a list of ``(C, d, c_strict)`` (disjuncts over the same box)?
 
@@ -281,7 +285,11 @@ def split_verify(net, rowsets, lo: np.ndarray, hi: np.ndarray, *, check,
     Relu bounds of a box, the costly part, are computed once; a set ruled out
     in a box stays ruled out in its parts.  ``rule``: how the input to bisect
     is chosen, ``relax`` or ``slope`` (see the module).  Boxes are bounded in batches of
-    ``batch``, depth first, so that the open boxes stay few."""
+    ``batch``, depth first, so that the open boxes stay few.
+
+    ``live``: which row sets are still open in the box (default all); ``frontier``:
+    stop with status ``open`` once that many boxes are open, and give them in
+    ``SplitResult.open`` (the parts :mod:`nncc.analysis.parallel_split` hands out)."""
     if rule not in ("relax", "slope"):
         raise ValueError(f"unknown bisection rule {rule!r}: relax or slope")
     budget = Budget.of(time_limit)
@@ -315,9 +323,13 @@ def split_verify(net, rowsets, lo: np.ndarray, hi: np.ndarray, *, check,
         return SplitResult(status, boxes=done, open_boxes=n_open, max_depth=max_depth,
                            seconds=time.perf_counter() - t0, **kw)
 
-    stack = [(lo, hi, np.zeros(1, np.int64), np.ones((1, K), bool))]
+    start = np.ones((1, K), bool) if live is None else np.asarray(live, bool).reshape(1, K)
+    stack = [(lo, hi, np.zeros(1, np.int64), start)]
     n_open = 1
     while stack:
+        if frontier is not None and n_open >= frontier:
+            parts = [(a[i], b[i], lv[i]) for a, b, _, lv in stack for i in range(len(a))]
+            return result("open", n_open, open=parts)
         if budget.expired():
             return result("unknown", n_open, reason="time limit")
         if done >= max_boxes:

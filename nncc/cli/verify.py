@@ -75,6 +75,9 @@ def add_subcommands(sub) -> None:
                    "splitting on others, so that the same work is done idle or under load "
                    "(default 60%% of the time left, ending when 90%% of it has passed on the "
                    "wall clock, or 60 without a time limit; 0 skips it)")
+    c.add_argument("--split-workers", type=int, default=1, metavar="N",
+                   help="processes for input splitting, each with the --split-time budget "
+                   "(default 1: none; 0: one per core this process may use)")
     c.add_argument("--keep", help="also keep the last file given to the solver at this path")
     c.add_argument("--solvers-config")
     c.add_argument("--json", action="store_true", help="print a machine-readable report")
@@ -145,7 +148,8 @@ def cmd_verify(args) -> int:
     opts = dict(solver=args.solver, time_limit=_time_limit(args), bounds=args.bounds,
                 bounds_budget=args.bounds_time, disjuncts=args.disjuncts,
                 falsify_budget=args.falsify_time, registry=reg, progress=Progress(),
-                keep_file=args.keep, split_budget=args.split_time)
+                keep_file=args.keep, split_budget=args.split_time,
+                split_workers=_split_workers(args.split_workers))
     if len(args.paths) == 2:
         net_path, prop_path = args.paths
         from ..frontend.vnnlib import parse_vnnlib, read_vnnlib_text
@@ -285,3 +289,12 @@ def cmd_decode_verify(args, smap, result) -> int:
             v = Verdict(UNKNOWN, "decode", chk, message="the solver's point failed the check: "
                         + "; ".join(chk.problems), check_failed=True)
     return _report(v, args)
+
+
+def _split_workers(n: int) -> int:
+    if n < 0:
+        raise InputError(f"--split-workers must be 0 (every core) or more, not {n}")
+    if n == 0:
+        from ..analysis.parallel_split import default_workers
+        return default_workers()
+    return n

@@ -199,13 +199,16 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
            solver: str = "auto", time_limit: float | None = None, bounds: str = "symbolic",
            bounds_budget: float = 10.0, disjuncts: str = "split", falsify_budget: float | None = None,
            registry=None, progress: Progress | None = None, keep_file: str | None = None,
-           split_budget: float | None = None, split_rule: str = "relax") -> Verdict:
+           split_budget: float | None = None, split_rule: str = "relax",
+           split_workers: int = 1) -> Verdict:
     """The verdict on a network file (``.onnx`` / ``.nnet``) and a VNN-LIB file.
 
     ``split_budget``: seconds for input splitting, or ReLU splitting on networks
     with many inputs (default: 60 % of the time left, or 60 s without a time
     limit; 0 skips it); ``split_rule``: which
-    input a box is bisected along (:func:`~nncc.analysis.input_split.split_verify`).
+    input a box is bisected along (:func:`~nncc.analysis.input_split.split_verify`);
+    ``split_workers``: processes for input splitting, each with that budget
+    (:mod:`nncc.analysis.parallel_split`; 1: in this process).
 
     ``time_limit`` bounds the whole run (falsification, bounds, solver runs);
     ``disjuncts``: ``split`` (one solver run per disjunct left open) or
@@ -218,7 +221,8 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
         raise InputError(f"unknown disjunct mode {disjuncts!r}: split or indicator")
     opts = dict(solver=solver, bounds=bounds, bounds_budget=bounds_budget, disjuncts=disjuncts,
                 falsify_budget=falsify_budget, registry=registry, keep_file=keep_file,
-                split_budget=split_budget, split_rule=split_rule)
+                split_budget=split_budget, split_rule=split_rule,
+                split_workers=max(1, int(split_workers)))
     run = _load(net_path, prop_path, net, prop, opts, Clock(time_limit), progress or Progress(False))
     status, how, message, check = run_steps(STEPS, run)
     return _finish(run, status, how, message, check)
@@ -330,10 +334,23 @@ def _bounds(run: _Run):
     return None
 
 
+def _numpy_check(net, prop, prefer: int):
+    """The counterexample check with the float64 forward pass only (no onnxruntime: the
+    parallel split's workers are forked), a candidate's first filter."""
+    import copy
+    plain = copy.copy(net)
+    plain.source = ""
+
+    def check(x) -> bool:
+        return check_counterexample(plain, prop, x, prefer=prefer).ok
+    return check
+
+
 def _split(run: _Run):
     """Input splitting (few inputs) or ReLU splitting (many) on the disjuncts given by a
-    box with output rows; input splitting searches the disjuncts of one box together."""
-    from ..analysis import input_split, relu_split
+    box with output rows; input splitting searches the disjuncts of one box together,
+    on ``split_workers`` processes where more than one is asked for."""
+    from ..analysis import input_split, parallel_split, relu_split
     net, prop, v, opts = run.net, run.prop, run.verdict, run.opts
     budget, left = opts["split_budget"], run.clock.left()
     # CPU seconds (the same work idle or under load); by default 60 % of the time left,
@@ -355,6 +372,7 @@ def _split(run: _Run):
             groups.setdefault(key, []).append(k)
     what, unit = (("input splitting", "boxes") if run.splitting == "input"
                   else ("ReLU splitting", "nodes"))
+    workers_cpu = 0.0
     for i, ks in enumerate(groups.values()):
         d0 = prop.disjuncts[ks[0]]
         passed: list[CexCheck] = []  # the check that let a point through
@@ -364,7 +382,15 @@ def _split(run: _Run):
             passed[:] = [chk] if chk.ok else []
             return chk.ok
         share = whole.part(whole.cpu_left() / (len(groups) - i))
-        if run.splitting == "input":
+        if run.splitting == "input" and opts["split_workers"] > 1:
+            rows = [(prop.disjuncts[k].C, prop.disjuncts[k].d, prop.disjuncts[k].c_strict)
+                    for k in ks]
+            r = parallel_split.split_verify_parallel(
+                net, rows, d0.lo, d0.hi, check=check, numpy_check=_numpy_check(net, prop, ks[0]),
+                workers=opts["split_workers"], time_limit=share, progress=run.progress,
+                rule=opts["split_rule"])
+            workers_cpu += r.cpu
+        elif run.splitting == "input":
             rows = [(prop.disjuncts[k].C, prop.disjuncts[k].d, prop.disjuncts[k].c_strict)
                     for k in ks]
             r = input_split.split_verify(net, rows, d0.lo, d0.hi, check=check, time_limit=share,
@@ -374,6 +400,10 @@ def _split(run: _Run):
                                              time_limit=share, progress=run.progress)
         v.split_boxes += r.boxes
         v.budgets["split"] = whole.use()
+        if workers_cpu:   # the work was the workers': their CPU, the budget of them all
+            v.budgets["split"].update(cpu=workers_cpu, workers=opts["split_workers"],
+                                      budget=None if whole.cpu is None
+                                      else whole.cpu * opts["split_workers"])
         if r.status == "sat":
             chk = passed[0]
             return (SAT, what, f"counterexample in disjunct {chk.disjunct + 1} "
