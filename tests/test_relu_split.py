@@ -190,3 +190,22 @@ def test_the_l1_ball_maximiser_is_the_lp_optimum(top):
             res = linprog(np.concatenate([-A[p], A[p]]), A_ub=np.ones((1, 2 * n)), b_ub=[r],
                           bounds=list(zip(np.zeros(n), hi - x0)) + list(zip(np.zeros(n), x0 - lo)))
             assert -res.fun == pytest.approx(v[p], abs=1e-7)
+
+
+@pytest.mark.parametrize("seed, bump", [(1, 2.0), (1, 8.0)])
+def test_relu_splitting_on_two_workers_proves_with_the_same_nodes(seed, bump):
+    """Networks with many inputs get ReLU splitting; on two workers the parts are the
+    frontier of the same search, and a proof bounds the nodes one process bounds."""
+    from test_input_split import _prop
+    from nncc.pipeline.verify import verify
+    rng = np.random.default_rng(300 + seed)
+    net = relu_net(rng, 40, [30, 30], 3)
+    y = net.forward(rng.uniform(-1, 1, size=(5000, 40)))
+    t = float(np.max(np.minimum(y[:, 0] - y[:, 1], y[:, 0] - y[:, 2]))) + bump
+    prop = _prop(40, 3, -0.1, 0.1, [f"(>= Y_0 (+ Y_1 {t!r}))", f"(>= Y_0 (+ Y_2 {t!r}))"])
+    one, two = (verify(None, None, net=net, prop=prop, solver="highs", time_limit=60,
+                       falsify_budget=0.0, split_budget=30.0, split_workers=w) for w in (1, 2))
+    assert one.status == two.status == "unsat", (one.report(), two.report())
+    assert one.how == two.how == "ReLU splitting"
+    assert one.split_boxes == two.split_boxes > 16
+    assert two.budgets["split"]["workers"] == 2

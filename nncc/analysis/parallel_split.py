@@ -1,12 +1,12 @@
-"""Input splitting on several cores: one hard instance's box handed out in parts.
+"""Input splitting and ReLU splitting on several cores: one hard instance handed out in parts.
 
-:func:`split_verify_parallel` runs the search here until ``PARTS_PER_WORKER``
-boxes per worker are open (the same bisections as one process would make), and
-worker processes (forked: they share the network without copying it) run
-:func:`~nncc.analysis.input_split.split_verify` on one part at a time, taking
-the next part as they finish, so that a part that is hard does not keep the
-others waiting. The verdict is the conjunction: ``unsat`` when every part is
-proven, ``sat`` as soon as one part has a counterexample that passes the
+:func:`split_verify_parallel` (input splitting) and :func:`relu_split_verify_parallel`
+(ReLU splitting) run the search here until ``PARTS_PER_WORKER`` boxes (nodes)
+per worker are open -- the same bisections (branchings) as one process makes --
+and worker processes (forked: they share the network without copying it) take
+those parts one at a time, as they finish, so that a part that is hard does not
+keep the others waiting. The verdict is the conjunction: ``unsat`` when every
+part is proven, ``sat`` as soon as one part has a counterexample that passes the
 caller's check here, in this process (the workers check candidates with the
 float64 forward pass only, so that no onnxruntime session crosses a fork),
 ``unknown`` otherwise.
@@ -23,25 +23,34 @@ import multiprocessing
 import os
 import time
 
-import numpy as np
-
 from ..budget import Budget
 from .input_split import SplitResult, split_verify
+from .relu_split import relu_split_verify
 
 PARTS_PER_WORKER = 8
-_JOB: dict = {}   # set before the workers fork: the network, the rows, the property
+_JOB: dict = {}   # set before the workers fork: the network, the rows, the check
 
 
-def _part(i: int, lo, hi, live, cpu: float, deadline: float | None):
-    """In a worker: one part, with its numpy check; (i, status, x, boxes, depth, cpu used)."""
+def _part(i: int, part, cpu: float | None, deadline: float | None):
+    """In a worker: one part, with the numpy check; (i, status, x, boxes, depth, CPU)."""
     job = _JOB
     t = time.process_time()
 
     def check(x):
         return bool(job["check"](x))
-    r = split_verify(job["net"], job["rows"], lo, hi, check=check, live=live,
-                     time_limit=Budget(cpu, deadline), rule=job["rule"])
+    budget = Budget(cpu, deadline)
+    if job["kind"] == "input":
+        lo, hi, live = part
+        r = split_verify(job["net"], job["rows"], lo, hi, check=check, live=live,
+                         time_limit=budget, rule=job["rule"])
+    else:
+        r = relu_split_verify(job["net"], job["C"], job["d"], job["lo"], job["hi"],
+                              check=check, time_limit=budget, start=[part])
     return i, r.status, r.x, r.boxes, r.max_depth, time.process_time() - t
+
+
+def _forks() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def split_verify_parallel(net, rowsets, lo, hi, *, check, numpy_check, workers: int,
@@ -53,40 +62,64 @@ def split_verify_parallel(net, rowsets, lo, hi, *, check, numpy_check, workers: 
     workers' check (no onnxruntime), a candidate's first filter. ``time_limit``: CPU
     seconds per worker (see the module)."""
     budget = Budget.of(time_limit)
-    lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
-    t0 = time.perf_counter()
-    if "fork" not in multiprocessing.get_all_start_methods():   # no fork (Windows, ...)
+    if not _forks():   # no fork (Windows, ...): one process
         return split_verify(net, rowsets, lo, hi, check=check, time_limit=budget,
                             progress=progress, rule=rule)
     first = split_verify(net, rowsets, lo, hi, check=check, time_limit=budget, rule=rule,
                          frontier=PARTS_PER_WORKER * workers)
     if first.status != "open":   # decided (or out of time) before there were parts
         return first
+    return _drive(first, dict(kind="input", net=_plain(net), rows=rowsets, rule=rule,
+                              check=numpy_check), check, workers, budget, progress,
+                  "input splitting", "boxes")
+
+
+def relu_split_verify_parallel(net, C, d, lo, hi, *, check, numpy_check, workers: int,
+                               time_limit: float | Budget | None = None,
+                               progress=None) -> SplitResult:
+    """:func:`~nncc.analysis.relu_split.relu_split_verify` on ``workers`` processes (the
+    arguments as for :func:`split_verify_parallel`)."""
+    budget = Budget.of(time_limit)
+    if not _forks():
+        return relu_split_verify(net, C, d, lo, hi, check=check, time_limit=budget,
+                                 progress=progress)
+    first = relu_split_verify(net, C, d, lo, hi, check=check, time_limit=budget,
+                              frontier=PARTS_PER_WORKER * workers)
+    if first.status != "open":
+        return first
+    return _drive(first, dict(kind="relu", net=_plain(net), C=C, d=d, lo=lo, hi=hi,
+                              check=numpy_check), check, workers, budget, progress,
+                  "ReLU splitting", "nodes")
+
+
+def _plain(net):
+    return copy.copy(net)
+
+
+def _drive(first: SplitResult, job: dict, check, workers: int, budget: Budget, progress,
+           what: str, unit: str) -> SplitResult:
+    """The parts of ``first.open`` on a pool of ``workers`` forked processes."""
+    t0 = time.perf_counter()
     parts = first.open
-    total = budget.cpu_left() * workers if budget.cpu_left() is not None else None
-    plain = copy.copy(net)
+    total = None if budget.cpu_left() is None else budget.cpu_left() * workers
     _JOB.clear()
-    _JOB.update(net=plain, rows=rowsets, rule=rule, check=numpy_check)
-    ctx = multiprocessing.get_context("fork")
-    boxes, depth = first.boxes, first.max_depth
-    unknown = 0
+    _JOB.update(job)
+    boxes, depth, unknown, used = first.boxes, first.max_depth, 0, 0.0
     status, x = "unsat", None
-    pool = ctx.Pool(workers)
+    pool = multiprocessing.get_context("fork").Pool(workers)
     try:
-        pending, queue_ = {}, list(enumerate(parts))
-        used = 0.0
+        pending, todo = {}, list(enumerate(parts))
 
         def submit():
-            i, (plo, phi, plive) = queue_.pop(0)
-            left = None if total is None else max(total - used, 0.0)
-            cpu = None if left is None else max(left / workers, 0.05)
-            pending[i] = pool.apply_async(_part, (i, plo, phi, plive, cpu, budget.deadline))
-        for _ in range(min(workers, len(queue_))):
+            i, part = todo.pop(0)
+            cpu = None if total is None else max((total - used) / workers, 0.05)
+            pending[i] = pool.apply_async(_part, (i, part, cpu, budget.deadline))
+        for _ in range(min(workers, len(todo))):
             submit()
         last = t0
-        while pending:
+        while pending and status != "sat":
             if budget.deadline is not None and time.perf_counter() >= budget.deadline:
-                status = "unknown"
+                unknown += len(pending) + len(todo)
                 break
             ready = [i for i, r in pending.items() if r.ready()]
             if not ready:
@@ -95,32 +128,30 @@ def split_verify_parallel(net, rowsets, lo, hi, *, check, numpy_check, workers: 
             for i in ready:
                 _, st, px, nb, dp, cpu_used = pending.pop(i).get()
                 boxes, depth, used = boxes + nb, max(depth, dp), used + cpu_used
-                if st == "sat" and check(px):
+                if st == "sat" and check(px):   # the full check, here
                     status, x = "sat", px
                     break
                 if st != "unsat":
                     unknown += 1
-                if queue_ and (total is None or used < total):
+                if todo and (total is None or used < total):
                     submit()
-                elif queue_:
-                    unknown += len(queue_)
-                    queue_.clear()
-            if status == "sat":
-                break
+                elif todo:
+                    unknown += len(todo)
+                    todo.clear()
             now = time.perf_counter()
             if progress is not None and now - last > 1.0:
-                progress.stage(f"input splitting on {workers} workers: {boxes:,} boxes bounded, "
-                               f"{len(parts) - len(queue_) - len(pending)} of {len(parts)} parts "
+                progress.stage(f"{what} on {workers} workers: {boxes:,} {unit} bounded, "
+                               f"{len(parts) - len(todo) - len(pending)} of {len(parts)} parts "
                                f"done, {now - t0:.1f} s")
                 last = now
-        if status == "unsat" and (unknown or pending):
+        if status == "unsat" and unknown:
             status = "unknown"
     finally:
         pool.terminate()
         pool.join()
         _JOB.clear()
     return SplitResult(status, x=x, boxes=boxes, open_boxes=0, max_depth=depth,
-                       seconds=time.perf_counter() - t0, cpu=used,
+                       seconds=first.seconds + time.perf_counter() - t0, cpu=used,
                        reason="" if status != "unknown" else
                        f"{unknown} of {len(parts)} parts left open (time limit)")
 

@@ -383,7 +383,8 @@ def _node_pattern(nodes: _Nodes, relus, i: int, outs=None) -> dict:
 def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | Budget | None = None,
                       max_nodes: int = 1_000_000, batch: int = 128, iters: int = 4,
                       root_iters: int = 20, lr_alpha: float = 0.5, lr_beta: float = 1.0,
-                      progress=None, l1_ball=None) -> SplitResult:
+                      progress=None, l1_ball=None, start: list | None = None,
+                      frontier: int | None = None) -> SplitResult:
     """Is there an ``x`` in ``[lo, hi]`` (and within L1 distance ``r`` of ``x0`` when
     ``l1_ball=(x0, r)`` is given, ``x0`` in the box) with ``C net(x) >= d`` (every row)?
 
@@ -395,7 +396,12 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | Budget | 
     bounded.  ``iters`` Adam steps per batch of ``batch`` nodes (``root_iters``
     at the root) with steps ``lr_alpha`` / ``lr_beta``: fewer steps on more
     nodes were fastest on the MNIST balls (4 steps against 12: 1,247 nodes in
-    1.8 s against 1,165 in 3.8 s on the first image's optimality proof)."""
+    1.8 s against 1,165 in 3.8 s on the first image's optimality proof).
+
+    ``start``: the open nodes to search from (batches of a search's ``open``) instead
+    of the root; ``frontier``: stop with status ``open`` once that many nodes are
+    open, and give them in ``SplitResult.open`` (the parts
+    :mod:`nncc.analysis.parallel_split` hands out)."""
     if not supported(net):
         raise ValueError("ReLU splitting takes Affine / Relu networks of moderate size")
     budget = Budget.of(time_limit)
@@ -410,9 +416,9 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | Budget | 
     ball = None
     if l1_ball is not None:
         ball = (np.asarray(l1_ball[0], np.float64).ravel(), float(l1_ball[1]))
-    stack = [_root(net, relus, lo, hi, ball, R)]
-    done, n_open, max_depth, last_report = 0, 1, 0, t0
-    first = True
+    stack = [_root(net, relus, lo, hi, ball, R)] if start is None else list(start)
+    done, n_open, max_depth, last_report = 0, sum(len(n) for n in stack), 0, t0
+    first = start is None
     lp_seconds = 0.0
 
     def result(status, n_open, **kw):
@@ -423,6 +429,9 @@ def relu_split_verify(net, C, d, lo, hi, *, check, time_limit: float | Budget | 
         return budget.expired()
 
     while stack:
+        if frontier is not None and n_open >= frontier:
+            return result("open", n_open, open=[n.take(np.array([i])) for n in stack
+                                                for i in range(len(n))])
         if out_of_time():
             return result("unknown", n_open, reason="time limit")
         if done >= max_nodes:

@@ -62,6 +62,8 @@ class _VerifyActor:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         self.dir = tempfile.mkdtemp(prefix="nncc-ray-")
         self.networks: dict[str, str] = {}   # digest -> the file written here
+        from ..problem.property import keep_loaded_networks
+        keep_loaded_networks()   # and the networks read from them
 
     def run(self, rest: list[str], digest: str, suffix: str, network: bytes, prop: bytes,
             prop_suffix: str):

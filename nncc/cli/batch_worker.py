@@ -3,7 +3,8 @@
 ``python -m nncc.cli.batch_worker`` reads one JSON request per line on its
 standard input -- ``{"argv": [...]}``, the arguments of ``nncc verify`` -- runs
 them in this process as the command would (the same exit code, the same
-``--json`` report and counterexample file), and answers each with one JSON line
+``--json`` report and counterexample file), keeping the networks it has read
+(:func:`~nncc.problem.property.keep_loaded_networks`), and answers each with one JSON line
 on its standard output: ``{"code": N, "stdout": ..., "stderr": ...}``. What the
 run prints goes into the answer, never onto the channel. :mod:`nncc.pipeline.batch`
 keeps one worker per slot, kills a worker whose instance overruns its time-out
@@ -41,6 +42,8 @@ def serve(requests, answers) -> None:
 
 
 def run() -> int:
+    from ..problem.property import keep_loaded_networks
+    keep_loaded_networks()   # many properties of one network: it is read once
     # the channel is the real stdout; every print of a run goes to its buffers
     channel = sys.stdout
     serve(sys.stdin, channel)

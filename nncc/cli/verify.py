@@ -76,7 +76,7 @@ def add_subcommands(sub) -> None:
                    "(default 60%% of the time left, ending when 90%% of it has passed on the "
                    "wall clock, or 60 without a time limit; 0 skips it)")
     c.add_argument("--split-workers", type=int, default=1, metavar="N",
-                   help="processes for input splitting, each with the --split-time budget "
+                   help="processes for input or ReLU splitting, each with the --split-time budget "
                    "(default 1: none; 0: one per core this process may use)")
     c.add_argument("--keep", help="also keep the last file given to the solver at this path")
     c.add_argument("--solvers-config")

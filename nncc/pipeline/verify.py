@@ -207,7 +207,7 @@ def verify(net_path: str | None, prop_path: str | None, *, net=None, prop: Prope
     with many inputs (default: 60 % of the time left, or 60 s without a time
     limit; 0 skips it); ``split_rule``: which
     input a box is bisected along (:func:`~nncc.analysis.input_split.split_verify`);
-    ``split_workers``: processes for input splitting, each with that budget
+    ``split_workers``: processes for input or ReLU splitting, each with that budget
     (:mod:`nncc.analysis.parallel_split`; 1: in this process).
 
     ``time_limit`` bounds the whole run (falsification, bounds, solver runs);
@@ -348,8 +348,8 @@ def _numpy_check(net, prop, prefer: int):
 
 def _split(run: _Run):
     """Input splitting (few inputs) or ReLU splitting (many) on the disjuncts given by a
-    box with output rows; input splitting searches the disjuncts of one box together,
-    on ``split_workers`` processes where more than one is asked for."""
+    box with output rows; input splitting searches the disjuncts of one box together;
+    either on ``split_workers`` processes where more than one is asked for."""
     from ..analysis import input_split, parallel_split, relu_split
     net, prop, v, opts = run.net, run.prop, run.verdict, run.opts
     budget, left = opts["split_budget"], run.clock.left()
@@ -395,6 +395,12 @@ def _split(run: _Run):
                     for k in ks]
             r = input_split.split_verify(net, rows, d0.lo, d0.hi, check=check, time_limit=share,
                                          progress=run.progress, rule=opts["split_rule"])
+        elif opts["split_workers"] > 1:
+            r = parallel_split.relu_split_verify_parallel(
+                net, d0.C, d0.d, d0.lo, d0.hi, check=check,
+                numpy_check=_numpy_check(net, prop, ks[0]), workers=opts["split_workers"],
+                time_limit=share, progress=run.progress)
+            workers_cpu += r.cpu
         else:
             r = relu_split.relu_split_verify(net, d0.C, d0.d, d0.lo, d0.hi, check=check,
                                              time_limit=share, progress=run.progress)

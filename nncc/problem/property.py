@@ -190,10 +190,43 @@ def robustness_property(x0, epsilon: float, label: int, n_outputs: int, lo=None,
     return box_property(blo, bhi, Cs, ds, n_outputs=n_outputs, path=path)
 
 
+# the networks a long-lived process keeps (nncc batch's workers), by file and stamp
+_kept: "dict | None" = None
+KEEP_NETWORKS = 64
+
+
+def keep_loaded_networks() -> None:
+    """From now on, :func:`load_network` keeps the last :data:`KEEP_NETWORKS` networks
+    it read, by path, modification time and size: a batch worker that runs many
+    properties of one network reads it once. (Nothing nncc runs changes a network
+    after it is read.)"""
+    global _kept
+    if _kept is None:
+        _kept = {}
+
+
 def load_network(path: str, graph: bool = False):
     """A network file by its extension: ``.onnx`` or ``.nnet``. ``graph``: an ONNX
     network that is not piecewise linear is kept as its graph
     (:func:`~nncc.problem.onnx_graph.load_onnx_or_graph`; for ``nncc verify`` only)."""
+    if _kept is None:
+        return _load_network(path, graph)
+    import os
+    try:
+        st = os.stat(path)
+    except OSError:
+        return _load_network(path, graph)
+    key = (os.path.abspath(path), st.st_mtime_ns, st.st_size, graph)
+    if key not in _kept:
+        if len(_kept) >= KEEP_NETWORKS:
+            _kept.pop(next(iter(_kept)))
+        _kept[key] = _load_network(path, graph)
+    else:
+        _kept[key] = _kept.pop(key)   # the most recent last
+    return _kept[key]
+
+
+def _load_network(path: str, graph: bool):
     from ..errors import InputError
     p = str(path)
     if p.lower().endswith(".onnx"):
