@@ -65,3 +65,23 @@ def test_normalised_and_direct_encodings_agree(query):
     assert ans.status != "check_failed"
     if a in DECIDED and ans.status in DECIDED:
         assert a == ans.status
+
+
+def test_kept_networks_are_read_once_and_again_when_the_file_changes(tmp_path, monkeypatch):
+    import os
+    from conftest import relu_net, save_relu_onnx
+    from nncc.problem import property as prop_module
+    monkeypatch.setattr(prop_module, "_kept", None)
+    net = relu_net(np.random.default_rng(0), 2, [4], 2, name="k")
+    path = tmp_path / "k.onnx"
+    save_relu_onnx(net, path)
+    first = prop_module.load_network(str(path))
+    assert prop_module.load_network(str(path)) is not first   # not kept by default
+    prop_module.keep_loaded_networks()
+    kept = prop_module.load_network(str(path))
+    assert prop_module.load_network(str(path)) is kept
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))   # the file changed
+    again = prop_module.load_network(str(path))
+    assert again is not kept and np.allclose(again.forward(np.ones((1, 2))),
+                                             net.forward(np.ones((1, 2))))
