@@ -143,3 +143,18 @@ def test_batch_with_workers_and_with_a_process_per_instance_agree(instances):
             if r["verdict"] == "sat":
                 assert os.path.exists(r["counterexample"])
     assert verdicts[0] == verdicts[1] == ["unsat", "unsat", "sat"]
+
+
+def test_batch_writes_its_results_in_the_working_folder_by_default(instances, tmp_path):
+    """The instances' folder is often not writable (a benchmark checkout): nothing is
+    written beside the instances, the results and counterexamples go to the working
+    folder."""
+    tmp, props = instances
+    inst = write(tmp / "default.csv", f"p.onnx,{props[2].name},30\n")
+    before = sorted(p.name for p in tmp.iterdir())
+    r = run_nncc("batch", inst, "-j", "1", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in tmp.iterdir()) == before
+    rows = list(csv.DictReader(open(tmp_path / "default.results.csv")))
+    assert [r["verdict"] for r in rows] == ["sat"]
+    assert rows[0]["counterexample"] and os.path.exists(tmp_path / rows[0]["counterexample"])

@@ -396,3 +396,15 @@ def test_ctrl_c_during_a_race_kills_both_solvers(tmp_path):
                 .replace("nonzero 10% seed 7", "normalise off"))
     interrupt_once_solver_runs("solve", src, "--solver", "race:z3,cvc5", "-o", tmp_path / "w.npz")
     assert not (tmp_path / "w.npz").exists()
+
+
+def test_every_option_and_positional_of_every_command_has_help():
+    import argparse
+    from nncc.cli.commands import build_parser
+    missing = []
+    for a in build_parser()._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for name, sp in a.choices.items():
+                missing += [f"{name} {act.option_strings or act.dest}" for act in sp._actions
+                            if act.help is None and not isinstance(act, argparse._HelpAction)]
+    assert missing == []

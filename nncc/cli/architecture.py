@@ -30,19 +30,20 @@ def add_subcommands(sub) -> None:
     c.add_argument("--uniform", action="store_true", help="M distinct architectures drawn "
                    "uniformly at random by exact counting, instead of the solver's order")
     c.add_argument("--seed", type=int, help="seed for --uniform")
-    c.add_argument("--time-limit", type=float, help="seconds for the whole z3 run")
+    c.add_argument("--time-limit", type=float, help="seconds for the whole z3 run (default: "
+                   "none); what was found is kept")
     c.add_argument("--logic", choices=list(LOGIC_CHOICES), default="lia",
                    help="lia: linear by case splits on stride and dilation (default); nia: products")
-    c.add_argument("--solvers-config")
+    c.add_argument("--solvers-config", help="a solvers.toml overriding the defaults")
 
     c = sub.add_parser("count", help="count the architectures of a space exactly")
-    c.add_argument("file")
+    c.add_argument("file", help="an architecture-space file")
     c.add_argument("--name", help="the architecture (default: the one a 'count' statement names, "
                    "else the first)")
     c.add_argument("--cross-check", action="store_true", help="also enumerate every architecture "
                    f"with z3 and compare (spaces up to {CROSS_CHECK_LIMIT:,})")
-    c.add_argument("--json", action="store_true")
-    c.add_argument("--solvers-config")
+    c.add_argument("--json", action="store_true", help="print a machine-readable report")
+    c.add_argument("--solvers-config", help="a solvers.toml overriding the defaults")
 
     c = sub.add_parser("sample", help="draw architectures uniformly at random (exact, by counting)")
     _common(c)
@@ -54,11 +55,11 @@ def add_subcommands(sub) -> None:
                    "constraints through one incremental z3 process (UniWit style, for comparison)")
     c.add_argument("--pivot", type=int, default=16, help="xor: largest cell to pick from "
                    "(default 16; larger is more uniform and slower)")
-    c.add_argument("--solvers-config")
+    c.add_argument("--solvers-config", help="a solvers.toml overriding the defaults")
 
 
 def _common(c) -> None:
-    c.add_argument("file")
+    c.add_argument("file", help="an architecture-space file")
     c.add_argument("--name", help="the architecture (default: the one the statement names, "
                    "else the first)")
     c.add_argument("-o", "--output", default="-", help="JSON lines file ('-' or absent: standard "

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 def add_subcommands(sub) -> None:
     c = sub.add_parser("batch", help="run the verify instances of a CSV (network, property, "
-                       "time-out) in parallel; resumable; results CSV")
-    c.add_argument("instances")
-    c.add_argument("-o", "--results", help="results CSV (default INSTANCES.results.csv); "
-                   "instances already in it are skipped")
+                       "time-out) in parallel; resumable; results CSV. Exit 0 once every "
+                       "instance has a row (the verdicts are in the file), 2 on bad input, "
+                       "130 on Ctrl-C")
+    c.add_argument("instances", help="a VNN-COMP instances CSV: network, property, time-out "
+                   "in seconds per row (paths relative to the CSV's folder)")
+    c.add_argument("-o", "--results", help="results CSV (default INSTANCES.results.csv in the "
+                   "working folder); instances already in it are skipped")
     c.add_argument("--workers", "-j", type=int, help="parallel instances (default: half the cores)")
     c.add_argument("--solver", "-s", default="auto",
                    help="passed to each nncc verify: highs, cbc, z3, cvc5, auto (default) or "
                    "race:highs,cbc")
-    c.add_argument("--counterexamples", help="folder for counterexample files")
+    c.add_argument("--counterexamples", help="folder for counterexample files (default "
+                   "RESULTS_counterexamples beside the results file)")
     c.add_argument("--cluster", choices=["local", "ray"], default="local",
                    help="local: worker processes on this machine (default); ray: Ray actors, "
                    "on a local Ray cluster or the one at --address (pip install '.[cluster]')")

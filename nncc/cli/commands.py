@@ -56,32 +56,43 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("check", help="parse and check a .nn file; print a summary of its IR")
-    c.add_argument("file")
+    c.add_argument("file", help="a .nn file (or an architecture-space file)")
     c.add_argument("--json", action="store_true", help="machine-readable summary")
     _bounds_arguments(c)
 
     c = sub.add_parser("compile", help="write a query as SMT-LIB, MPS or LP (+ a symbol map)")
-    c.add_argument("file")
-    c.add_argument("--target", "-t", required=True, choices=TARGETS)
+    c.add_argument("file", help="a .nn file, or a network (.onnx / .nnet) with --property")
+    c.add_argument("--target", "-t", required=True, choices=TARGETS,
+                   help="smtlib (SMT-LIB 2.6, for z3 / cvc5), mps (free MPS) or lp (CPLEX LP), "
+                   "for cbc / highs")
     _bounds_arguments(c)
     c.add_argument("-o", "--output", default="-", help="output file ('-' or absent: standard output); "
                    "a symbol map is written beside a file as OUT.map.json")
     c.add_argument("--query", help="the query to compile (default: the first)")
     c.add_argument("--epsilon", type=float, default=None,
                    help="MILP stand-in for strict inequalities and non-zero weights (default 1e-3)")
-    c.add_argument("--relu", choices=["ite", "disjunction"], help="SMT-LIB form of ReLU")
+    c.add_argument("--relu", choices=["ite", "disjunction"],
+                   help="SMT-LIB form of ReLU: ite (default) or a disjunction of its two cases")
     c.add_argument("--property", help="FILE is a network (.onnx / .nnet): compile this VNN-LIB "
                    "property over it (feasible = violated)")
 
     c = sub.add_parser("solve", help="compile, run a solver, check and write the answer")
-    c.add_argument("file")
-    c.add_argument("--solver", "-s", default="auto", help="z3, cvc5, cbc, highs, auto (default), or race:A,B to run several at once and take the first checked answer (race:highs,cbc, race:z3,cvc5)")
-    c.add_argument("-o", "--output", help="write the weights as .npz")
-    c.add_argument("--onnx", help="write the trained network as ONNX")
-    c.add_argument("--time-limit", type=float, help="seconds for the solver")
+    c.add_argument("file", help="a .nn file")
+    c.add_argument("--solver", "-s", default="auto",
+                   help="z3, cvc5, cbc, highs, highspy, auto (default: a MILP solver where the "
+                   "query is a MILP, else z3), or race:A,B to run several at once and take the "
+                   "first checked answer (race:highs,cbc, race:z3,cvc5)")
+    c.add_argument("-o", "--output", help="write the answer as .npz: the weights of a training "
+                   "query, the inputs and outputs of a question about a trained network")
+    c.add_argument("--onnx", help="write the trained network as ONNX (training queries)")
+    c.add_argument("--time-limit", type=float,
+                   help="seconds for the whole run, the steps before the solver included "
+                   "(default: none)")
     c.add_argument("--query", help="the query to solve (default: the first)")
-    c.add_argument("--epsilon", type=float, default=None)
-    c.add_argument("--relu", choices=["ite", "disjunction"])
+    c.add_argument("--epsilon", type=float, default=None,
+                   help="MILP stand-in for strict inequalities and non-zero weights (default 1e-3)")
+    c.add_argument("--relu", choices=["ite", "disjunction"],
+                   help="SMT-LIB form of ReLU: ite (default) or a disjunction of its two cases")
     _bounds_arguments(c)
     c.add_argument("--no-start", action="store_true",
                    help="adversarial and maximise queries: skip the search for a start "
@@ -112,11 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--onnx", help="also write ONNX")
     c.add_argument("--source", help="the .nn file to re-check against (default: the one named "
                    "in the map)")
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--json", action="store_true", help="print a machine-readable report")
 
     c = sub.add_parser("solvers", help="list the solvers found, where from, and their versions")
-    c.add_argument("--solvers-config")
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--solvers-config", help="a solvers.toml overriding the defaults")
+    c.add_argument("--json", action="store_true", help="print a machine-readable list")
 
     from .architecture import add_subcommands  # enumerate, count, sample
     add_subcommands(sub)

@@ -59,11 +59,12 @@ def add_subcommands(sub) -> None:
     c.add_argument("--solver", "-s", default="auto",
                    help="highs, cbc, z3, cvc5 or auto (default: highs when found), or "
                    "race:highs,cbc to run several at once and take the first checked answer")
-    c.add_argument("--time-limit", type=float, help="seconds for the whole run")
+    c.add_argument("--time-limit", type=float, help="seconds for the whole run (default: none)")
     c.add_argument("-o", "--output", help="write the counterexample here on sat (VNN-COMP format)")
     c.add_argument("--bounds", choices=BOUNDS_METHODS, default=DEFAULT_BOUNDS,
                    help="neuron bounds for proofs and big-M (default symbolic)")
-    c.add_argument("--bounds-time", type=float, default=10.0)
+    c.add_argument("--bounds-time", type=float, default=10.0,
+                   help="seconds for LP / MILP bound tightening (default 10)")
     c.add_argument("--disjuncts", choices=["split", "indicator"], default="split",
                    help="several disjuncts: one solver run each (default) or one run with an "
                    "indicator binary each")
@@ -79,13 +80,14 @@ def add_subcommands(sub) -> None:
                    help="processes for input or ReLU splitting, each with the --split-time budget "
                    "(default 1: none; 0: one per core this process may use)")
     c.add_argument("--keep", help="also keep the last file given to the solver at this path")
-    c.add_argument("--solvers-config")
+    c.add_argument("--solvers-config", help="a solvers.toml overriding the defaults")
     c.add_argument("--json", action="store_true", help="print a machine-readable report")
     s = sub.add_parser("supports", help="what nncc verifies, in the VNN-LIB 2.0 standard's terms "
                        "(one capability per call)")
     g = s.add_mutually_exclusive_group(required=True)
     for cap in CAPABILITIES:
-        g.add_argument("--" + cap, dest="capability", action="store_const", const=cap)
+        g.add_argument("--" + cap, dest="capability", action="store_const", const=cap,
+                       help=f"print nncc's answer to the standard's {cap} question")
 
 
 # the standard's capability questions and nncc's answers; see README.md "VNN-LIB 2.0"

@@ -218,7 +218,9 @@ def run_instance(inst: Instance, cex_dir: str, solver: str, extra: list[str],
 def run_batch(instances_csv: str, results: str | None = None, workers: int | None = None,
               solver: str = "auto", cex_dir: str | None = None, extra: list[str] | None = None,
               stream=None, reuse: bool = True, worker=Worker) -> list[dict]:
-    """Run every instance not yet in ``results``; returns the rows written now.
+    """Run every instance not yet in ``results`` (default ``INSTANCES.results.csv`` in the
+    working folder, counterexamples in ``INSTANCES.results_counterexamples/`` beside it);
+    returns the rows written now.
     ``reuse``: worker processes that run instance after instance (default), else a
     new ``nncc verify`` process per instance. ``worker``: makes one worker (a local
     :class:`Worker` by default; ``nncc batch --cluster ray`` gives a Ray actor's,
@@ -227,7 +229,8 @@ def run_batch(instances_csv: str, results: str | None = None, workers: int | Non
 
     stream = stream or sys.stderr
     insts = read_instances(instances_csv)
-    results = results or str(Path(instances_csv).with_suffix("")) + ".results.csv"
+    # by default in the working folder: the instances' folder is often not writable
+    results = results or Path(instances_csv).stem + ".results.csv"
     cex_dir = cex_dir or str(Path(results).with_suffix("")) + "_counterexamples"
     with open(results, "a", newline="", encoding="utf-8") as f:
         _lock_results(f, results)
