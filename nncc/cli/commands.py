@@ -488,13 +488,19 @@ def cmd_solvers(args) -> int:
         spec = reg.get(name)
         ok = spec.available()
         rows.append({"name": name, "available": ok, "version": spec.version() if ok else None,
-                     "origin": spec.origin, "formats": spec.formats, "logics": spec.logics})
+                     "origin": spec.origin, "formats": spec.formats, "logics": spec.logics,
+                     "by_hand": spec.hand_command() if ok else None})
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
         for r in rows:
             state = r["version"] if r["available"] else "not found"
             print(f"{r['name']:<8} {state:<22} {'/'.join(r['formats']):<10} {r['origin']}")
+        hand = [r for r in rows if r["by_hand"]]
+        if hand:
+            print("\nby hand, as nncc runs them (FILE: the model, SOLUTION: the solution file):")
+            for r in hand:
+                print(f"  {r['name']:<8} {r['by_hand']}")
     return 0 if any(r["available"] for r in rows) else errors.EXIT_SOLVER_FAILED
 
 

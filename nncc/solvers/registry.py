@@ -97,6 +97,19 @@ class SolverSpec:
             env[key] = value
         return env
 
+    def hand_command(self) -> str:
+        """A shell command line that runs this solver by hand as nncc runs it, with the
+        environment it needs (a wheel's binary may need its own library folder on
+        ``LD_LIBRARY_PATH``): ``FILE`` is the model, ``SOLUTION`` the solution file."""
+        import shlex
+        fmt = "smtlib" if "smtlib" in self.formats else "mps"
+        model = "FILE.smt2" if fmt == "smtlib" else "FILE.mps"
+        env = {**self._resolve()[2], **self.env}
+        parts = [f"{k}={shlex.quote(v)}" + (f":${k}" if k in ("LD_LIBRARY_PATH", "PATH",
+                                                               "PYTHONPATH") else "")
+                 for k, v in env.items()]
+        return " ".join(parts + [shlex.quote(a) for a in self.command_line(model, "SOLUTION")])
+
     def install_hint(self) -> str:
         """What to do when the solver is missing."""
         specific = _FIND_HINTS.get(self.find or "")
