@@ -60,7 +60,8 @@ Writes ``lambda_vs_n.csv`` (every trained network: setting, reg, init scale,
 N, seed, lambda, training error, validation error, validation cross-entropy)
 and ``lambda_vs_n.png`` (lambda* against N by validation error and by
 validation cross-entropy on the extended grid, with the fitted lines; the
-validation curves of L2 init x1) into ``--out`` (default ``docs/experiments/``).
+validation curves of L2 init x1) into ``--out`` (default ``docs/experiments/``; a
+``--quick`` run writes to ``lambda_vs_n_quick/`` in the working folder instead).
 """
 from __future__ import annotations
 
@@ -526,11 +527,16 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=None, help="number of data seeds")
     ap.add_argument("--steps", type=int, default=None, help="Adam steps per network")
     ap.add_argument("--no-check", action="store_true", help="skip the scikit-learn comparison")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                  "..", "docs", "experiments"))
+    ap.add_argument("--out", default=None,
+                    help="folder for the CSV and the PNG (default docs/experiments/; with "
+                    "--quick, lambda_vs_n_quick/ in the working folder, so that a quick run "
+                    "never replaces the committed results)")
     a = ap.parse_args(argv)
     preset = "quick" if a.quick else "full" if a.full else "default"
-    run(preset, a.seeds, os.path.normpath(a.out), a.steps, check=not a.no_check)
+    out = a.out or (os.path.join(os.getcwd(), "lambda_vs_n_quick") if a.quick else
+                    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs",
+                                 "experiments"))
+    run(preset, a.seeds, os.path.normpath(out), a.steps, check=not a.no_check)
     return 0
 
 

@@ -99,3 +99,13 @@ def test_fit_slope_recovers_known_slope(exp):
 
 def test_pick_takes_smallest_lambda_on_ties(exp):
     assert exp.pick(np.array([1e-3, 1e-2, 1e-1]), np.array([0.3, 0.2, 0.2])) == 1e-2
+
+
+def test_a_quick_run_never_replaces_the_committed_results(exp, tmp_path, monkeypatch):
+    from conftest import ROOT
+    committed = ROOT / "docs" / "experiments"
+    before = {p.name: p.stat().st_mtime_ns for p in committed.glob("lambda_vs_n*")}
+    monkeypatch.chdir(tmp_path)
+    assert exp.main(["--quick", "--no-check"]) == 0
+    assert (tmp_path / "lambda_vs_n_quick" / "lambda_vs_n.csv").exists()
+    assert {p.name: p.stat().st_mtime_ns for p in committed.glob("lambda_vs_n*")} == before
