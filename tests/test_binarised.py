@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import EXAMPLES, ROOT, assert_nn_error, run_nncc
+from conftest import EXAMPLES, ROOT, assert_nn_error, run_nncc, write
 
 import nncc
 from nncc.api import solve
@@ -210,7 +210,6 @@ train b on d { classify margin 0.1 }""", "'classify' is for ReLU networks", 7, 1
 }
 data d { inputs [[0, 1], [1, 0]] labels [0, 1] }
 train b on d { classify  method local-search }""", "for binarised networks", 7, 26),
-    ("""data c = bundled "breast_cancer_original\"""", "16 missing values", 1, 1),
     ("""network b {
     input x[2]
     dense h[2] step levels [1, 1]
@@ -570,3 +569,20 @@ def test_solver_progress_is_training_accuracy():
     seen.clear()
     _ticks(q, lambda elapsed, text: seen.append(text))(1.0, "incumbent 3.2")
     assert seen == ["incumbent 3.2"]
+
+
+def test_a_broken_dataset_is_reported_where_it_is_used(tmp_path):
+    """Datasets are read when first used: a file whose unused dataset is broken loads; the
+    dataset's error (at its declaration) comes with its first use, and nncc check, which
+    reads every dataset, reports it."""
+    from conftest import run_nncc
+    from nncc.errors import InputError
+    from nncc.frontend.semantics import load_document
+    text = 'data c = bundled "breast_cancer_original"\n'
+    path = write(tmp_path / "c.nn", text)
+    doc = load_document(str(path))
+    with pytest.raises(InputError, match="16 missing values") as e:
+        doc.datasets["c"]
+    assert (e.value.pos.line, e.value.pos.column) == (1, 1)
+    r = run_nncc("check", path)
+    assert r.returncode == 2 and "16 missing values" in r.stderr and "c.nn:1:1" in r.stderr

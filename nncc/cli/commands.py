@@ -182,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _document(args):
+    """The file, with only the query asked for (``--query``) built."""
     from ..frontend.semantics import load_document
-    return load_document(args.file)
+    return load_document(args.file, wanted=getattr(args, "query", None))
 
 
 def _query(args):

@@ -51,7 +51,7 @@ def dataset_from_args(args):
         return _part(doc.datasets, "generated", args.part, "--generate")
     if args.file is None:
         raise InputError("name a .nn file that declares the dataset, or use --generate CALL")
-    doc = load_document(args.file)
+    doc = load_document(args.file, queries=False)   # the datasets only: none is read unused
     if not doc.datasets:
         raise InputError(f"{args.file} declares no dataset")
     name = args.name if args.name is not None else next(iter(doc.datasets))

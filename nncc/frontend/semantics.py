@@ -23,6 +23,8 @@ networks and ``.nn`` networks whose weights all come from an ``.npz``.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import difflib
 import math
 from pathlib import Path
@@ -56,16 +58,20 @@ _DATA_OPTIONS_FOR = {
 }
 
 
-def load_document(path: str, text: str | None = None) -> Document:
+def load_document(path: str, text: str | None = None, *, wanted: str | None = None,
+                  queries: bool = True) -> Document:
     """Read (unless ``text`` is given), parse and check the ``.nn`` file ``path``.
 
-    Relative data and weight files are looked up next to ``path``.
-    Raises ``InputError`` for every problem in the file or the data it names.
+    Relative data and weight files are looked up next to ``path``; a dataset is read
+    when something uses it (:class:`LazyDatasets`). ``wanted``: the query the caller
+    asks for; the others named with ``as NAME`` are not built (their data is not
+    read, their names are kept in ``Document.skipped``). ``queries=False`` builds
+    none (``nncc data``). Raises ``InputError`` for every problem in what is built.
     """
     if text is None:
         text = read_source(path)
     source = parse(text, path)
-    return Checker(path).check(source)
+    return Checker(path, wanted, queries).check(source)
 
 
 def read_source(path: str) -> str:
@@ -134,14 +140,53 @@ def param_domain(spec: ast.DomainSpec, what: str) -> ParamDomain:
 
 # ------------------------------------------------------------------ checker
 
+class LazyDatasets(Mapping):
+    """A file's datasets by name, each read (or generated) when it is first used: a
+    query, ``nncc data NAME`` or ``nncc check``. A dataset nothing uses is never read,
+    so a file whose MNIST set needs the ``data`` extra still runs its other queries.
+    ``NAME.train`` / ``NAME.test`` of a ``split`` come from reading ``NAME``."""
+
+    def __init__(self):
+        self._specs: dict[str, object] = {}     # name -> DataSpec
+        self._owner: dict[str, str] = {}        # every key -> the declared name it comes from
+        self._loaded: dict[str, Dataset] = {}
+
+    def declare(self, name: str, spec) -> None:
+        self._specs[name] = spec
+        self._owner[name] = name
+        if spec.split is not None:
+            for part in ("train", "test"):
+                self._owner[f"{name}.{part}"] = name
+
+    def __getitem__(self, key: str) -> Dataset:
+        if key not in self._loaded:
+            name = self._owner[key]   # KeyError for an undeclared name, as a dict
+            spec = self._specs[name]
+            data = load_dataset(spec)
+            self._loaded[name] = data
+            if spec.split is not None:
+                from ..problem.datasets_binarised import split_dataset
+                for part in split_dataset(data, *spec.split):
+                    self._loaded[part.name] = part
+        return self._loaded[key]
+
+    def __iter__(self):
+        return iter(self._owner)
+
+    def __len__(self) -> int:
+        return len(self._owner)
+
+
 class Checker:
     """Resolves one file's statements into networks, datasets and queries."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, wanted: str | None = None, queries: bool = True):
         self.path = path
+        self.wanted, self.build_queries = wanted, queries
+        self.skipped: list[str] = []   # queries named 'as NAME' that were not built
         self.base_dir = Path(path).parent
         self.networks: dict[str, Network | FixedNetwork] = {}
-        self.datasets: dict[str, Dataset] = {}
+        self.datasets = LazyDatasets()
         self.queries: list[Query] = []
         self._declared: dict[str, tuple[str, SourcePos]] = {}
         self._fixed: dict[str, FixedNetwork] = {}  # .nn networks as FixedNetworks
@@ -162,18 +207,17 @@ class Checker:
                 self.networks[stmt.name.name] = load_trained_network(stmt, self.base_dir)
             elif isinstance(stmt, ast.DataDecl):
                 self._declare(stmt.name, "dataset")
-                spec = data_spec(stmt, self.base_dir)
-                data = load_dataset(spec)
-                self.datasets[stmt.name.name] = data
-                if spec.split is not None:  # NAME.train and NAME.test
-                    from ..problem.datasets_binarised import split_dataset
-                    for part in split_dataset(data, *spec.split):
-                        self.datasets[part.name] = part
+                # read when a query (or a command) uses it; NAME.train / NAME.test of a split
+                self.datasets.declare(stmt.name.name, data_spec(stmt, self.base_dir))
             elif isinstance(stmt, ast.ArchitectureDecl):
                 from .architecture_space import build_space
                 self._declare(stmt.name, "architecture")
                 self.architectures[stmt.name.name] = build_space(stmt)
+        query_decls = (ast.TrainDecl, ast.EvaluateDecl, ast.VerifyDecl, ast.MaximizeDecl,
+                       ast.AdversarialDecl)
         for stmt in source.statements:
+            if isinstance(stmt, query_decls) and not self._builds(stmt):
+                continue
             if isinstance(stmt, ast.TrainDecl):
                 self._add_query(self._train_query(stmt), stmt.name or stmt.network)
             elif isinstance(stmt, ast.EvaluateDecl):
@@ -199,8 +243,20 @@ class Checker:
         if self.architectures:
             from ..problem.architecture import ArchitectureDocument
             return ArchitectureDocument(self.path, self.networks, self.datasets, self.queries,
-                                        self.architectures, self.tasks)
-        return Document(self.path, self.networks, self.datasets, self.queries)
+                                        self.skipped, architectures=self.architectures,
+                                        tasks=self.tasks)
+        return Document(self.path, self.networks, self.datasets, self.queries, self.skipped)
+
+    def _builds(self, stmt) -> bool:
+        """Whether this query statement is built: all of them unless a query is wanted
+        (then those named otherwise with 'as NAME' are skipped) or none are."""
+        if not self.build_queries:
+            return False
+        name = getattr(stmt, "name", None)
+        if self.wanted is not None and name is not None and name.name != self.wanted:
+            self.skipped.append(name.name)
+            return False
+        return True
 
     def _verify_query(self, stmt: ast.VerifyDecl):
         """``verify NET = vnnlib "FILE"``: the property, read and checked against NET."""

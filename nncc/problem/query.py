@@ -109,10 +109,15 @@ class Document:
     networks: dict[str, "Network | FixedNetwork"]
     datasets: dict[str, Dataset]
     queries: list["Query"]
+    # queries the loader was asked not to build (another one was wanted), by name
+    skipped: list[str] = field(default_factory=list)
 
     def query(self, name: str | None = None):
         """The query called ``name``, or the only / first one."""
         if not self.queries:
+            if name is not None and self.skipped:
+                raise InputError(f"{self.path}: no query named {name!r}; queries: "
+                                 + ", ".join(self.skipped))
             raise InputError(f"{self.path}: the file asks no question (no train query or "
                              "question about a trained network)")
         if name is None:
@@ -121,7 +126,7 @@ class Document:
             if q.name == name:
                 return q
         raise InputError(f"{self.path}: no query named {name!r}; queries: "
-                         + ", ".join(q.name for q in self.queries))
+                         + ", ".join([q.name for q in self.queries] + self.skipped))
 
 
 @dataclass
