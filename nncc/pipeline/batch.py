@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, InputError
+from ..solvers.child_process import solver_popen_args
 
 GRACE = 10.0
 FIELDS = ["instance", "network", "property", "verdict", "seconds", "counterexample", "message",
@@ -110,16 +111,18 @@ def _header(results: str) -> list[str]:
 class Worker:
     """One long-lived ``python -m nncc.cli.batch_worker`` process, started on first use
     and again after it was killed or died. It runs in its own session: killing it takes
-    whatever it started, and its solvers die with it (:mod:`nncc.solvers.child_process`)."""
+    whatever it started, and its solvers die with it; it dies with the batch, even one
+    killed outright (:mod:`nncc.solvers.child_process`)."""
 
     def __init__(self):
         self.proc = None
         self.runs = 0   # instances this process has run
 
     def _start(self) -> None:
+        # its own session, and (on Linux) death with the batch, as a solver's
         self.proc = subprocess.Popen([sys.executable, "-m", "nncc.cli.batch_worker"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+                                     stderr=subprocess.DEVNULL, text=True, **solver_popen_args())
         self.runs = 0
 
     def kill(self) -> None:
