@@ -1,8 +1,10 @@
 """The paper's Table 4 grid for architecture spaces (not part of the test suite).
 
-I = 30, O = 20 in every dimension, kernel 1..10, stride 1..3, a 2 / stride 1
+I = 30, O = 20 in every dimension, kernel 2..11 > stride 1..3, the paper's
+semantics (the first layer floor, exact tiling after it), a 2 / stride 1
 pooling layer after every convolution, 1-D / 2-D / 3-D, exactly 2..5 layers,
-M = 20 architectures:
+M = 20 architectures; ``--semantics floor`` runs PyTorch's wider space
+(kernel 1..10, floor in every layer) instead:
 
 * limited: the first M through one incremental z3 process (push, blocking clauses);
 * uniform: M distinct architectures drawn exactly uniformly by counting;
@@ -28,11 +30,12 @@ from nncc.pipeline.architectures import enumerate_space, sample_space, xor_sampl
 from nncc.problem.architecture import ArchitectureSpace, SpaceCounter, adjacent_hamming  # noqa: E402
 
 
-def grid_space(dims: int, layers: int) -> ArchitectureSpace:
+def grid_space(dims: int, layers: int, semantics: str = "paper") -> ArchitectureSpace:
+    kernel = (2, 11) if semantics == "paper" else (1, 10)
     return ArchitectureSpace(f"grid{dims}d{layers}", (30,) * dims, (20,) * dims, (layers, layers),
-                             {"kernel": (1, 10), "stride": (1, 3), "padding": (0, 0),
+                             {"kernel": kernel, "stride": (1, 3), "padding": (0, 0),
                               "dilation": (1, 1)},
-                             pool_kernel=(2,) * dims, pool_stride=(1,) * dims)
+                             pool_kernel=(2,) * dims, pool_stride=(1,) * dims, semantics=semantics)
 
 
 def main() -> None:
@@ -44,12 +47,14 @@ def main() -> None:
     ap.add_argument("--layers", type=int, nargs="*", default=[2, 3, 4, 5])
     ap.add_argument("--xor", action="store_true", help="also time XOR-hash near-uniform "
                     "sampling through z3 (UniWit style, pivot 16)")
+    ap.add_argument("--semantics", choices=["paper", "floor"], default="paper",
+                    help="paper (default): the paper's space; floor: PyTorch's wider one")
     args = ap.parse_args()
     print(f"{'dims':>4} {'layers':>6} {'count':>12} {'limited s':>10} {'Adj_T':>6} "
           f"{'uniform s':>10} {'Adj_T':>6} {'all s':>8}" + (f" {'xor s':>8}" if args.xor else ""))
     for dims in args.dims:
         for layers in args.layers:
-            space = grid_space(dims, layers)
+            space = grid_space(dims, layers, args.semantics)
             t = time.perf_counter()
             count = SpaceCounter(space).count()
             t_count = time.perf_counter() - t

@@ -22,6 +22,7 @@ from nncc.problem.architecture import (Architecture, ArchitectureSpace, Compare,
 
 def space(inp, out, layers, kernel, stride, pool=None, padding=(0, 0), dilation=(1, 1), **kw):
     dims = len(inp)
+    kw.setdefault("semantics", "floor")
     return ArchitectureSpace("t", tuple(inp), tuple(out), layers,
                              {"kernel": kernel, "stride": stride, "padding": padding,
                               "dilation": dilation},
@@ -49,6 +50,11 @@ SMALL = {
                                   square=frozenset({"kernel", "stride"})),
     "2d-3layers": space((8, 6), (2, 2), (3, 3), (1, 2), (1, 2)),
     "2d-empty": space((5, 5), (9, 9), (1, 2), (1, 3), (1, 2)),
+    # the paper's semantics: kernel > stride, the first layer floor, exact after it
+    "1d-paper": space((23,), (3,), (1, 3), (1, 6), (1, 3), semantics="paper"),
+    "1d-paper-pool22": space((41,), (3,), (1, 3), (1, 5), (1, 3), pool=(2, 2), semantics="paper"),
+    "2d-paper-square": space((13, 11), (3, 2), (1, 2), (1, 4), (1, 2), pool=(2, 1),
+                             square=frozenset({"stride"}), semantics="paper"),
 }
 
 
@@ -91,8 +97,56 @@ def test_the_check_rejects_what_exact_tiling_forbids(name):
         assert any("tile exactly" in p for p in a.problems(exact)), a
 
 
+# The paper's counts (I = 30, O = 20, stride 1..3, exactly L layers), reached by the defaults.
+PAPER_COUNTS = [("30", "", [1, 9, 36, 84]),
+                ("30", "pool kernel 2 stride 1 after each", [1, 7, 15, 10]),
+                ("30 x 30", "", [None, 81, 1296]),
+                ("30 x 30", "pool kernel 2 stride 1 after each", [None, 49, 225])]
+
+
+@pytest.mark.parametrize("inp,pool,counts", PAPER_COUNTS)
+def test_the_default_space_has_the_papers_counts(tmp_path, inp, pool, counts):
+    text = "".join(f"architecture a{n} {{ input {inp} output 20 layers {n} {pool} }}\n"
+                   for n, c in enumerate(counts, 1) if c is not None)
+    doc = load_document(str(write(tmp_path / "a.nn", text)))
+    for n, expected in enumerate(counts, 1):
+        if expected is None:
+            continue
+        s = doc.architectures[f"a{n}"]
+        assert s.semantics == "paper" and s.ranges["kernel"] == (2, 11)
+        assert SpaceCounter(s).count() == expected, (inp, pool, n)
+        if s.dims == 1:
+            assert len(brute_force(s)) == expected
+
+
+def test_the_wider_floor_space_admits_identity_layers(tmp_path):
+    # PyTorch's whole space (kernel 1 allowed, floor in every layer) is an option, not the default
+    text = "".join(f"architecture a{n} {{ input 30 output 20 layers {n} kernel 1 .. 10 "
+                   f"semantics floor }}\n" for n in range(1, 5))
+    doc = load_document(str(write(tmp_path / "a.nn", text)))
+    assert [SpaceCounter(doc.architectures[f"a{n}"]).count() for n in range(1, 5)] == [0, 9, 63, 282]
+    identity = Architecture((((1, 1, 0, 1),), ((2, 1, 0, 1),), ((10, 1, 0, 1),)))  # 30 -> 30 -> 29 -> 20
+    assert identity in set(brute_force(doc.architectures["a3"]))
+
+
+def test_paper_semantics_floor_first_exact_after():
+    s = SMALL["1d-paper"]  # 23 -> 3
+    members = set(brute_force(s))
+    # first layer k=4 s=3: (23 - 4) / 3 = 6.33 -> 7 by floor, then 7 -> 3 by k=3 s=2 (exact: 4 / 2)
+    assert Architecture((((4, 3, 0, 1),), ((3, 2, 0, 1),))) in members
+    # a later layer that does not tile: 23 -> 21 (k3 s1), 21 -> 3 by k=5 s=3 is (21 - 5) / 3 = 5.33
+    late = Architecture((((3, 1, 0, 1),), ((5, 3, 0, 1),), ((3, 2, 0, 1),)))
+    assert late not in members and any("tile exactly" in p for p in late.problems(s))
+    # kernel <= stride is outside the paper's space, inside the floor one
+    skip = Architecture((((2, 2, 0, 1),), ((3, 3, 0, 1),)))  # 23 -> 11 -> 3
+    assert skip not in members and any("kernel > stride fails" in p for p in skip.problems(s))
+    floor = ArchitectureSpace(**{**s.__dict__, "semantics": "floor"})
+    assert skip in set(brute_force(floor)) and members < set(brute_force(floor))
+
+
 @pytest.mark.parametrize("name", ["1d-1to3-pool", "1d-constraints", "1d-pad-dil", "2d-1to2-pool",
-                                  "2d-square", "1d-exact-pool", "2d-empty"])
+                                  "2d-square", "1d-exact-pool", "2d-empty", "1d-paper-pool22",
+                                  "2d-paper-square"])
 def test_z3_enumerates_exactly_the_brute_force_set(name):
     s = SMALL[name]
     run = enumerate_space(s)
@@ -259,7 +313,7 @@ def test_count_enumerate_sample_commands(tmp_path, capsys):
     src = write(tmp_path / "a.nn", SPACE_TEXT + "enumerate down limit 5\nsample down count 3 seed 4\n")
     code, out, err = run_in_process(capsys, "count", src, "--json")
     assert code == 0, err
-    assert json.loads(out)["count"] == 81 + 1296
+    assert json.loads(out)["count"] == 49 + 225  # the paper's 2-D pooled counts
     r = run_nncc("enumerate", src)
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in r.stdout.splitlines()]
@@ -282,7 +336,7 @@ def test_count_cross_check_and_empty_space_exit_codes(tmp_path, capsys):
                 "kernel 1 .. 4 stride 1 .. 2 pool kernel 2 stride 1 }\n"
                 "architecture none { input 5 output 9 }\n")
     code, out, err = run_in_process(capsys, "count", src, "--cross-check")
-    assert code == 0 and "27 architectures" in out and "agrees" in out, out
+    assert code == 0 and "9 architectures" in out and "agrees" in out, out
     for cmd in (["enumerate"], ["sample"], ["enumerate", "--uniform", "--limit", "2"],
                 ["sample", "--method", "xor"]):
         code, out, err = run_in_process(capsys, *cmd, src, "--name", "none")
@@ -305,7 +359,7 @@ def test_compile_smtlib_pipes_into_z3_and_other_targets_are_refused(tmp_path, ca
     assert code == 2 and "SMT-LIB only" in err
     assert not (tmp_path / "a.mps").exists()
     code, out, err = run_in_process(capsys, "check", src)
-    assert code == 0 and "1,377 architectures" in out
+    assert code == 0 and "274 architectures" in out  # 49 + 225, the paper's counts
     code, out, err = run_in_process(capsys, "solve", src)
     assert code == 2 and "nncc enumerate, count or sample" in err
 
@@ -339,7 +393,9 @@ def test_every_example_architecture_task_runs(capsys, example, kind, name):
             assert json.loads(line)["architecture"] == name
 
 
-BIG = "architecture big { input 30 x 30 x 30  output 20  layers 5  pool kernel 2 stride 1 }\n"
+# PyTorch's whole space (2,000,376 architectures): z3 cannot list it in a second
+BIG = ("architecture big { input 30 x 30 x 30  output 20  layers 5  kernel 1 .. 10  "
+       "pool kernel 2 stride 1  semantics floor }\n")
 
 
 def test_time_limit_keeps_what_was_found(tmp_path, capsys):

@@ -11,7 +11,8 @@ each architecture is exactly one model over the parameter variables (the
 blocking clauses of the enumerator rely on this).
 
 ``O = floor(num / s) + 1`` with ``num = I + 2p - d(k - 1) - 1`` is
-``s(O - 1) <= num < s O`` (exact semantics: ``num = s (O - 1)``). The product
+``s(O - 1) <= num < s O`` (in a layer that must tile exactly, as every layer
+after the first does under the default ``paper`` semantics: ``num = s (O - 1)``). The product
 of two unknowns is avoided by splitting on the values of the stride and the
 dilation: ``(s = 2 and d = 1) => 2(O - 1) <= I + 2p - k ...``, which keeps the
 formula linear (QF_LIA) at the price of ``|S| x |D|`` implications per slot
@@ -70,11 +71,11 @@ def encode_architecture(space: ArchitectureSpace, logic: str = "QF_LIA") -> Arch
     par = {p: f.names(p) for p in PARAMS}
     conv, size = f.names("conv"), f.names("size")
     f.decision_vars = [layers] + [v for p in PARAMS for row in par[p] for v in row]
-    exact = space.semantics == "exact"
     A = f.assertions.append
 
     for i in range(slots):
         active = ("<", i, layers)
+        exact = space.exact_at(i)
         for d in range(dims):
             before = space.input_shape[d] if i == 0 else size[i - 1][d]
             k, s, pad, dil = (par[p][i][d] for p in PARAMS)
@@ -96,7 +97,7 @@ def encode_architecture(space: ArchitectureSpace, logic: str = "QF_LIA") -> Arch
             for body in rows:
                 A(("=>", active, body) if i >= space.layers[0] else body)
             values = {p: par[p][i][d] for p in PARAMS}
-            for c in space.compares:
+            for c in space.rules:
                 rhs = values[c.rhs] if isinstance(c.rhs, str) else c.rhs
                 rel = ("not", ("=", values[c.lhs], rhs)) if c.op == "!=" else (_OPS[c.op], values[c.lhs], rhs)
                 A(("=>", active, rel) if i >= space.layers[0] else rel)

@@ -7,7 +7,7 @@ from ..problem.architecture import PARAMS, ArchitectureSpace, Compare, SpaceTask
 from . import ast
 
 # what a parameter may be when not written
-DEFAULT_RANGES = {"kernel": (1, 10), "stride": (1, 3), "padding": (0, 0), "dilation": (1, 1)}
+DEFAULT_RANGES = {"kernel": (2, 11), "stride": (1, 3), "padding": (0, 0), "dilation": (1, 1)}
 PARAM_MINIMUM = {"kernel": 1, "stride": 1, "padding": 0, "dilation": 1}
 MAX_LAYERS = 64
 MAX_SIZE = 1_000_000
@@ -88,7 +88,9 @@ def build_space(decl: ast.ArchitectureDecl) -> ArchitectureSpace:
     space.monotone = tuple(monotone)
     if not space.local_choices():
         raise InputError(f"architecture {decl.name.name}: no kernel, stride, padding and "
-                         "dilation in the ranges satisfy the comparisons", decl.pos)
+                         "dilation in the ranges satisfy the comparisons"
+                         + (" (semantics paper has kernel > stride; 'semantics floor' drops it)"
+                            if space.semantics == "paper" else ""), decl.pos)
     return space
 
 

@@ -288,7 +288,7 @@ class ArchClause:
     ``kernel`` / ``stride`` / ``padding`` / ``dilation`` -> (Num, Num | None), a range;
     ``pool`` -> (shape, shape) kernel and stride; ``square`` -> list of plural words;
     ``compare`` -> (param, op, param | Num); ``monotone`` -> (param, direction | None);
-    ``semantics`` -> "floor" | "exact".
+    ``semantics`` -> "paper" | "floor" | "exact".
     """
 
     key: str

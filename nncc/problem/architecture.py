@@ -1,14 +1,21 @@
 """Architecture spaces: stacks of convolutions (each followed by a fixed pooling
 layer, if asked) that map an input shape to an output shape.
 
-Shape arithmetic, per dimension, as PyTorch and ONNX compute it
-(``semantics floor``, the default)::
+Shape arithmetic, per dimension, as PyTorch and ONNX compute it::
 
     conv:  O = floor((I + 2p - d(k - 1) - 1) / s) + 1     needs I + 2p - d(k - 1) - 1 >= 0
     pool:  O = floor((I - kp) / sp) + 1                     needs I - kp >= 0
 
-``semantics exact`` (exact tiling) also requires every division to be exact:
-``(I + 2p - d(k - 1) - 1) mod s = 0`` and ``(I - kp) mod sp = 0``.
+Three semantics say which stacks count:
+
+* ``paper`` (the default; the architecture-space paper's): the kernel is
+  larger than the stride (``kernel > stride >= 1``: windows overlap, no input
+  is skipped, no identity layer); the first layer (convolution and pooling)
+  divides with floor, every later one must tile its input exactly;
+* ``floor``: floor division in every layer, any kernel >= 1 (PyTorch's
+  whole space, identity layers included);
+* ``exact``: every division exact, ``(I + 2p - d(k - 1) - 1) mod s = 0`` and
+  ``(I - kp) mod sp = 0``, in every layer.
 
 An architecture is the number of layers and, per layer and dimension, the
 kernel k, stride s, padding p and dilation d. The space is counted and
@@ -49,6 +56,9 @@ class Compare:
         return f"{self.lhs} {self.op} {self.rhs}"
 
 
+PAPER_RULE = Compare("kernel", ">", "stride")
+
+
 @dataclass
 class ArchitectureSpace:
     """The declared space (``architecture NAME { ... }``), checked."""
@@ -60,7 +70,7 @@ class ArchitectureSpace:
     ranges: dict[str, tuple[int, int]]  # every name of PARAMS -> (lo, hi), inclusive
     pool_kernel: tuple[int, ...] | None = None
     pool_stride: tuple[int, ...] | None = None
-    semantics: str = "floor"  # "floor" | "exact"
+    semantics: str = "paper"  # "paper" | "floor" | "exact" (module docstring)
     square: frozenset = frozenset()  # parameters equal across dimensions within a layer
     compares: tuple[Compare, ...] = ()
     monotone: tuple[tuple[str, str], ...] = ()  # (param, "increasing" | "decreasing")
@@ -72,13 +82,22 @@ class ArchitectureSpace:
     def dims(self) -> int:
         return len(self.input_shape)
 
+    def exact_at(self, layer: int) -> bool:
+        """Whether layer ``layer`` (from 0) must tile its input exactly."""
+        return self.semantics == "exact" or (self.semantics == "paper" and layer > 0)
+
+    @property
+    def rules(self) -> tuple[Compare, ...]:
+        """The per-layer comparisons: the declared ones and the semantics' own."""
+        return (PAPER_RULE,) + self.compares if self.semantics == "paper" else self.compares
+
     def local_choices(self) -> list[tuple[int, int, int, int]]:
         """Every (k, s, p, d) in the ranges that satisfies the per-layer comparisons."""
         out = []
         for combo in itertools.product(*(range(lo, hi + 1) for lo, hi in
                                          (self.ranges[p] for p in PARAMS))):
             values = dict(zip(PARAMS, combo))
-            if all(c.holds(values) for c in self.compares):
+            if all(c.holds(values) for c in self.rules):
                 out.append(combo)
         return out
 
@@ -153,9 +172,9 @@ class Architecture:
         A size that does not exist (the kernel does not fit) is -1 from there on.
         """
         n = np.asarray(space.input_shape, dtype=np.int64)
-        exact = space.semantics == "exact"
         out = []
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
+            exact = space.exact_at(i)
             k, s, p, d = (np.asarray(v, dtype=np.int64) for v in zip(*layer))
             num = n + 2 * p - d * (k - 1) - 1
             ok = (n >= 1) & (num >= 0) & ((not exact) | (num % s == 0))
@@ -186,7 +205,7 @@ class Architecture:
                     lo, hi = space.ranges[name]
                     if not lo <= v <= hi:
                         found.append(f"layer {i + 1} dim {dim}: {name} {v} outside {lo}..{hi}")
-                found += [f"layer {i + 1} dim {dim}: {c} fails" for c in space.compares
+                found += [f"layer {i + 1} dim {dim}: {c} fails" for c in space.rules
                           if not c.holds(values)]
             for name in space.square:
                 if len(set(self.param(i, name))) > 1:
@@ -200,7 +219,7 @@ class Architecture:
         for i, (conv, pooled) in enumerate(shapes):
             if -1 in conv or -1 in pooled:
                 found.append(f"layer {i + 1}: the window does not fit"
-                             + (" or does not tile exactly" if space.semantics == "exact" else ""))
+                             + (" or does not tile exactly" if space.exact_at(i) else ""))
                 break
         if shapes and shapes[-1][1] != tuple(space.output_shape):
             found.append(f"output shape {shapes[-1][1]} is not {tuple(space.output_shape)}")
@@ -255,12 +274,11 @@ def brute_force(space: ArchitectureSpace, max_rows: int = 5_000_000) -> list[Arc
     grids = [np.arange(lo, hi + 1) for lo, hi in (space.ranges[p] for p in PARAMS)]
     mesh = np.stack([g.ravel() for g in np.meshgrid(*grids, indexing="ij")], axis=1)  # (C, 4)
     keep = np.ones(len(mesh), dtype=bool)
-    for c in space.compares:
+    for c in space.rules:
         lhs = mesh[:, PARAMS.index(c.lhs)]
         rhs = mesh[:, PARAMS.index(c.rhs)] if isinstance(c.rhs, str) else c.rhs
         keep &= COMPARE_OPS[c.op](lhs, rhs)
     local = mesh[keep]
-    exact = space.semantics == "exact"
     dims = space.dims
     found = []
     for n_layers in range(space.layers[0], space.layers[1] + 1):
@@ -274,6 +292,7 @@ def brute_force(space: ArchitectureSpace, max_rows: int = 5_000_000) -> list[Arc
         ok = np.ones(total, dtype=bool)
         n = np.broadcast_to(np.asarray(space.input_shape), (total, dims)).copy()
         for i in range(n_layers):
+            exact = space.semantics == "exact" or (space.semantics == "paper" and i > 0)
             num = n + 2 * p[:, i] - d[:, i] * (k[:, i] - 1) - 1
             ok &= np.all(num >= 0, axis=1)
             if exact:
@@ -306,7 +325,7 @@ class _GroupCounter:
     """Counts completions for a group of dimensions that must be decided together.
 
     State: (sizes of the group's dimensions, previous values of the monotone
-    parameters per dimension). ``ways(r, state)`` is the number of ways to
+    parameters per dimension, whether the next layer is the first). ``ways(r, state)`` is the number of ways to
     choose ``r`` more layers that end exactly at the target sizes.
     """
 
@@ -314,8 +333,7 @@ class _GroupCounter:
         self.space = space
         self.dims = dims
         self.target = tuple(space.output_shape[d] for d in dims)
-        self.start = (tuple(space.input_shape[d] for d in dims), None)
-        self.exact = space.semantics == "exact"
+        self.start = (tuple(space.input_shape[d] for d in dims), None, True)
         local = space.local_choices()
         square_idx = [PARAMS.index(p) for p in space.square]
         self.choices = [combo for combo in itertools.product(local, repeat=len(dims))
@@ -330,7 +348,8 @@ class _GroupCounter:
         key = (state, combo)
         if key in self._next:
             return self._next[key]
-        sizes, prev = state
+        sizes, prev, first = state
+        exact = self.space.exact_at(0 if first else 1)
         new_sizes = []
         result = None
         for j, (n, (k, s, p, d)) in enumerate(zip(sizes, combo)):
@@ -338,17 +357,17 @@ class _GroupCounter:
                     (combo[j][idx] < prev[j][m]) if up else (combo[j][idx] > prev[j][m])
                     for m, (idx, up) in enumerate(self.monotone)):
                 break
-            o = conv_size(n, k, s, p, d, self.exact)
+            o = conv_size(n, k, s, p, d, exact)
             if o is not None and self.space.pool_kernel:
                 dim = self.dims[j]
-                o = pool_size(o, self.space.pool_kernel[dim], self.space.pool_stride[dim], self.exact)
+                o = pool_size(o, self.space.pool_kernel[dim], self.space.pool_stride[dim], exact)
             if o is None:
                 break
             new_sizes.append(o)
         else:
             new_prev = (tuple(tuple(c[idx] for idx, _ in self.monotone) for c in combo)
                         if self.monotone else None)
-            result = (tuple(new_sizes), new_prev)
+            result = (tuple(new_sizes), new_prev, False)
         self._next[key] = result
         return result
 
