@@ -77,6 +77,26 @@ def test_text_report_names_status_solver_accuracy_and_margin():
         assert word in r.stdout
 
 
+def test_reported_time_counts_start_up_and_says_when_no_solver_ran(tmp_path):
+    import re
+    import time
+    from nncc.cli.commands import time_text
+    t = time.perf_counter()
+    r = run_nncc("solve", XOR, "--solver", "highs")
+    wall = time.perf_counter() - t
+    line = next(x for x in r.stdout.splitlines() if x.startswith("time:"))
+    since, total = (float(v) for v in re.findall(
+        r"([\d.]+) s since the process started .* the query ([\d.]+) s", line)[0])
+    # the start-up (interpreter, imports, reading the file) is part of what is reported
+    assert total < since <= wall + 0.05, (line, wall)
+    r = run_nncc("solve", XOR, "--solver", "highs", "--json")
+    secs = json.loads(r.stdout)["seconds"]
+    assert secs["process"] >= secs["total"] >= secs["solve"] > 0
+    # an answer decided before any solver says so, rather than "0.00 s in the solver"
+    text = time_text({"bounds": 0.01, "split": 0.5, "compile": 0.1, "total": 0.7}, {})
+    assert "no solver ran (bounds 0.01 s, split 0.50 s)" in text and "in the solver" not in text
+
+
 @pytest.mark.parametrize("target,solver", [("mps", "highs"), ("mps", "cbc"), ("lp", "highs"),
                                            ("lp", "cbc"), ("smtlib", "z3"), ("smtlib", "cvc5")])
 def test_compile_then_solve_by_hand_then_decode(tmp_path, target, solver):

@@ -78,7 +78,7 @@ def test_a_proof_from_the_bounds_agrees_with_the_milp(seed, eps, targeted):
         assert milp.status == "no_solution"  # the MILP, from looser bounds, agrees
         fast = nncc.solve(q, "highs", time_limit=60)
         assert fast.status == "no_solution" and fast.result.solver == "bounds"
-        assert fast.seconds["solve"] == 0.0
+        assert "solve" not in fast.seconds  # no solver ran
     else:
         assert milp.status in ("solution", "no_solution")
 

@@ -1,5 +1,6 @@
 """nncc verify: VNN-COMP 2021 test verdicts, networks with verdicts known by construction,
 disjunctive properties, brute force on tiny networks; every sat counterexample re-checked."""
+import json
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +148,9 @@ def test_compiled_property_solved_by_hand_then_decoded(tmp_path, onnx, verdict, 
         assert chk.ok, chk.problems
     else:
         assert not cex.exists()
+    r = run_nncc("decode", str(out) + ".map.json", tmp_path / "q.sol", "-o", cex, "--json")
+    report = json.loads(r.stdout)
+    assert report["verdict"] == verdict and report["disjuncts"] == 1  # the property's, not 0
 
 
 # ------------------------------------------------- networks with verdicts by construction

@@ -210,7 +210,10 @@ def _verify_query(query, given: dict, args, opts) -> int:
 
 
 def _diagnostics(v) -> None:
+    from ..progress import process_seconds
     secs = steps_text(v.seconds, v.budgets)
+    if v.seconds:
+        secs += f"; {process_seconds():.2f} s since the process started"
     print(f"nncc: {v.status} by {v.how}: {v.message}" + (f" ({secs})" if secs else ""),
           file=sys.stderr)
     for note in v.notes:
@@ -222,7 +225,10 @@ def _report(v, args) -> int:
     if v.status == "sat" and args.output:
         write_counterexample(args.output, v.check)
     if args.json:
-        print(json.dumps(v.report(), indent=1))
+        from ..progress import process_seconds
+        report = v.report()
+        report["seconds"] = {**report["seconds"], "process": process_seconds()}
+        print(json.dumps(report, indent=1))
     else:
         print(v.status)
         if v.status == "sat" and args.output and args.output != "-":
@@ -290,6 +296,7 @@ def cmd_decode_verify(args, smap, result) -> int:
         else:
             v = Verdict(UNKNOWN, "decode", chk, message="the solver's point failed the check: "
                         + "; ".join(chk.problems), check_failed=True)
+    v.disjuncts = len(prop.disjuncts)  # all of them are in the compiled file
     return _report(v, args)
 
 

@@ -120,7 +120,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
         if steps is not None and steps.proven:
             ans = _certified(ans, query, registry, certify, _left(time_limit, t0),
                              ans.result.objective, progress)
-        ans.seconds = _seconds(steps, t0, time.perf_counter(), time.perf_counter(), 0.0)
+        ans.seconds = _seconds(steps, t0, time.perf_counter(), time.perf_counter(), None)
         ans.budgets = steps.budgets() if steps is not None else {}
         progress.stage(ans.status if enc.proof is None else enc.proof)
         return ans
@@ -146,13 +146,17 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     return ans
 
 
-def _seconds(steps, t0: float, t1: float, t2: float, solver: float) -> dict[str, float]:
+def _seconds(steps, t0: float, t1: float, t2: float, solver: float | None) -> dict[str, float]:
     """The run's seconds: the adversarial steps' before the solver (bounds, split,
     start), then compile (what else came before ``t1``), write (``t1`` to ``t2``),
-    solve (the solver's own) and total."""
+    solve (the solver's own) and total. No solver ran (``solver`` None): no write
+    and no solve."""
     before = dict(steps.seconds) if steps is not None else {}
-    return {**before, "compile": max(t1 - t0 - sum(before.values()), 0.0), "write": t2 - t1,
-            "solve": solver, "total": time.perf_counter() - t0}
+    out = {**before, "compile": max(t1 - t0 - sum(before.values()), 0.0)}
+    if solver is not None:
+        out.update(write=t2 - t1, solve=solver)
+    out["total"] = time.perf_counter() - t0
+    return out
 
 
 def _answer_without_solver(query, enc, steps, epsilon: float, t0: float) -> Answer | None:
