@@ -357,33 +357,80 @@ def test_network_question_compiled_solved_by_hand_and_decoded(tmp_path):
     assert "0 real / 0 int / 0 bool" not in d.stdout
 
 
-def test_png_of_an_image_shaped_adversarial(tmp_path):
-    """A 1x4x4 'image' network built with onnx.helper: --png writes the comparison."""
+def _write_small_onnx(path, W, input_shape):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
-    rng = np.random.default_rng(3)
-    W = rng.normal(size=(3, 16)).astype(np.float32)
+    nodes = ([helper.make_node("Flatten", ["x"], ["f"])] if len(input_shape) > 1 else
+             [helper.make_node("Identity", ["x"], ["f"])])
     graph = helper.make_graph(
-        [helper.make_node("Flatten", ["x"], ["f"]),
-         helper.make_node("Gemm", ["f", "W", "b"], ["h"], transB=1),
-         helper.make_node("Relu", ["h"], ["y"])], "img",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 4, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])],
+        nodes + [helper.make_node("Gemm", ["f", "W", "b"], ["h"], transB=1),
+                 helper.make_node("Relu", ["h"], ["y"])], "img",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", *input_shape])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", W.shape[0]])],
         initializer=[numpy_helper.from_array(W, "W"),
-                     numpy_helper.from_array(np.zeros(3, np.float32), "b")])
+                     numpy_helper.from_array(np.zeros(W.shape[0], np.float32), "b")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
-    onnx.save(model, str(tmp_path / "img.onnx"))
-    x0 = rng.uniform(0.2, 0.8, size=16)
+    onnx.save(model, str(path))
+
+
+def _adversarial_file(tmp_path, input_shape, seed=3):
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(3, 16)).astype(np.float32)
+    _write_small_onnx(tmp_path / "img.onnx", W, input_shape)
+    x0 = np.round(rng.uniform(0.2, 0.8, size=16), 4)
     label = int(np.argmax(np.maximum(W.astype(float) @ x0, 0)))
     target = (label + 1) % 3
     write(tmp_path / "img.nn", f'network net = onnx "img.onnx"\n'
           f'adversarial net near [{", ".join(f"{v:.4f}" for v in x0)}] '
           f'{{ target {target}  minimize l1  input in [0, 1] }}\n')
+    return W.astype(float), x0, label, target
+
+
+def _read_png_size(path):
+    from matplotlib import image
+    img = image.imread(str(path))
+    assert img.ndim == 3 and float(img[..., :3].std()) > 0.01  # not blank
+    return img.shape[:2]
+
+
+def test_png_of_an_image_shaped_adversarial(tmp_path):
+    """A 1x4x4 'image' network built with onnx.helper: --png writes the labelled
+    comparison, -o the arrays with the original, the distance and both classes."""
+    W, x0, label, target = _adversarial_file(tmp_path, (1, 4, 4))
     png = tmp_path / "cmp.png"
     r = run_nncc("solve", tmp_path / "img.nn", "--png", png, "-o", tmp_path / "a.npz")
     assert r.returncode == 0, r.stdout + r.stderr  # seed 3: the target is reachable
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    h, w = _read_png_size(png)
+    assert w > 2 * h > 100   # three labelled panels side by side
+    with np.load(tmp_path / "a.npz") as d:
+        a = dict(d)
+    assert a["input"].shape == a["original"].shape == (1, 4, 4)
+    assert list(a["input_shape"]) == [1, 4, 4] and str(a["norm"]) == "l1"
+    np.testing.assert_allclose(a["original"].reshape(-1), x0)
+    assert float(a["distance"]) == pytest.approx(np.abs(a["input"] - a["original"]).sum(), rel=1e-9)
+    y = np.maximum(W @ a["input"].reshape(-1), 0)
+    assert int(a["class_before"]) == label and int(a["class_after"]) == int(np.argmax(y)) == target
+    assert int(a["target"]) == target
+    np.testing.assert_allclose(a["output"], y, atol=1e-9)
+
+
+def test_png_of_a_flat_input_needs_an_image_shape_before_solving(tmp_path):
+    _adversarial_file(tmp_path, (16,))
+    png = tmp_path / "cmp.png"
+    r = run_nncc("solve", tmp_path / "img.nn", "--png", png, "-o", tmp_path / "a.npz")
+    assert r.returncode == 2 and "give --image-shape H W [C] (e.g. --image-shape 4 4)" in r.stderr
+    assert "solution" not in r.stdout and not png.exists() and not (tmp_path / "a.npz").exists()
+    r = run_nncc("solve", tmp_path / "img.nn", "--png", png, "--image-shape", "4", "5")
+    assert r.returncode == 2 and "holds 20 values, the input has 16" in r.stderr
+    r = run_nncc("solve", tmp_path / "img.nn", "--image-shape", "4", "4")
+    assert r.returncode == 2 and "give --png too" in r.stderr
+    r = run_nncc("solve", tmp_path / "img.nn", "--png", png, "--image-shape", "4", "4",
+                 "-o", tmp_path / "a.npz")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _read_png_size(png)[1] > 100
+    with np.load(tmp_path / "a.npz") as d:
+        assert d["input"].shape == (16,) and list(d["input_shape"]) == [16]
 
 
 def test_a_race_of_highs_and_cbc_solves_xor_and_says_who_won(tmp_path):

@@ -193,7 +193,21 @@ def test_maximize_answer_as_png(tmp_path):
     net = _random_net(2, n_in=16, shape=(1, 4, 4))
     ans = nncc.solve(MaximizeQuery("m", net, 1, np.zeros(16), np.ones(16)), "highs")
     assert ans.status == "solution" and ans.check.ok
-    ans.save_png(str(tmp_path / "m.png"))
-    data = (tmp_path / "m.png").read_bytes()
+    assert ans.save_png(str(tmp_path / "m.png")) is None   # labelled, by matplotlib
+    from matplotlib import image
+    img = image.imread(str(tmp_path / "m.png"))
+    assert img.shape[0] > 100 and float(img[..., :3].std()) > 0.01
+    npz = ans.npz_arrays()
+    assert npz["value"] == pytest.approx(ans.check.value) and int(npz["output_index"]) == 1
+    # without matplotlib: the bare panel, and a note that says the labels are missing
+    import sys
+    saved = sys.modules.get("matplotlib")
+    sys.modules["matplotlib"] = None
+    try:
+        note = ans.save_png(str(tmp_path / "bare.png"))
+    finally:
+        sys.modules["matplotlib"] = saved
+    assert "matplotlib is not installed" in note
+    data = (tmp_path / "bare.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (16, 16)    # 4 x 4 pixels, drawn 4 times larger

@@ -108,9 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--certify", nargs="?", const="cvc5", choices=["cvc5", "z3"],
                    help="re-check a maximize / adversarial answer exactly: fix its activation "
                    "pattern and solve the rest in rational arithmetic (default cvc5)")
-    c.add_argument("--png", help="a query on an image-shaped input: for an adversarial one "
-                   "the original, the new input and their difference side by side; for a "
-                   "maximise one the input found")
+    c.add_argument("--png", help="adversarial and maximise queries: a labelled picture, for an "
+                   "adversarial one the original, the new input and their difference side by "
+                   "side (each with its class, and the distance); for a maximise one the input "
+                   "found")
+    c.add_argument("--image-shape", type=int, nargs="+", metavar="N",
+                   help="H W [C]: how --png reads a flat input (row-major, channels last; "
+                   "default: the network's input shape when it is an image)")
     c.add_argument("--keep", help="also keep the file given to the solver at this path")
     c.add_argument("--solvers-config", help="a solvers.toml overriding the defaults")
     c.add_argument("--json", action="store_true", help="print a machine-readable report")
@@ -323,6 +327,11 @@ def cmd_solve(args) -> int:
     if q.kind == "verify":
         from .verify import solve_verify_query
         return solve_verify_query(q, args)
+    if args.png:   # a shape that cannot be drawn is refused before any solving
+        from ..pipeline.answer import png_shape
+        png_shape(q, args.image_shape)
+    elif args.image_shape:
+        raise errors.InputError("--image-shape says how --png draws the input: give --png too")
     reg = load_registry(args.solvers_config)
     ans = solve(q, args.solver, time_limit=args.time_limit, epsilon=args.epsilon or DEFAULT_EPSILON,
                 relu_encoding=args.relu, keep_file=args.keep, registry=reg, progress=Progress(),
@@ -367,7 +376,9 @@ def _finish(ans, args) -> int:
             ans.save_onnx(args.onnx)
             written.append(args.onnx)
         if getattr(args, "png", None):
-            ans.save_png(args.png)
+            note = ans.save_png(args.png, getattr(args, "image_shape", None))
+            if note:
+                ans.notes.append(note)
             written.append(args.png)
     report = ans.report()
     report["written"] = written

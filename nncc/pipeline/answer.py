@@ -87,31 +87,68 @@ class Answer:
         return out
 
     def save_npz(self, path: str) -> None:
+        """Training queries: the weights (PyTorch ``state_dict`` keys). Questions about
+        a trained network: the keys of :meth:`npz_arrays`."""
         from ..export.npz_writer import write_npz
         self._require_checked()
-        write_npz(path, self.params)
+        write_npz(path, self.npz_arrays())
+
+    def npz_arrays(self) -> dict[str, np.ndarray]:
+        """What ``-o OUT.npz`` holds. A training query: its weights. Else ``input`` (in
+        the network's input shape, no batch axis), ``output`` (the forward pass's, flat)
+        and ``input_shape``; an adversarial query also ``original`` (its point, same
+        shape), ``distance`` (recomputed by the check, in ``norm``), ``norm``,
+        ``class_before`` / ``class_after`` (the network's argmax at each) and ``target``
+        (-1: any other class); a maximise query ``value`` (the output it maximised) and
+        ``output_index``."""
+        q = self.query
+        if q is None or q.kind == "train" or "input" not in (self.arrays or {}):
+            return self.params
+        net = q.network
+        shape = tuple(int(v) for v in net.input_shape)
+        x = np.asarray(self.arrays["input"], float).reshape(-1)
+        out = {"input": x.reshape(shape), "output": np.asarray(net.forward(x[None])[0], float),
+               "input_shape": np.asarray(shape, np.int64)}
+        if q.kind == "adversarial":
+            x0 = np.asarray(q.x0, float).reshape(-1)
+            out.update(original=x0.reshape(shape), distance=np.float64(self.check.value),
+                       norm=np.str_(q.norm),
+                       class_before=np.int64(np.argmax(net.forward(x0[None])[0])),
+                       class_after=np.int64(np.argmax(out["output"])),
+                       target=np.int64(-1 if q.target is None else q.target))
+        elif q.kind == "maximize":
+            out.update(value=np.float64(out["output"][q.output]), output_index=np.int64(q.output))
+        return out
 
     def save_onnx(self, path: str) -> None:
         from ..export.onnx_export import write_onnx
         self._require_checked()
         write_onnx(path, self.query.network, self.params)
 
-    def save_png(self, path: str) -> None:
-        """The answer's input as a PNG, for queries on image-shaped inputs: for an
-        adversarial query beside the original and their difference; for a maximise
-        query alone."""
-        from ..export.png_writer import comparison_image, image_layout, input_image, write_png
+    def save_png(self, path: str, image_shape: tuple[int, ...] | None = None) -> str | None:
+        """The answer's input as a labelled PNG (:func:`~nncc.export.png_writer.answer_figure`):
+        for an adversarial query beside the original and their difference, for a
+        maximise query alone. ``image_shape`` (H, W[, C]) reads a flat input as an
+        image (row-major, channels last). Returns a note when the labels are missing."""
+        from ..export.png_writer import answer_figure, as_hwc
         self._require_checked()
         q = self.query
-        shape = tuple(q.network.input_shape)
-        if q.kind not in ("adversarial", "maximize") or image_layout(shape) is None:
-            raise InputError(f"--png needs an adversarial or maximise query on an image-shaped "
-                             f"input (this input is {shape})")
-        lo = float(np.min(q.input_lo))
-        hi = float(np.max(q.input_hi))
-        x = self.arrays["input"]
-        write_png(path, comparison_image(q.x0, x, shape, lo, hi) if q.kind == "adversarial"
-                  else input_image(x, shape, lo, hi))
+        shape = png_shape(q, image_shape)
+        a = self.npz_arrays()
+        if image_shape is not None:
+            hwc = lambda v: np.asarray(v, float).reshape(shape)  # noqa: E731
+        else:
+            hwc = lambda v: as_hwc(v, shape)  # noqa: E731
+        lo, hi = float(np.min(q.input_lo)), float(np.max(q.input_hi))
+        if q.kind == "adversarial":
+            labels = [f"original: class {int(a['class_before'])}",
+                      f"new: class {int(a['class_after'])}",
+                      f"difference ({a['norm']} {float(a['distance']):.4g})"]
+            return answer_figure(path, [hwc(a["original"]), hwc(a["input"])], labels, lo, hi,
+                                 title=q.name)
+        return answer_figure(path, [hwc(a["input"])],
+                             [f"y[{q.output}] = {float(a['value']):.4g}"
+                              + (" (minimised)" if q.minimize else "")], lo, hi, title=q.name)
 
     @property
     def checked_unproven(self) -> bool:
@@ -123,6 +160,35 @@ class Answer:
     def _require_checked(self) -> None:
         if (self.status != SOLUTION and not self.checked_unproven) or self.arrays is None:
             raise CheckFailed(f"no checked answer to write (status: {self.status})")
+
+
+def png_shape(query, image_shape: tuple[int, ...] | None = None) -> tuple[int, ...]:
+    """The image shape ``--png`` draws ``query``'s input in (checked before any solving):
+    ``image_shape`` (H, W[, C], whose product is the input size) or the network's own
+    when it is image-shaped; else an ``InputError`` that says what to give."""
+    from ..export.png_writer import image_layout
+    if query.kind not in ("adversarial", "maximize"):
+        raise InputError(f"--png draws the input of an adversarial or maximise query; "
+                         f"'{query.name}' is a {query.kind} query", getattr(query, "pos", None))
+    shape = tuple(int(v) for v in query.network.input_shape)
+    n = int(np.prod(shape))
+    if image_shape is not None:
+        image_shape = tuple(int(v) for v in image_shape)
+        if (len(image_shape) not in (2, 3) or min(image_shape) < 1
+                or (len(image_shape) == 3 and image_shape[2] not in (1, 3))):
+            raise InputError(f"--image-shape takes H W or H W C with C 1 or 3, got "
+                             f"{' '.join(map(str, image_shape))}")
+        if int(np.prod(image_shape)) != n:
+            raise InputError(f"--image-shape {' '.join(map(str, image_shape))} holds "
+                             f"{int(np.prod(image_shape))} values, the input has {n} "
+                             f"(shape {shape})")
+        return image_shape if len(image_shape) == 3 else (*image_shape, 1)
+    if image_layout(shape) is None:
+        side = int(round(n ** 0.5))
+        hint = f" (e.g. --image-shape {side} {side})" if side * side == n else ""
+        raise InputError(f"--png needs an image-shaped input, and this input is {shape}: "
+                         f"give --image-shape H W [C]{hint}")
+    return shape
 
 
 def answer_at(query, comp: Compilation, x, result: SolverResult, notes: list[str],
