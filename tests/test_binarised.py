@@ -238,6 +238,42 @@ def test_example_nn_solves(tmp_path):
     assert ls.check.ok and ls.check.method == "local-search"
 
 
+def test_local_search_steps_are_limited_in_cpu_seconds_not_wall_clock():
+    """A sub-problem's limit is CPU seconds of the process (HiGHS's interrupt callback):
+    the example's first step (the MILP of 40 rows, about 1 CPU second) is cut short at
+    0.1 CPU s and solved to optimality without a limit."""
+    from nncc.encodings.binarised import encode_binarised
+    from nncc.passes.bool_product_linearisation import BoolProductLinearisation
+    from nncc.passes.reduction import apply_chain
+    from nncc.pipeline.local_search import solve_program_in_process
+    from nncc.solvers.highs_inprocess import quiet_highs
+    first = quiet_highs()   # another in-process HiGHS model first (LP bounds, the centring LP):
+    first.run()             # a sub-problem asking for another thread count would then fail
+    q = nncc.load(str(EXAMPLES / "bdnn.nn")).query("local")
+    prog, _ = apply_chain(encode_binarised(q, 1e-4).program, [BoolProductLinearisation()])
+    x, obj, bound = solve_program_in_process(prog, None)
+    assert x is not None and obj == pytest.approx(bound, abs=1e-6)
+    x, obj, bound = solve_program_in_process(prog, None, cpu_limit=0.1)
+    assert x is None or bound < obj - 0.5   # interrupted: not proven
+
+
+def test_local_search_takes_the_same_steps_on_a_loaded_machine():
+    """With busy processes beside it, the example's local search (the default budget:
+    CPU seconds) takes the steps it takes idle and reaches every training row."""
+    idle = solve(nncc.load(str(EXAMPLES / "bdnn.nn")).query("local"))
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
+    try:
+        loaded = solve(nncc.load(str(EXAMPLES / "bdnn.nn")).query("local"))
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    for ans in (idle, loaded):
+        assert ans.status == "solution" and ans.check.ok and ans.check.accuracy == 1.0
+    steps = lambda a: a.result.message.split(",")[:2]  # noqa: E731  restarts, sub-problems
+    assert steps(loaded) == steps(idle)
+
+
 def test_experiment_script_and_benchmark_run_small(tmp_path):
     env_root = {"PYTHONPATH": str(ROOT)}
     import os
@@ -249,7 +285,7 @@ def test_experiment_script_and_benchmark_run_small(tmp_path):
     import csv
     rows = list(csv.DictReader(open(tmp_path / "bdnn_breast_cancer.csv")))
     methods = {row["method"] for row in rows}
-    assert methods == {"BDNN", "BDNN0", "local search", "MLP"}
+    assert methods == {"BDNN", "BDNN0", "local search", "BDNN0 local search", "MLP"}
     for row in rows:
         assert 0.0 <= float(row["test_mean"]) <= 1.0
         assert float(row["test_min"]) <= float(row["test_mean"]) <= float(row["test_max"])

@@ -17,8 +17,15 @@ Block-coordinate descent on the weights, with restarts:
    process with a per-step time limit and the current weights as a start.
 3. Keep a step when the forward pass counts fewer training errors; when a full
    sweep brings nothing, restart from new random weights.
-4. Stop at the time budget (``--time-limit``, default 60 s) or after
-   ``restarts`` restarts, and return the best weights seen.
+4. Stop at the budget or after ``restarts`` restarts, and return the best
+   weights seen.
+
+The budget is CPU seconds of this process (:class:`nncc.budget.Budget`; HiGHS
+runs in it): ``--time-limit`` seconds (default 60), each
+sub-problem at most an eighth of them, so that the same steps are taken on an
+idle machine and a loaded one (a wall-clock eighth of 3 s cut the first
+sub-problem short under load: 53% training accuracy instead of 100%). A
+``--time-limit`` the user gives is also a wall-clock deadline, as everywhere.
 
 With ``robust linf R`` the errors are robust ones throughout (a sample is an
 error unless it is right and every first-layer unit keeps its side over its
@@ -49,9 +56,12 @@ DEFAULT_BUDGET = 60.0
 SUBSET = 40  # samples in a restart's starting MILP
 
 
-def solve_program_in_process(prog: Program, time_limit: float, start: np.ndarray | None = None):
+def solve_program_in_process(prog: Program, time_limit: float | None, start: np.ndarray | None = None,
+                             cpu_limit: float | None = None):
     """A linear program (after the MILP passes) solved by HiGHS in process:
-    ``(x or None, objective, bound)``."""
+    ``(x or None, objective, bound)``. ``time_limit``: wall-clock seconds (None: none);
+    ``cpu_limit``: CPU seconds of this process, by HiGHS's interrupt callback (HiGHS
+    has no CPU limit of its own), which does not shrink when the machine is loaded."""
     import scipy.sparse as sp
 
     from ..solvers.highs_inprocess import highspy, quiet_highs
@@ -77,8 +87,20 @@ def solve_program_in_process(prog: Program, time_limit: float, start: np.ndarray
         hi = np.where((b.sense == LE) | (b.sense == EQ), b.rhs, inf)
         h.addRows(b.n_rows, lo, hi, A.nnz, A.indptr[:-1].astype(np.int32),
                   A.indices.astype(np.int32), A.data)
-    h.setOptionValue("time_limit", max(float(time_limit), 0.1))
-    h.setOptionValue("threads", 1)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", max(float(time_limit), 0.1))
+    # no "threads" option: HiGHS has one scheduler per process, and a model that asks for
+    # another thread count than the first model of the process had fails to run (kError,
+    # no solution), which made every sub-problem fail after any other in-process HiGHS
+    if cpu_limit is not None:
+        stop = time.process_time() + max(float(cpu_limit), 0.1)
+
+        def interrupt(kind, message, data_out, data_in, user_data):
+            if time.process_time() >= stop:
+                data_in.user_interrupt = True
+        h.setCallback(interrupt, None)
+        for kind in ("kCallbackMipInterrupt", "kCallbackSimplexInterrupt"):
+            h.startCallback(getattr(highspy.cb.HighsCallbackType, kind))
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = list(np.clip(start, prog.lb, prog.ub))
@@ -176,19 +198,26 @@ def solve_local_search(query, *, time_limit: float | None = None, epsilon: float
     from ..checks.check_binarised import check_binarised, polish_weights
     net, X, y = query.network, query.data.X, np.asarray(query.data.y)
     radius = float(query.robust)  # robust training: errors counted over the ball
+    from ..budget import Budget
     budget = float(time_limit or DEFAULT_BUDGET)
     step_limit = step_limit or max(1.0, budget / 8)
     rng = np.random.default_rng(query.seed)
     t0 = time.perf_counter()
     # the search stops early enough for the last sub-problem, the centring LP and the
     # check to fit in the budget (1-3 s at a few hundred samples; up to 3.1 s measured)
-    search = budget - max(1.0, 0.08 * budget) if budget > 2.0 else budget
-    left = lambda: search - (time.perf_counter() - t0)  # noqa: E731
+    reserve = max(1.0, 0.08 * budget) if budget > 2.0 else 0.0
+    clock = Budget(budget - reserve, None if time_limit is None else t0 + budget - reserve)
+    left = clock.left   # CPU seconds, never past the user's wall-clock deadline
+
+    def run(prog, cpu: float, start=None):
+        """One sub-problem: at most ``cpu`` CPU seconds, never past the deadline."""
+        wall = None if clock.deadline is None else max(clock.deadline - time.perf_counter(), 0.0)
+        return solve_program_in_process(prog, wall, start, cpu_limit=min(cpu, left()))
     best, best_err, restarts, solves = None, None, 0, 0
     passes = [BoolProductLinearisation()]
     while left() > 0 and (query.restarts == 0 or restarts < query.restarts):
         restarts += 1
-        params = _subset_start(query, rng, min(step_limit, left()), epsilon, passes)
+        params = _subset_start(query, rng, lambda p: run(p, step_limit), epsilon, passes)
         solves += 1
         if params is None:
             params = random_parameters(net, rng)
@@ -198,7 +227,8 @@ def solve_local_search(query, *, time_limit: float | None = None, epsilon: float
             improved = False
             if len(net.layers) == 2:  # one hidden layer: also one unit at a time
                 params, err, acts, scores, n, better = _unit_sweep(
-                    query, params, err, rng, min(step_limit, max(0.5, step_limit / 4)), left, epsilon)
+                    query, params, err, rng,
+                    lambda p, st: run(p, max(0.5, step_limit / 4), st), left, epsilon)
                 solves += n
                 improved = improved or better
             for layer in reversed(net.layers):
@@ -210,7 +240,7 @@ def solve_local_search(query, *, time_limit: float | None = None, epsilon: float
                 prog, _ = apply_chain(enc.program, passes)
                 start = _start_vector(prog, net, layer, params, acts, scores, y, epsilon,
                                       _unsteady(net, params, X, radius))
-                x, _, _ = solve_program_in_process(prog, min(step_limit, left()), start)
+                x, _, _ = run(prog, step_limit, start)
                 solves += 1
                 if x is None:
                     continue
@@ -246,7 +276,8 @@ def solve_local_search(query, *, time_limit: float | None = None, epsilon: float
     result = SolverResult(UNKNOWN, solver="local-search", version="local search (HiGHS in process)",
                           seconds=seconds, has_incumbent=True,
                           message=f"local search: {restarts} restarts, {solves} sub-problems, "
-                                  f"{seconds:.1f} s of a {budget:g} s budget")
+                                  f"{seconds:.1f} s ({clock.used():.1f} CPU s) of a {budget:g} CPU s "
+                                  "budget")
     notes = [f"local search (method local-search): {restarts} restarts, {solves} sub-problems "
              "solved by HiGHS; a local optimum, not proven optimal"] + check.notes
     status = UNKNOWN if check.ok else "check_failed"
@@ -261,10 +292,11 @@ def solve_local_search(query, *, time_limit: float | None = None, epsilon: float
     return ans
 
 
-def _unit_sweep(query, params, err, rng, limit, left, epsilon):
+def _unit_sweep(query, params, err, rng, run, left, epsilon):
     """Each unit of the (only) hidden layer in turn, in a random order, re-optimised with
     every other weight fixed (:func:`~nncc.encodings.binarised.encode_hidden_unit`);
-    a change is kept when the forward pass counts fewer errors."""
+    a change is kept when the forward pass counts fewer errors. ``run(prog, start)``
+    solves one sub-problem within its limits."""
     from ..checks.check_binarised import polish_weights
     net, X, y = query.network, query.data.X, np.asarray(query.data.y)
     hidden, out = net.layers
@@ -292,7 +324,7 @@ def _unit_sweep(query, params, err, rng, limit, left, epsilon):
         other = scores.copy()
         other[lab, y] = -np.inf
         put("errors", (scores[lab, y] - other.max(axis=1) < epsilon) | _unsteady(net, params, X, radius))
-        x, _, _ = solve_program_in_process(prog, min(limit, left()), start)
+        x, _, _ = run(prog, start)
         solves += 1
         if x is None:
             continue
@@ -311,13 +343,14 @@ def _unit_sweep(query, params, err, rng, limit, left, epsilon):
     return params, err, acts, scores, solves, better
 
 
-def _subset_start(query, rng, limit: float, epsilon: float, passes):
-    """Parameters from the MILP of a random subset of the training samples, or None."""
+def _subset_start(query, rng, run, epsilon: float, passes):
+    """Parameters from the MILP of a random subset of the training samples, or None;
+    ``run(prog)`` solves it within its limits."""
     net, X, y = query.network, query.data.X, np.asarray(query.data.y)
     rows = np.sort(rng.choice(len(y), size=min(SUBSET, len(y)), replace=False))
     enc = encode_binarised(query, epsilon, X=X[rows], y=y[rows])
     prog, _ = apply_chain(enc.program, passes)
-    x, _, _ = solve_program_in_process(prog, limit)
+    x, _, _ = run(prog)
     if x is None:
         return None
     groups = prog.group_values(x)
