@@ -5,6 +5,7 @@ For each hidden width d1 and each of several seeded 80/20 shuffles, trains
 * BDNN: step activations, thresholds learned, the MILP (HiGHS) within a time limit;
 * BDNN0: the same with thresholds fixed at 0;
 * local search: ``method local-search`` (thresholds learned) within the same budget;
+* BDNN0 local search: the local search with thresholds fixed at 0;
 * MLP: scikit-learn's MLPClassifier with one hidden layer of d1 ReLU units;
 
 and reports the average, largest and smallest test accuracy, the training
@@ -38,7 +39,7 @@ from nncc.problem.datasets_binarised import breast_cancer_original, split_datase
 from nncc.problem.network import DenseLayer, Network, ParamDomain
 from nncc.problem.query import TrainQuery
 
-METHODS = ("BDNN", "BDNN0", "local search", "MLP")
+METHODS = ("BDNN", "BDNN0", "local search", "BDNN0 local search", "MLP")
 
 
 def load(data: str, rows: int | None, seed: int = 0):
@@ -76,16 +77,17 @@ def accuracy(net: Network, params, X, y) -> float:
 
 
 def run_nncc(method: str, d1: int, train: Dataset, test: Dataset, limit: float, seed: int):
-    learned = method != "BDNN0"
+    learned = not method.startswith("BDNN0")
+    local = method.endswith("local search")
     net = network(train.n_features, d1, learned)
     q = TrainQuery(f"{method} d1={d1}", net, train, objective="errors",
-                   method="local-search" if method == "local search" else "milp", seed=seed)
+                   method="local-search" if local else "milp", seed=seed)
     t0 = time.perf_counter()
     ans = solve(q, solver="highs", time_limit=limit)
     seconds = time.perf_counter() - t0
     if ans.arrays is None or ans.check is None or not ans.check.ok:
         return {"test": np.nan, "train": np.nan, "gap": np.nan, "seconds": seconds, "ok": False}
-    gap = ans.check.gap if method != "local search" else np.nan
+    gap = ans.check.gap if not local else np.nan
     return {"test": accuracy(net, ans.params, test.X, test.y), "train": ans.check.accuracy,
             "gap": np.nan if gap is None else gap, "seconds": seconds, "ok": True}
 
@@ -140,7 +142,7 @@ def main(argv=None) -> int:
             for m in methods:
                 r = run_mlp(d1, train, test, s) if m == "MLP" else run_nncc(m, d1, train, test, limit, s)
                 results[(m, d1)].append(r)
-                print(f"shuffle {s} d1={d1} {m:<12} test {r['test']:.3f} train {r['train']:.3f} "
+                print(f"shuffle {s} d1={d1} {m:<18} test {r['test']:.3f} train {r['train']:.3f} "
                       f"gap {r['gap']:.3f} {r['seconds']:.1f} s", file=sys.stderr)
     table = []
     for (m, d1), rs in results.items():
@@ -151,11 +153,11 @@ def main(argv=None) -> int:
                       "gap_mean": (np.nanmean([r["gap"] for r in rs])
                                    if np.any(np.isfinite([r["gap"] for r in rs])) else np.nan),
                       "seconds_mean": float(np.mean([r["seconds"] for r in rs]))})
-    head = f"{'method':<13}{'d1':>4}{'runs':>6}{'test avg':>10}{'max':>8}{'min':>8}{'train':>8}{'gap':>8}{'s':>8}"
+    head = f"{'method':<19}{'d1':>4}{'runs':>6}{'test avg':>10}{'max':>8}{'min':>8}{'train':>8}{'gap':>8}{'s':>8}"
     print(f"# {what}")
     print(head)
     for r in table:
-        print(f"{r['method']:<13}{r['d1']:>4}{r['answered']:>3}/{r['runs']:<2}{r['test_mean']:>10.3f}"
+        print(f"{r['method']:<19}{r['d1']:>4}{r['answered']:>3}/{r['runs']:<2}{r['test_mean']:>10.3f}"
               f"{r['test_max']:>8.3f}{r['test_min']:>8.3f}{r['train_mean']:>8.3f}{r['gap_mean']:>8.3f}"
               f"{r['seconds_mean']:>8.1f}")
     os.makedirs(a.out, exist_ok=True)

@@ -86,6 +86,19 @@ VAL_SEED = 999_999
 SEED_SLOPES = {("l2", 1.0): -0.79, ("l2", 0.1): -1.31, ("l2", 10.0): -0.11}
 SEED_FIRST_TEST = -0.685
 
+# The optimisers: this script's default, and the paper's (plain gradient descent at a
+# constant learning rate of 0.1 for 500 epochs, N from 8, L2 as 1/2 lambda sum W^2).
+OPTIMISERS = {
+    "adam": {"text": "full-batch Adam, lr 0.03 cosine", "lr": 0.03, "schedule": "cosine",
+             "l2_factor": 1.0, "steps": None, "ns": None, "suffix": "",
+             "l2": "lambda sum W^2"},
+    "gd": {"text": "full-batch gradient descent, lr 0.1 constant (the paper's)", "lr": 0.1,
+           "schedule": "constant", "l2_factor": 0.5, "steps": 500, "suffix": "_gd",
+           "ns": {"quick": (8, 16, 32), "default": (8, 16, 32, 64, 128, 256, 512, 1024, 2048),
+                  "full": (8, 13, 20, 32, 50, 80, 128, 200, 320, 512, 810, 1310, 2010, 3300)},
+           "l2": "1/2 lambda sum W^2"},
+}
+
 PRESETS = {
     "quick": {"seeds": 2, "ns": (100, 200), "steps": 80, "val": 2000,
               "settings": (("l2", 1.0), ("l1", 1.0)), "extension": True},
@@ -138,13 +151,17 @@ def forward(params, X):
 
 
 def train(X, y, lam2, lam1, params, steps: int, lr: float = 0.03, schedule: str = "cosine",
-          beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
-    """Full-batch Adam on ``mean CE + lam2 * sum W^2 + lam1 * sum |W|`` for many networks.
+          beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, optimiser: str = "adam",
+          l2_factor: float = 1.0):
+    """Full-batch training on ``mean CE + l2_factor * lam2 * sum W^2 + lam1 * sum |W|``
+    for many networks.
 
     ``X`` ``(groups, n, dim)``, ``y`` ``(groups, n)`` in {0, 1}; ``lam2`` and
     ``lam1`` ``(nets,)``; ``params`` from :func:`init_weights` (modified in place and
-    returned). The update is scikit-learn's Adam; ``schedule`` is ``"cosine"``
-    (learning rate ``lr`` decayed to 0 over ``steps``) or ``"constant"``.
+    returned). ``optimiser`` ``"adam"``: scikit-learn's Adam update; ``"gd"``: plain
+    gradient descent (the paper's). ``schedule`` is ``"cosine"`` (learning rate ``lr``
+    decayed to 0 over ``steps``) or ``"constant"``. ``l2_factor`` 0.5 is the paper's
+    ``1/2 lambda sum W^2``.
     """
     W1_in, b1_in, w2, b2 = params
     dtype = W1_in.dtype
@@ -158,7 +175,8 @@ def train(X, y, lam2, lam1, params, steps: int, lr: float = 0.03, schedule: str 
     l2 = np.asarray(lam2, dtype=dtype)
     l1 = np.asarray(lam1, dtype=dtype)
     use_l1 = bool(np.any(l1 != 0))
-    pen2 = (2 * l2)[None, None, :, None] * np.concatenate([np.ones((1, D, 1, 1), dtype),
+    c2 = dtype.type(2 * l2_factor)
+    pen2 = (c2 * l2)[None, None, :, None] * np.concatenate([np.ones((1, D, 1, 1), dtype),
                                                         np.zeros((1, 1, 1, 1), dtype)], axis=1)
     pen1 = l1[None, None, :, None] * np.concatenate([np.ones((1, D, 1, 1), dtype),
                                                      np.zeros((1, 1, 1, 1), dtype)], axis=1)
@@ -186,11 +204,15 @@ def train(X, y, lam2, lam1, params, steps: int, lr: float = 0.03, schedule: str 
         np.matmul(X1t, dZ.reshape(G, N, K), out=gW1)
         gW = gW1.reshape(G, D + 1, L, H)
         gW += pen2 * W1
-        gw2 += (2 * l2)[None, :, None] * w2
+        gw2 += (c2 * l2)[None, :, None] * w2
         if use_l1:
             gW += pen1 * np.sign(W1)
             gw2 += l1[None, :, None] * np.sign(w2)
         rate = lr if schedule == "constant" else 0.5 * lr * (1.0 + math.cos(math.pi * (t - 1) / steps))
+        if optimiser == "gd":
+            for p, g in zip(ours, (gW, gw2, gb2)):
+                p -= dtype.type(rate) * g
+            continue
         rate_t = rate * math.sqrt(1.0 - beta2 ** t) / (1.0 - beta1 ** t)
         for p, g, m, v in zip(ours, (gW, gw2, gb2), ms, vs):
             m *= beta1
@@ -321,8 +343,14 @@ def setting_name(reg, scale):
     return f"{reg.upper()} init x{scale:g}"
 
 
-def run(preset: str, seeds: int | None, out: str, steps: int | None = None, check: bool = True):
+def run(preset: str, seeds: int | None, out: str, steps: int | None = None, check: bool = True,
+        optimiser: str = "adam"):
     cfg = dict(PRESETS[preset])
+    opt = OPTIMISERS[optimiser]
+    if opt["ns"] is not None:
+        cfg["ns"] = opt["ns"][preset]
+    if opt["steps"] is not None:
+        cfg["steps"] = opt["steps"] if preset != "quick" else cfg["steps"]
     if seeds is not None:
         cfg["seeds"] = seeds
     if steps is not None:
@@ -337,8 +365,9 @@ def run(preset: str, seeds: int | None, out: str, steps: int | None = None, chec
     S, ns = cfg["seeds"], cfg["ns"]
     bayes = gaussian_clouds_bayes_error(DISTANCE, STD)
     print(f"Gaussian clouds D={DIM}, R={DISTANCE}, S={STD:g} (Bayes error {bayes:.3f}); "
-          f"{DIM}-{HIDDEN}-1 ReLU, sigmoid + cross-entropy; full-batch Adam, lr 0.03 cosine, "
-          f"{cfg['steps']} steps; {S} seeds; N = {list(ns)}; validation {cfg['val']} patterns")
+          f"{DIM}-{HIDDEN}-1 ReLU, sigmoid + cross-entropy; {opt['text']}, "
+          f"{cfg['steps']} steps; L2 {opt['l2']}; {S} seeds; N = {list(ns)}; "
+          f"validation {cfg['val']} patterns")
     print(f"{len(nets)} networks per seed and N ({len(settings)} settings x {len(lams)} lambdas)")
     Xv, yv = gaussian_clouds(DIM, cfg["val"] // 2, DISTANCE, STD, seed=VAL_SEED)
     t_start = time.time()
@@ -351,7 +380,12 @@ def run(preset: str, seeds: int | None, out: str, steps: int | None = None, chec
         X = np.stack([d[0] for d in data])
         y = np.stack([d[1] for d in data])
         params = init_weights(S, len(nets), scales, seed=0)
-        train(X, y, lam2, lam1, params, cfg["steps"])
+        train(X, y, lam2, lam1, params, cfg["steps"], opt["lr"], opt["schedule"],
+              optimiser=optimiser, l2_factor=opt["l2_factor"])
+        diverged = ~np.isfinite(params[3])
+        if diverged.any():
+            print(f"  N = {n}: {int(diverged.sum())} of {diverged.size} networks diverged "
+                  "(non-finite weights: they predict class 0, a validation error near 0.5)")
         tr_err, _ = evaluate(params, X, y)
         v_err, v_ce = evaluate(params, Xv, yv)
         val_err[i], val_ce[i] = v_err, v_ce
@@ -441,8 +475,8 @@ def run(preset: str, seeds: int | None, out: str, steps: int | None = None, chec
                   f"(difference {c['lbfgs_val_diff']:.4f}), training objective "
                   f"{c['cosine_objective']:.4f} vs {c['lbfgs_objective']:.4f}")
 
-    csv_path = os.path.join(out, "lambda_vs_n.csv")
-    png_path = os.path.join(out, "lambda_vs_n.png")
+    csv_path = os.path.join(out, f"lambda_vs_n{opt['suffix']}.csv")
+    png_path = os.path.join(out, f"lambda_vs_n{opt['suffix']}.png")
 
     def write_csv(path):
         with open(path, "w", newline="") as f:
@@ -457,7 +491,8 @@ def run(preset: str, seeds: int | None, out: str, steps: int | None = None, chec
                                           cfg["extension"]))
     print(f"\nwrote {csv_path} ({len(rows)} rows) and {png_path}; training {train_seconds:.0f} s, "
           f"total {time.time() - t_start:.0f} s")
-    return {"results": results, "table": table, "check": chk, "rows": rows, "ns": ns, "lams": lams}
+    return {"results": results, "table": table, "check": chk, "rows": rows, "ns": ns, "lams": lams,
+            "optimiser": optimiser}
 
 
 def plot(path, ns, S, lams, grid, val_err, val_ce, results, settings, bayes, extended):
@@ -527,6 +562,11 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=None, help="number of data seeds")
     ap.add_argument("--steps", type=int, default=None, help="Adam steps per network")
     ap.add_argument("--no-check", action="store_true", help="skip the scikit-learn comparison")
+    ap.add_argument("--optimiser", choices=["adam", "gd", "both"], default="adam",
+                    help="adam (default): full-batch Adam, lr 0.03 cosine; gd: the paper's "
+                    "plain gradient descent, lr 0.1, 500 epochs, N from 8, L2 as 1/2 lambda "
+                    "sum W^2 (writes lambda_vs_n_gd.csv / .png); both: one after the other, "
+                    "and the slopes side by side")
     ap.add_argument("--out", default=None,
                     help="folder for the CSV and the PNG (default docs/experiments/; with "
                     "--quick, lambda_vs_n_quick/ in the working folder, so that a quick run "
@@ -536,7 +576,20 @@ def main(argv=None):
     out = a.out or (os.path.join(os.getcwd(), "lambda_vs_n_quick") if a.quick else
                     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs",
                                  "experiments"))
-    run(preset, a.seeds, os.path.normpath(out), a.steps, check=not a.no_check)
+    done = [run(preset, a.seeds, os.path.normpath(out), a.steps, check=not a.no_check and o == "adam",
+                optimiser=o) for o in (("adam", "gd") if a.optimiser == "both" else (a.optimiser,))]
+    if len(done) == 2:
+        print("\nSlopes by validation error (per seed, paper's grid | grid extended), both optimisers:")
+        print("setting | Adam, cosine | gradient descent (the paper's) | paper's slope")
+        for key in done[0]["results"]:
+            cells = []
+            for d in done:
+                r = d["results"][key]
+                cells.append(" | ".join(f"{r[k]['slope'][0]:+.2f} +- {r[k]['slope'][1]:.2f}"
+                                        for k in ("err", "err_ext")))
+            paper = SEED_SLOPES.get(key)
+            print(f"{setting_name(*key)} | {cells[0]} | {cells[1]} | "
+                  f"{'' if paper is None else f'{paper:+.2f}'}")
     return 0
 
 
