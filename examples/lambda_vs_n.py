@@ -33,7 +33,11 @@ for L1 and L2. This script repeats it:
   thread count; another count sums in another order, which moves float32
   losses by about 1e-6 and can move a near-tied lambda* by one grid step
   (slopes changed by up to 0.04 between a 1-thread and a 2-thread run).
-  L1 uses the subgradient ``sign(W)`` (weights get small, not exactly 0);
+  L1 uses the subgradient ``sign(W)`` (weights get small, not exactly 0).
+  ``--optimiser gd`` trains as the paper did instead: plain full-batch
+  gradient descent at a constant learning rate of 0.1 for 500 epochs, N from
+  8, L2 as ``1/2 lambda sum W^2`` (files ``lambda_vs_n_gd.*``); ``--optimiser
+  both`` runs the two and prints their slopes side by side;
 * lambda*: for each setting, N and seed, the lambda with the smallest
   validation error (ties: the smallest such lambda); also the argmin of the
   validation-error curve averaged over seeds ("mean"), and the same two with

@@ -224,6 +224,65 @@ def test_onnx_skeleton_runs_to_the_output_shape(tmp_path):
     assert (tmp_path / "a.onnx").stat().st_size > 0
 
 
+def test_exported_models_are_the_users_choice_and_run(tmp_path):
+    """Channels, bias, activation and a classifier head as asked; onnxruntime runs the
+    model on a batch, and nncc's own importer reads it back as the same network."""
+    import onnx
+    import onnxruntime as ort
+    from nncc.export.architecture_model import ModelSpec
+    from nncc.problem.onnx_import import load_onnx
+    s = SMALL["2d-1to2-pool"]
+    arch = SpaceCounter(s).unrank(0)
+    for spec in (ModelSpec(channels=3, classes=4), ModelSpec(channels=2, bias=False,
+                                                             activation="none", in_channels=3)):
+        path = tmp_path / "m.onnx"
+        out = write_onnx_skeleton(arch, s, str(path), spec, seed=1)
+        model = onnx.load(str(path))
+        ops = [n.op_type for n in model.graph.node]
+        inits = {i.name: tuple(i.dims) for i in model.graph.initializer}
+        assert inits["conv0.weight"][:2] == (spec.channels, spec.in_channels)
+        assert ("conv0.bias" in inits) == spec.bias
+        assert ("Relu" in ops) == (spec.activation == "relu") and "MaxPool" in ops
+        x = np.random.default_rng(0).uniform(size=(5, spec.in_channels, *s.input_shape)).astype(np.float32)
+        y = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+        if spec.classes:
+            assert out == (4,) and y.shape == (5, 4) and "Gemm" in ops
+            net = load_onnx(str(path))   # a network nncc can ask questions of
+            np.testing.assert_allclose(net.forward(x.reshape(5, -1).astype(float)), y, atol=1e-4)
+        else:
+            assert out == s.output_shape and y.shape == (5, 2, *s.output_shape)
+
+
+def test_exported_torch_module_trains_and_matches_its_onnx(tmp_path):
+    torch = pytest.importorskip("torch", reason="the torch extra is not installed")
+    import onnxruntime as ort
+    from nncc.export.architecture_model import ModelSpec, onnx_model, torch_module
+    s = SMALL["2d-1to2-pool"]
+    arch = SpaceCounter(s).unrank(1)
+    spec = ModelSpec(channels=4, classes=3, activation="tanh")
+    write_onnx_skeleton(arch, s, str(tmp_path / "m.onnx"), spec, seed=2, torch_path=str(tmp_path / "m.pt"))
+    m = torch.load(str(tmp_path / "m.pt"), weights_only=False)
+    x = torch.rand(6, 1, *s.input_shape)
+    y_onnx = ort.InferenceSession(str(tmp_path / "m.onnx"),
+                                  providers=["CPUExecutionProvider"]).run(None, {"x": x.numpy()})[0]
+    np.testing.assert_allclose(m(x).detach().numpy(), y_onnx, atol=1e-5)
+    # trainable: a few steps of SGD lower the loss on a fixed batch
+    labels = torch.tensor([0, 1, 2, 0, 1, 2])
+    opt = torch.optim.SGD(m.parameters(), lr=0.5)
+    loss = lambda: torch.nn.functional.cross_entropy(m(x), labels)  # noqa: E731
+    first = float(loss())
+    for _ in range(20):
+        opt.zero_grad()
+        loss().backward()
+        opt.step()
+    assert float(loss()) < first
+    again = onnx_model(arch, s, spec, module=m)   # the trained weights, exported again
+    y2 = ort.InferenceSession(again.SerializeToString(),
+                              providers=["CPUExecutionProvider"]).run(None, {"x": x.numpy()})[0]
+    np.testing.assert_allclose(m(x).detach().numpy(), y2, atol=1e-5)
+    assert torch_module(arch, s, spec)[0].out_channels == 4
+
+
 # ------------------------------------------------------------------ language
 
 SPACE_TEXT = """\

@@ -109,3 +109,30 @@ def test_a_quick_run_never_replaces_the_committed_results(exp, tmp_path, monkeyp
     assert exp.main(["--quick", "--no-check"]) == 0
     assert (tmp_path / "lambda_vs_n_quick" / "lambda_vs_n.csv").exists()
     assert {p.name: p.stat().st_mtime_ns for p in committed.glob("lambda_vs_n*")} == before
+
+
+def test_the_papers_optimiser_is_plain_gradient_descent_with_half_l2(exp):
+    """One step of --optimiser gd: W_lambda - W_0 = -lr * lambda * W_init exactly (the
+    gradient of 1/2 lambda sum W^2 is lambda W), for every weight of both layers."""
+    X, y = gaussian_clouds(10, 20, 13.86, 8.0, seed=3)
+    lam = 0.3
+    runs = []
+    for l2 in (0.0, lam):
+        p = exp.init_weights(1, 1, [1.0], seed=5, dtype=np.float64)
+        start = [a.copy() for a in p]
+        exp.train(X[None], y[None], [l2], [0.0], p, 1, 0.1, "constant", optimiser="gd",
+                  l2_factor=0.5)
+        runs.append(p)
+    np.testing.assert_allclose(runs[1][0] - runs[0][0], -0.1 * lam * start[0], atol=1e-12)
+    np.testing.assert_allclose(runs[1][2] - runs[0][2], -0.1 * lam * start[2], atol=1e-12)
+    np.testing.assert_allclose(runs[1][1], runs[0][1], atol=1e-12)   # biases: no penalty
+
+
+def test_quick_run_of_both_optimisers(exp, tmp_path, capsys):
+    assert exp.main(["--quick", "--no-check", "--optimiser", "both", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "gradient descent, lr 0.1 constant (the paper's)" in out and "both optimisers" in out
+    with open(tmp_path / "lambda_vs_n_gd.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {int(r["N"]) for r in rows} == {8, 16, 32}     # the paper's N start at 8
+    assert (tmp_path / "lambda_vs_n.csv").exists() and (tmp_path / "lambda_vs_n_gd.png").exists()

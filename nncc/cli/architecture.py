@@ -64,8 +64,22 @@ def _common(c) -> None:
                    "else the first)")
     c.add_argument("-o", "--output", default="-", help="JSON lines file ('-' or absent: standard "
                    "output)")
-    c.add_argument("--onnx", metavar="DIR", help="also write each architecture as an ONNX skeleton "
-                   "(Conv + MaxPool, random weights), shape-checked with onnxruntime")
+    c.add_argument("--onnx", metavar="DIR", help="also write each architecture as a trainable "
+                   "ONNX model (Conv, activation, MaxPool per layer; initialised weights), "
+                   "run by onnxruntime to check its shapes")
+    c.add_argument("--torch", metavar="DIR", help="also write each as a PyTorch nn.Sequential "
+                   "(torch.save; load with torch.load(path, weights_only=False)); the ONNX model "
+                   "then holds the same weights and must give the same outputs; needs the torch extra")
+    c.add_argument("--channels", type=int, default=8, help="--onnx / --torch: output channels "
+                   "of every convolution (default 8)")
+    c.add_argument("--in-channels", type=int, default=1, help="--onnx / --torch: channels of the "
+                   "input image (default 1)")
+    c.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "none"], default="relu",
+                   help="--onnx / --torch: after every convolution (default relu)")
+    c.add_argument("--no-bias", action="store_true", help="--onnx / --torch: convolutions and "
+                   "head without bias")
+    c.add_argument("--classes", type=int, default=0, help="--onnx / --torch: a classifier head, "
+                   "Flatten and a dense layer to this many logits (default 0: none)")
 
 
 def is_architecture_file(path: str) -> bool:
@@ -102,15 +116,31 @@ class _Writer:
                 f.write(self.buf.getvalue().encode("utf-8"))
 
 
+def model_spec(args):
+    """The --channels / --in-channels / --activation / --no-bias / --classes choices."""
+    from ..export.architecture_model import ModelSpec
+    if getattr(args, "torch", None):
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise InputError("--torch needs PyTorch: python3 -m pip install '.[torch]'") from None
+    return ModelSpec(args.channels, args.in_channels, not args.no_bias, args.activation, args.classes)
+
+
 def _emit(archs_with_index, space, args, writer) -> None:
     from ..pipeline.architectures import json_line, write_onnx_skeleton
-    if args.onnx:
-        os.makedirs(args.onnx, exist_ok=True)
+    spec = model_spec(args)
+    folder = args.onnx or args.torch
+    for d in (args.onnx, args.torch):
+        if d:
+            os.makedirs(d, exist_ok=True)
     for arch, index in archs_with_index:
         writer.line(json_line(arch, space, index))
-        if args.onnx:
-            write_onnx_skeleton(arch, space, os.path.join(args.onnx, f"{space.name}_{index:05d}.onnx"),
-                                seed=index)
+        if folder:
+            stem = f"{space.name}_{index:05d}"
+            onnx_path = os.path.join(args.onnx or args.torch, stem + ".onnx")
+            write_onnx_skeleton(arch, space, onnx_path, spec, seed=index,
+                                torch_path=os.path.join(args.torch, stem + ".pt") if args.torch else None)
 
 
 def cmd_enumerate(args) -> int:
@@ -118,6 +148,7 @@ def cmd_enumerate(args) -> int:
     from ..problem.architecture import SpaceCounter
     from ..progress import Progress
     from ..solvers.registry import load_registry
+    model_spec(args)   # bad model choices, or --torch without torch, before any work
     doc = load_spaces(args.file)
     space, task = pick_space(doc, args.name, "enumerate")
     limit = args.limit if args.limit is not None else (task.limit if task else None)
@@ -207,6 +238,7 @@ def cmd_count(args) -> int:
 
 def cmd_sample(args) -> int:
     from ..pipeline.architectures import load_spaces, pick_space, quality, sample_space
+    model_spec(args)   # bad model choices, or --torch without torch, before any work
     doc = load_spaces(args.file)
     space, task = pick_space(doc, args.name, "sample")
     count = args.count if args.count is not None else (task.count if task else 1)

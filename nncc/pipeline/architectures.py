@@ -200,46 +200,25 @@ def json_line(arch: Architecture, space: ArchitectureSpace, index: int) -> str:
 
 
 def write_onnx_skeleton(arch: Architecture, space: ArchitectureSpace, path: str,
-                        channels: int = 2, seed: int = 0) -> tuple[int, ...]:
-    """An ONNX model (Conv + MaxPool per layer, random weights, one input channel)
-    written atomically to ``path``; onnxruntime runs it on zeros of the input shape
-    and the output's spatial shape is returned (and must equal the space's)."""
-    import numpy as np
-    import onnxruntime as ort
-    from onnx import TensorProto, helper, numpy_helper
+                        spec=None, seed: int = 0, torch_path: str | None = None) -> tuple[int, ...]:
+    """The architecture as a trainable ONNX model (:mod:`nncc.export.architecture_model`:
+    Conv, activation, MaxPool per layer, a classifier head if ``spec`` asks) written
+    atomically to ``path``, and as a PyTorch module (``torch.save``) to ``torch_path``
+    when given, the ONNX model then holding the module's weights. onnxruntime runs it
+    (and the module, which must agree); the output shape is returned."""
     from ..atomic import atomic_output
-
-    rng = np.random.default_rng(seed)
-    nodes, inits = [], []
-    prev, c_in = "x", 1
-    for i in range(len(arch.layers)):
-        k, s, p, d = (list(arch.param(i, n)) for n in PARAMS)
-        w = rng.standard_normal((channels, c_in, *k)).astype(np.float32)
-        inits.append(numpy_helper.from_array(w, f"w{i}"))
-        nodes.append(helper.make_node("Conv", [prev, f"w{i}"], [f"c{i}"], kernel_shape=k, strides=s,
-                                      pads=p + p, dilations=d))
-        prev, c_in = f"c{i}", channels
-        if space.pool_kernel:
-            nodes.append(helper.make_node("MaxPool", [prev], [f"m{i}"],
-                                          kernel_shape=list(space.pool_kernel),
-                                          strides=list(space.pool_stride)))
-            prev = f"m{i}"
-    nodes.append(helper.make_node("Identity", [prev], ["y"]))
-    graph = helper.make_graph(nodes, f"architecture_{space.name}",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT,
-                                                             [1, 1, *space.input_shape])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    data = model.SerializeToString()
-    sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    y = sess.run(None, {"x": np.zeros((1, 1, *space.input_shape), np.float32)})[0]
-    shape = tuple(int(v) for v in y.shape[2:])
-    if shape != tuple(space.output_shape):
-        raise CheckFailed(f"onnxruntime gives output shape {shape}, not {tuple(space.output_shape)}")
+    from ..export.architecture_model import ModelSpec, check_model, onnx_model, torch_module
+    spec = spec or ModelSpec()
+    module = torch_module(arch, space, spec, seed=seed) if torch_path else None
+    model = onnx_model(arch, space, spec, module=module, seed=seed)
+    check_model(model, space, spec, module=module, seed=seed)
     with atomic_output(path) as f:
-        f.write(data)
-    return shape
+        f.write(model.SerializeToString())
+    if module is not None:
+        import torch
+        with atomic_output(torch_path) as f:
+            torch.save(module, f)
+    return (spec.classes,) if spec.classes else tuple(space.output_shape)
 
 
 def quality(archs: list[Architecture], space: ArchitectureSpace) -> dict:
