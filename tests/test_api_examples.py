@@ -58,3 +58,19 @@ def test_adversarial_torch_moves_torch_s_class(tmp_path):
             assert r[3] != r[2]                      # another class (the script asked torch)
             assert float(r[4]) >= float(r[5]) - 1e-6  # never closer than the solver's bound
     assert sum(r[-1] == "solution" for r in rows) >= 1
+
+
+def test_adversarial_retraining_reports_both_networks_and_checked_distances(tmp_path, capsys):
+    from conftest import load_example
+    ex = load_example("adversarial_retraining")
+    assert ex.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    rows = [ln.split("|")[1:-1] for ln in out.splitlines()
+            if ln.startswith("| ") and ln[2].isdigit()]
+    assert [(r[0].strip(), r[1].strip()) for r in rows] == [
+        ("0", "original"), ("1", "adversarial"), ("1", "control")]
+    for r in rows:
+        acc, mean = float(r[4]), float(r[6])
+        assert 0.5 < acc <= 1.0 and mean > 0   # every distance from a checked answer
+    added = int(rows[1][3])
+    assert added > 0 and int(rows[1][2]) == int(rows[0][2]) + added == int(rows[2][2])

