@@ -121,7 +121,7 @@ def model_spec(args):
     from ..export.architecture_model import ModelSpec
     if getattr(args, "torch", None):
         try:
-            import torch  # noqa: F401
+            import torch  # noqa: F401  (only: is it there?)
         except ImportError:
             raise InputError("--torch needs PyTorch: python3 -m pip install '.[torch]'") from None
     return ModelSpec(args.channels, args.in_channels, not args.no_bias, args.activation, args.classes)
