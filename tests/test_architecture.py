@@ -270,7 +270,7 @@ def test_exported_torch_module_trains_and_matches_its_onnx(tmp_path):
     labels = torch.tensor([0, 1, 2, 0, 1, 2])
     opt = torch.optim.SGD(m.parameters(), lr=0.5)
     loss = lambda: torch.nn.functional.cross_entropy(m(x), labels)  # noqa: E731
-    first = float(loss())
+    first = float(loss().detach())
     for _ in range(20):
         opt.zero_grad()
         loss().backward()
