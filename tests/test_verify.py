@@ -151,6 +151,10 @@ def test_compiled_property_solved_by_hand_then_decoded(tmp_path, onnx, verdict, 
     r = run_nncc("decode", str(out) + ".map.json", tmp_path / "q.sol", "-o", cex, "--json")
     report = json.loads(r.stdout)
     assert report["verdict"] == verdict and report["disjuncts"] == 1  # the property's, not 0
+    (tmp_path / "empty.sol").write_text("")   # a solver that never ran: bad input, said so
+    r = run_nncc("decode", str(out) + ".map.json", tmp_path / "empty.sol", "-o", tmp_path / "c2.txt")
+    assert r.returncode == 2 and "empty.sol is empty: there is no solver output" in r.stderr
+    assert "exit code" not in r.stderr and not (tmp_path / "c2.txt").exists()
 
 
 # ------------------------------------------------- networks with verdicts by construction

@@ -29,6 +29,10 @@ def detect_kind(text: str) -> str:
 
 def parse_any_output(text: str, path: str = "") -> SolverResult:
     """A :class:`SolverResult` from saved solver output of any supported kind."""
+    if not text.strip():   # no solver ran here: say what is wrong with the file, not an exit code
+        from ..errors import InputError
+        raise InputError(f"{path or 'the solver output'} is empty: there is no solver output to "
+                         "decode (was the solver run, and did it write this file?)")
     kind = detect_kind(text)
     if kind == "smtlib":
         res = smt_result(RunOutput(text, "", 0, None, 0.0, None))
