@@ -70,7 +70,6 @@ def test_vnncomp2021_sat_instance_with_cbc():
 
 
 @needs_vnncomp
-@needs_vnncomp
 def test_a_race_verifies_and_its_counterexample_is_checked():
     """highs takes about a minute on this MILP alone, cbc under a second: the race takes
     cbc's checked point and stops highs."""
@@ -85,6 +84,7 @@ def test_a_race_verifies_and_its_counterexample_is_checked():
     assert any(n.startswith("race: ") for n in v.notes)
 
 
+@needs_vnncomp
 def test_cli_exit_codes_and_counterexample_file(tmp_path):
     cex = tmp_path / "cex.txt"
     r = run_nncc("verify", VNNCOMP / "test_sat.onnx", VNNCOMP / "test_prop.vnnlib", "-o", cex,
