@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ..errors import InputError
 from . import cbc, highs
 from .result import SolverResult
 from .runner import RunOutput
@@ -30,7 +31,6 @@ def detect_kind(text: str) -> str:
 def parse_any_output(text: str, path: str = "") -> SolverResult:
     """A :class:`SolverResult` from saved solver output of any supported kind."""
     if not text.strip():   # no solver ran here: say what is wrong with the file, not an exit code
-        from ..errors import InputError
         raise InputError(f"{path or 'the solver output'} is empty: there is no solver output to "
                          "decode (was the solver run, and did it write this file?)")
     kind = detect_kind(text)
