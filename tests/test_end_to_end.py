@@ -1,5 +1,6 @@
 """The training query end to end, through the real command and the real solver binaries."""
 import json
+import os
 import subprocess
 import sys
 
@@ -475,3 +476,21 @@ def test_every_option_and_positional_of_every_command_has_help():
                 missing += [f"{name} {act.option_strings or act.dest}" for act in sp._actions
                             if act.help is None and not isinstance(act, argparse._HelpAction)]
     assert missing == []
+
+
+def test_a_closed_pipe_ends_nncc_quietly_and_sigpipe_stays_ignored(tmp_path, capsys):
+    """`nncc compile ... | head` ends without a word (exit 141, as SIGPIPE would); in
+    process, SIGPIPE keeps Python's ignore, so a write to a solver that already exited
+    is an error nncc handles, never a silent death."""
+    import signal
+    err = tmp_path / "err.txt"
+    r = subprocess.run(["bash", "-c", f"{sys.executable} -m nncc compile {EXAMPLES / 'digits.nn'} "
+                        f"--target smtlib 2> {err} | head -c 20 > /dev/null; "
+                        "echo ${PIPESTATUS[0]}"], capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, PYTHONPATH=str(EXAMPLES.parent)))
+    assert r.stdout.strip() in ("0", "141") and err.read_text() == ""
+    from nncc.cli import main
+    before = signal.getsignal(signal.SIGPIPE)
+    assert main(["check", str(EXAMPLES / "xor.nn")]) == 0
+    capsys.readouterr()
+    assert signal.getsignal(signal.SIGPIPE) == before

@@ -160,16 +160,40 @@ def _version() -> str:
         return "nncc (source tree)"
 
 
+def _stdout_broken() -> bool:
+    """Whether standard output's reader has gone; if so, it is pointed at /dev/null so
+    that the interpreter's last flush stays quiet."""
+    import select
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        broken = any(ev & select.POLLERR for _, ev in poller.poll(0))
+    except (AttributeError, OSError, ValueError):   # no file descriptor, or no poll
+        return False
+    if broken:   # a pipe whose reader has gone
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    return broken
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns (and exits with) the documented exit code."""
     args = build_parser().parse_args(argv)
     if not args.command:
         build_parser().print_help(sys.stderr)
         return errors.EXIT_BAD_INPUT
-    # a broken pipe (nncc compile ... | head) is not an error of ours
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # A broken standard output (nncc compile ... | head) is not an error of ours: it ends
+    # the run quietly, as SIGPIPE would. SIGPIPE itself stays ignored (Python's default):
+    # with its default action, a write to a solver that had already exited (z3 at its -T
+    # limit) killed nncc on the spot, the results not written.
     try:
         code = COMMANDS[args.command](args)
+    except BrokenPipeError:
+        if not _stdout_broken():
+            raise
+        return 128 + signal.SIGPIPE
     except NnccError as e:
         print(f"nncc: error: {e.render()}", file=sys.stderr)
         code = e.exit_code
