@@ -488,3 +488,27 @@ def test_accuracy_against_dissimilarity_example_runs(tmp_path):
     assert len(pairs) == 3 and all(int(p["hamming"]) > 0 for p in pairs)
     assert (tmp_path / "architecture_accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert SpaceCounter(s).count() == 11_105
+
+
+def test_z3_ending_at_its_time_limit_while_nncc_writes_is_the_time_limit():
+    """z3 exits by itself at -T: a write that then meets a closed pipe is the time limit
+    (what was found is kept), not 'z3 stopped reading'; without a time limit it is an error."""
+    from nncc.errors import SolverError
+    from nncc.solvers.registry import load_registry
+    from nncc.solvers.z3_incremental import IncrementalZ3
+    spec = load_registry().get("z3")
+    for limit in (5.0, None):
+        z3 = IncrementalZ3(spec, "(declare-const a Int)\n(assert (> a 0))\n", ["a"], limit)
+        try:
+            z3.proc.stdin.write("(exit)\n")   # z3 ends cleanly, as at its -T limit
+            z3.proc.stdin.flush()
+            z3.proc.wait(timeout=30)
+            if limit is not None:
+                assert z3.check() == "timeout" and z3.expired
+                z3.block({"a": 1})            # further writes are dropped, no error
+            else:
+                with pytest.raises(SolverError, match="z3 (stopped reading its input|ended without)"):
+                    for _ in range(3):        # the pipe may take a write to report it
+                        z3.check()
+        finally:
+            z3.close()

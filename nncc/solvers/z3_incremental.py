@@ -42,6 +42,8 @@ class IncrementalZ3:
         if time_limit is not None:
             argv.append(f"-T:{max(1, int(time_limit + 0.999))}")
         self.decision_vars = decision_vars
+        self.time_limit = time_limit
+        self.expired = False   # z3 ended at its -T limit (possibly while we were writing)
         self.version = spec.version()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, bufsize=1,
@@ -52,10 +54,17 @@ class IncrementalZ3:
         self._send(declarations_text + "(push 1)\n")
 
     def _send(self, text: str) -> None:
+        if self.expired:
+            return
         try:
             self.proc.stdin.write(text)
             self.proc.stdin.flush()
         except BrokenPipeError:
+            # z3 exits by itself when its -T limit strikes: with a time limit, a clean exit
+            # is that limit (what was found is kept), not a failure
+            if self.time_limit is not None and self.proc.wait() == 0:
+                self.expired = True
+                return
             raise SolverError("z3 stopped reading its input: " + self._why()) from None
 
     def _why(self) -> str:
@@ -66,6 +75,8 @@ class IncrementalZ3:
     def _ask(self, command: str) -> list[str]:
         """Send ``command``; the lines it printed (up to the marker)."""
         self._send(f'{command}\n(echo "{MARKER}")\n')
+        if self.expired:
+            return ["timeout"]
         lines = []
         for line in self.proc.stdout:
             line = line.strip()
