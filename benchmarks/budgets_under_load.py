@@ -96,23 +96,31 @@ def busy(n: int) -> list[subprocess.Popen]:
             for _ in range(n)]
 
 
-def run(source: Path, args, load: int) -> list[dict]:
+def run_beside_load(script: str, worker_args: list[str], source: Path, load: int,
+                    timeout: float | None = None) -> subprocess.CompletedProcess:
+    """``python -S SCRIPT --worker ARGS`` with the checkout ``source`` first on the path,
+    ``load`` busy processes running beside it (started a second before, killed after)."""
     import site
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS")}
     # -S: no site processing, so that an editable install of nncc (a finder ahead of
     # PYTHONPATH) cannot stand in for the checkout; the packages come from PYTHONPATH
     env["PYTHONPATH"] = os.pathsep.join([str(source), *site.getsitepackages()])
-    cmd = [sys.executable, "-S", str(Path(__file__).resolve()), "--worker", "--images",
-           str(args.images), "--eps", str(args.eps), "--time-limit", str(args.time_limit)]
+    cmd = [sys.executable, "-S", str(Path(script).resolve()), "--worker", *worker_args]
     hogs = busy(load)
     try:
         time.sleep(1.0 if load else 0.0)
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(source))
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(source),
+                              timeout=timeout)
     finally:
         for h in hogs:
             h.kill()
         for h in hogs:
             h.wait()
+
+
+def run(source: Path, args, load: int) -> list[dict]:
+    out = run_beside_load(__file__, ["--images", str(args.images), "--eps", str(args.eps),
+                                     "--time-limit", str(args.time_limit)], source, load)
     if out.returncode != 0:
         sys.exit(f"the worker failed ({source}):\n{out.stderr[-2000:]}")
     rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]

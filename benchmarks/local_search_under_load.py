@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from budgets_under_load import ROOT, busy, checkout  # noqa: E402
+from budgets_under_load import ROOT, checkout, run_beside_load  # noqa: E402
 
 DEFAULT_BASELINE = "e7f91c1"  # the last commit with wall-clock sub-problem limits
 
@@ -53,25 +51,8 @@ def worker(args) -> None:
 
 
 def run(source: Path, args, load: int) -> dict:
-    import site
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS")}
-    # -S: no site processing, so that an editable install of nncc cannot stand in for
-    # the checkout (as in budgets_under_load.py)
-    env["PYTHONPATH"] = os.pathsep.join([str(source), *site.getsitepackages()])
-    cmd = [sys.executable, "-S", str(Path(__file__).resolve()), "--worker", "--rows",
-           str(args.rows or 0)]
-    if args.time_limit:
-        cmd += ["--time-limit", str(args.time_limit)]
-    hogs = busy(load)
-    try:
-        time.sleep(1.0 if load else 0.0)
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900,
-                           cwd=str(source))
-    finally:
-        for h in hogs:
-            h.kill()
-        for h in hogs:
-            h.wait()
+    extra = ["--time-limit", str(args.time_limit)] if args.time_limit else []
+    r = run_beside_load(__file__, ["--rows", str(args.rows or 0), *extra], source, load, timeout=900)
     if r.returncode != 0:
         raise SystemExit(r.stderr)
     return json.loads(r.stdout.strip().splitlines()[-1])

@@ -119,17 +119,15 @@ class _Writer:
 def model_spec(args):
     """The --channels / --in-channels / --activation / --no-bias / --classes choices."""
     from ..export.architecture_model import ModelSpec
-    if getattr(args, "torch", None):
-        try:
-            import torch  # noqa: F401  (only: is it there?)
-        except ImportError:
-            raise InputError("--torch needs PyTorch: python3 -m pip install '.[torch]'") from None
+    import importlib.util
+    if getattr(args, "torch", None) and importlib.util.find_spec("torch") is None:
+        raise InputError("--torch needs PyTorch: python3 -m pip install '.[torch]'")
     return ModelSpec(args.channels, args.in_channels, not args.no_bias, args.activation, args.classes)
 
 
-def _emit(archs_with_index, space, args, writer) -> None:
+def _emit(archs_with_index, space, args, writer, spec) -> None:
+    """Each architecture as a JSON line, and as models (``spec``) where asked."""
     from ..pipeline.architectures import json_line, write_onnx_skeleton
-    spec = model_spec(args)
     folder = args.onnx or args.torch
     for d in (args.onnx, args.torch):
         if d:
@@ -148,7 +146,7 @@ def cmd_enumerate(args) -> int:
     from ..problem.architecture import SpaceCounter
     from ..progress import Progress
     from ..solvers.registry import load_registry
-    model_spec(args)   # bad model choices, or --torch without torch, before any work
+    spec = model_spec(args)   # bad model choices, or --torch without torch, before any work
     doc = load_spaces(args.file)
     space, task = pick_space(doc, args.name, "enumerate")
     limit = args.limit if args.limit is not None else (task.limit if task else None)
@@ -162,7 +160,7 @@ def cmd_enumerate(args) -> int:
             raise InputError("--uniform needs --limit M (how many distinct architectures)")
         seed = args.seed if args.seed is not None else (task.seed if task else 0)
         archs = sample_space(space, limit, seed, distinct=True)
-        _emit(((a, i + 1) for i, a in enumerate(archs)), space, args, writer)
+        _emit(((a, i + 1) for i, a in enumerate(archs)), space, args, writer, spec)
         writer.close()
         print(f"nncc: {len(archs)} distinct architectures of '{space.name}' drawn uniformly "
               f"(exact counting, seed {seed}) in {time.perf_counter() - t0:.2f} s; "
@@ -170,11 +168,9 @@ def cmd_enumerate(args) -> int:
         return errors.EXIT_FOUND if archs else errors.EXIT_NO_ANSWER
     progress = Progress()
     tick = progress.solver("z3 enumerate")
-    if args.onnx:
-        os.makedirs(args.onnx, exist_ok=True)
 
     def on_solution(arch, index):
-        _emit([(arch, index)], space, args, writer)
+        _emit([(arch, index)], space, args, writer, spec)
         tick(time.perf_counter() - t0, f"{index} architectures")
 
     run = enumerate_space(space, limit, registry=load_registry(args.solvers_config),
@@ -238,7 +234,7 @@ def cmd_count(args) -> int:
 
 def cmd_sample(args) -> int:
     from ..pipeline.architectures import load_spaces, pick_space, quality, sample_space
-    model_spec(args)   # bad model choices, or --torch without torch, before any work
+    spec = model_spec(args)   # bad model choices, or --torch without torch, before any work
     doc = load_spaces(args.file)
     space, task = pick_space(doc, args.name, "sample")
     count = args.count if args.count is not None else (task.count if task else 1)
@@ -261,7 +257,7 @@ def cmd_sample(args) -> int:
     else:
         archs = sample_space(space, count, seed, distinct=args.distinct)
     writer = _Writer(args.output)
-    _emit(((a, i + 1) for i, a in enumerate(archs)), space, args, writer)
+    _emit(((a, i + 1) for i, a in enumerate(archs)), space, args, writer, spec)
     writer.close()
     if not archs:
         print(f"nncc: architecture '{space.name}' has no member (proven by exact counting)",

@@ -23,9 +23,10 @@ Block-coordinate descent on the weights, with restarts:
 The budget is CPU seconds of this process (:class:`nncc.budget.Budget`; HiGHS
 runs in it): ``--time-limit`` seconds (default 60), each
 sub-problem at most an eighth of them, so that the same steps are taken on an
-idle machine and a loaded one (a wall-clock eighth of 3 s cut the first
-sub-problem short under load: 53% training accuracy instead of 100%). A
-``--time-limit`` the user gives is also a wall-clock deadline, as everywhere.
+idle machine and a loaded one (with wall-clock eighths, 24 busy processes on 2
+cores cut the example's first sub-problem short: 53% training accuracy instead
+of 100%; ``benchmarks/local_search_under_load.py``). A ``--time-limit`` the
+user gives is also a wall-clock deadline, as everywhere.
 
 With ``robust linf R`` the errors are robust ones throughout (a sample is an
 error unless it is right and every first-layer unit keeps its side over its
