@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default 10 for adversarial, 1 for maximise, at most half the time limit, "
                    "ending when 90%% of it has passed; 0 skips it); verify statements: as "
                    "nncc verify --split-time")
+    c.add_argument("--root-lp", choices=["auto", "ipm", "simplex"], default="auto",
+                   help="how highs solves a MILP's root LP: ipm (interior point), simplex "
+                   "(highs' own choice, dual simplex) or auto (default: ipm for training "
+                   "queries, where dual simplex stalls on the dense sample rows)")
     c.add_argument("--certify", nargs="?", const="cvc5", choices=["cvc5", "z3"],
                    help="re-check a maximize / adversarial answer exactly: fix its activation "
                    "pattern and solve the rest in rational arithmetic (default cvc5)")
@@ -360,7 +364,7 @@ def cmd_solve(args) -> int:
     ans = solve(q, args.solver, time_limit=args.time_limit, epsilon=args.epsilon or DEFAULT_EPSILON,
                 relu_encoding=args.relu, keep_file=args.keep, registry=reg, progress=Progress(),
                 bounds=args.bounds, bounds_budget=args.bounds_time, certify=args.certify,
-                start=not args.no_start, split_budget=args.split_time)
+                start=not args.no_start, split_budget=args.split_time, root_lp=args.root_lp)
     if len(doc.queries) > 1 and args.query is None:
         ans.notes.append(f"the file has {len(doc.queries)} queries "
                          f"({', '.join(x.name for x in doc.queries)}); this is the first, "

@@ -38,6 +38,10 @@ OBJECTIVE = {"adversarial": "a distance to minimise", "maximize": "an output to 
 # auto: a MILP solver first where the query is MILP-expressible, else SMT
 AUTO_ORDER_MILP = ["highs", "cbc", "z3", "cvc5"]
 AUTO_ORDER_SMT = ["z3", "cvc5"]
+# how highs solves a MILP's root LP (``--root-lp``): ``auto`` is the interior-point
+# method for training MILPs (a zero objective over one dense row per sample and unit,
+# where dual simplex stalls: benchmarks/train_root_lp.py) and highs' own choice else
+ROOT_LP = ("auto", "ipm", "simplex")
 
 
 def pick_solver(registry, solver: str, logic: Logic, optimise: bool = False):
@@ -72,7 +76,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
           bounds: str = DEFAULT_BOUNDS, bounds_budget: float = 10.0, certify: str | None = None,
           keep_file: str | None = None, registry=None, progress: Progress | None = None,
           start: bool = True, start_budget: float = 2.0,
-          split_budget: float | None = None) -> Answer:
+          split_budget: float | None = None, root_lp: str = "auto") -> Answer:
     """Compile ``query`` for ``solver``, run it, map the values back and re-check them.
 
     For an adversarial query, ``start`` first looks for a checked answer by greedy
@@ -90,9 +94,16 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
     is the solver's cutoff, the answer is never worse than it, and the bound on the
     optimum (the solver's or the neuron bounds', the tighter) goes beside the value.
 
+    ``root_lp`` (:data:`ROOT_LP`) says how highs solves a MILP's root LP: ``ipm``
+    by the interior-point method, ``simplex`` as highs chooses (dual simplex),
+    ``auto`` the interior-point method for a training query only. Other solvers
+    ignore it.
+
     Never raises for a solver's "no solution" / "unknown": see ``Answer.status``.
     Raises :class:`SolverError` when the solver is missing or its output is unreadable.
     """
+    if root_lp not in ROOT_LP:
+        raise ValueError(f"root_lp must be one of {', '.join(ROOT_LP)}, not {root_lp!r}")
     progress = progress or Progress(False)
     t0 = time.perf_counter()
     registry = registry or load_registry()
@@ -133,7 +144,7 @@ def solve(query: Query, solver: str = "auto", *, time_limit: float | None = None
                    f"{comp.program.n_vars:,} variables, {comp.program.nnz:,} nonzeros")
     t1 = time.perf_counter()
     result, t2 = _run_solver(comp, spec, target, query, time_limit, relu_encoding, optimise,
-                             keep_file, found, progress)
+                             keep_file, _focus(query, comp, found, root_lp), progress)
     ans = _answer_after_solver(query, comp, result, found, progress)
     if certify and ans.status == SOLUTION:
         ans = _certified(ans, query, registry, certify, _left(time_limit, t0),
@@ -196,8 +207,20 @@ def _refuse_dropped_objective(query, comp, spec) -> None:
                           "that cbc solves", query.pos)
 
 
+def _focus(query, comp, start, root_lp: str) -> str | None:
+    """What the solver is told to focus on (:func:`nncc.solvers.highs.focus_args`): the
+    bound when a start is known, else the root LP's method by ``root_lp``."""
+    if start is not None:
+        return "bound"
+    if comp.target == "smtlib":   # (an LP ignores highs' MIP option)
+        return None
+    if root_lp == "ipm" or (root_lp == "auto" and query.kind == "train"):
+        return "root-ipm"
+    return None
+
+
 def _run_solver(comp, spec, target: str, query, time_limit, relu_encoding, optimise: bool,
-                keep_file, start, progress: Progress):
+                keep_file, focus, progress: Progress):
     """Write the program for ``spec`` and run it, the solver's live line shown;
     ``(result, the time the file was written)``."""
     def written():   # the file is there: say so, then show the solver's live line
@@ -211,8 +234,7 @@ def _run_solver(comp, spec, target: str, query, time_limit, relu_encoding, optim
     result, written_at = run_compiled(comp, spec, time_limit=time_limit, keep_file=keep_file,
                                       objective=optimise, relu_encoding=relu_encoding,
                                       on_written=written,
-                                      focus="bound" if start is not None else None,
-                                      accept=checks)
+                                      focus=focus, accept=checks)
     progress.done()
     return result, written_at
 

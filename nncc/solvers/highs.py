@@ -89,14 +89,24 @@ BOUND_FOCUS = {"mip_heuristic_effort": "0", "mip_heuristic_run_feasibility_jump"
                "mip_heuristic_run_root_reduced_cost": "false"}
 
 
+# A training MILP's root LP (a zero objective, one dense row per sample and unit) is
+# highly degenerate: dual simplex took 104 s of the 105 s for 200 MNIST images on a
+# 784-10 network, the interior-point method 15 s, and randomized rounding of that
+# point found the answer at the root (benchmarks/train_root_lp.py). The highsbox
+# binary takes the option only from an options file.
+ROOT_IPM = {"mip_lp_solver": "ipm"}
+FOCUS = {"bound": BOUND_FOCUS, "root-ipm": ROOT_IPM}
+
+
 def focus_args(focus: str, tmpdir: str) -> list[str]:
-    """Arguments for ``focus`` (``"bound"``: an answer is known, prove the bound): an
-    options file in ``tmpdir``."""
-    if focus != "bound":
+    """Arguments for ``focus`` (``"bound"``: an answer is known, prove the bound;
+    ``"root-ipm"``: the root LP by the interior-point method): an options file in
+    ``tmpdir``."""
+    if focus not in FOCUS:
         return []
     path = os.path.join(tmpdir, "focus.opt")
     with open(path, "w") as f:
-        f.writelines(f"{k} = {v}\n" for k, v in BOUND_FOCUS.items())
+        f.writelines(f"{k} = {v}\n" for k, v in FOCUS[focus].items())
     return ["--options_file", path]
 
 

@@ -77,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     if options_file is not None and h.readOptions(options_file) != highspy.HighsStatus.kOk:
         print(f"Error reading the options file {options_file}")
         return EXIT_ERROR
+    if options_file is not None:   # said as the binary says it
+        with open(options_file) as f:
+            for key in (line.partition("=")[0].strip() for line in f):
+                if key and not key.startswith("#"):
+                    print(f"Set option {key} to {h.getOptionValue(key)!r}")
     for key, text in opts.items():
         if h.setOptionValue(key, _value(text)) == highspy.HighsStatus.kError:
             print(f"ERROR:   Illegal value or option: --{key} {text}")
