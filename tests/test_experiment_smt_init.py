@@ -33,9 +33,11 @@ def forward_logit(coefs, intercepts, X):
 
 def test_quick_run_writes_files_and_expected_cells(quick_run, exp):
     out, rows = quick_run
-    for name in ("smt_init.csv", "smt_init.png", "smt_init.md"):
+    for name in ("smt_init.csv", "smt_init.png", "smt_init.md", "smt_init_curves.csv",
+                 "smt_init_curves.png"):
         assert (out / name).stat().st_size > 0
-    assert (out / "smt_init.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("smt_init.png", "smt_init_curves.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
     assert list(rows[0]) == exp.CSV_FIELDS
     keys = sorted((r["hidden"], r["n_smt"], r["init"], r["seed"]) for r in rows)
@@ -59,8 +61,30 @@ def test_quick_run_writes_files_and_expected_cells(quick_run, exp):
     assert float(lifted["acc_smt_init"]) == 1.0
     # a lifted start computes the same function: the same validation accuracy before SGD
     assert lifted["acc_init"] == smt10["acc_init"]
+    # 10-10 by decomposition: the h=10 first layer fixed, the rest the solver's answer,
+    # the whole network checked against the joint query
+    two = next(r for r in rows if r["init"] == "smt" and r["hidden"] == "10,10")
+    assert two["solver"] == "highs, layer-wise" and two["solver_status"] == "solution"
+    assert float(two["acc_smt_init"]) == 1.0 and "layer-wise" in two["note"]
+    assert float(two["solver_seconds"]) >= float(smt10["solver_seconds"])
+    for r in rows:
+        if r["acc_val"] != "":
+            for k in ("loss_init", "loss_train", "loss_val"):
+                assert 0.0 <= float(r[k]) < 50, (k, r)
     md = (out / "smt_init.md").read_text()
-    assert "| 10,10 | 40 | smt-lifted |" in md
+    assert "| 10,10 | 40 | smt-lifted |" in md and "| MILP, layer-wise |" in md
+    with open(out / "smt_init_curves.csv", newline="") as f:
+        curves = list(csv.DictReader(f))
+    epochs = int(rows[0]["epochs"])
+    trained = [r for r in rows if r["acc_val"] != ""]
+    assert len(curves) == len(trained) * (epochs + 1)
+    for r in trained:   # the curve ends where the row's accuracy and losses are
+        cur = [c for c in curves if (c["hidden"], c["n_smt"], c["init"], c["seed"])
+               == (r["hidden"], r["n_smt"], r["init"], r["seed"])]
+        assert [int(c["epoch"]) for c in cur] == list(range(epochs + 1))
+        assert float(cur[-1]["acc_val"]) == pytest.approx(float(r["acc_val"]), abs=1e-4)
+        assert float(cur[0]["acc_val"]) == pytest.approx(float(r["acc_init"]), abs=1e-4)
+        assert float(cur[-1]["loss_val"]) == pytest.approx(float(r["loss_val"]), abs=1e-4)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +98,7 @@ def small_answer(exp):
 
 @pytest.mark.parametrize("hidden", [(10,), (10, 10), (50,)])
 def test_converted_start_classifies_its_solver_images(exp, small_answer, hidden):
-    Xtr, ytr, Xva, _yva, sub, params = small_answer
+    Xtr, ytr, Xva, yva, sub, params = small_answer
     if hidden != (10,):
         params = exp.lift(params, 64, hidden, Xtr[sub], ytr[sub], (4, 9), 0)
     mlp = exp.make_mlp(hidden, params, Xtr, ytr, 0, 3, 0.01, 32)
@@ -89,8 +113,14 @@ def test_converted_start_classifies_its_solver_images(exp, small_answer, hidden)
     p = mlp.predict_proba(X)[:, 1]
     assert np.allclose(p, 1 / (1 + np.exp(-z_nncc)), atol=1e-9)
     assert mlp.n_iter_ == 0 and mlp.max_iter == 3 and mlp.batch_size == 32
-    exp.sgd(mlp, Xtr, ytr)
-    assert mlp.n_iter_ == 3
+    before = [W.copy() for W in mlp.coefs_]
+    curve = exp.sgd(mlp, Xtr, ytr, Xva, yva, 3, 0)
+    assert [c[0] for c in curve] == [0, 1, 2, 3]
+    # epoch 0 is the start itself; the last point is the model as it ends
+    assert curve[0][3] == pytest.approx(float(np.mean((z_nncc[len(Xtr):] > 0) == yva)))
+    assert curve[-1][3] == mlp.score(Xva, yva)
+    assert all(np.isfinite(c[1]) and np.isfinite(c[2]) and c[1] >= 0 for c in curve)
+    assert mlp.t_ == 3 * len(ytr) and any(not np.array_equal(a, b) for a, b in zip(before, mlp.coefs_))
 
 
 def test_conversion_uses_y1_minus_y0(exp):
