@@ -12,7 +12,7 @@ XOR = EXAMPLES / "xor.nn"
 THREE_CLASS = """
 network n { input x[4] dense h[3] relu dense y[3] weights real in [-1, 1] }
 data iris = bundled "iris" sample 30 seed 1
-train n on iris { classify margin 0.1 }
+train n on iris { classify margin 0.1  normalise off }
 """
 
 

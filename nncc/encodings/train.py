@@ -7,11 +7,14 @@ from ..problem.query import TrainQuery
 from .train_normalised import encode_train_normalised, normalisation_check, params_from_normalised
 from .encoded import Encoded
 from .train_relu import encode_train_direct
+from .train_vertices import encode_train_vertices, params_from_vertices, vertex_check
 
 
 def encode_train(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
     """The IR of a training query. ``query.normalise``: ``auto`` normalises
-    where that is exact, ``on`` wherever it can be built, ``off`` never.
+    where that is exact, ``on`` wherever it can be built, ``off`` never; with three
+    or more classes ``auto`` and ``on`` restrict the output weights to their box
+    ends (:mod:`.train_vertices`: a MILP whose "no solution" is no proof).
     Binarised networks (step / sign layers) have their own encoding."""
     if query.network.binarised:
         from .binarised import encode_binarised
@@ -38,6 +41,11 @@ def encode_train(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
                              "'no solution' is proven for the normalised problem only")
         enc.inverse["exact"] = exact
         return enc
+    if mode != "off" and not possible and query.data.n_classes >= 3:
+        reason = vertex_check(query)
+        if not reason:
+            return encode_train_vertices(query)
+        reason = f"{query.data.n_classes} classes, and {reason}"
     enc = encode_train_direct(query, nonzero_eps)
     if mode == "off":
         enc.notes.append("normalisation off (normalise off)")
@@ -50,4 +58,6 @@ def params_from_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str
     """Network parameters (npz keys) from the values of the answer groups."""
     if inverse["kind"] == "direct":
         return {k: np.asarray(groups[k], dtype=np.float64) for k in inverse["params"]}
+    if inverse["kind"] == "vertex":
+        return params_from_vertices(inverse, groups)
     return params_from_normalised(inverse, groups)

@@ -48,26 +48,36 @@ from .encoded import Encoded
 from .train_relu import program_name, training_objective
 
 
+def last_layers_reason(net) -> str:
+    """Why the last hidden layer cannot be scaled into its output layer ("" when it
+    can): an identity output layer with unknown weights in a real box ``lo < hi``
+    after a ReLU layer with unknown real weights and biases in boxes that hold 0."""
+    if len(net.layers) < 2:
+        return "the network has no hidden layer"
+    out, hid = net.layers[-1], net.layers[-2]
+    if not out.trainable or out.activation != IDENTITY:
+        return f"the output layer '{out.name}' must be identity with unknown weights"
+    if out.weight_domain.kind != "real" or not out.weight_domain.lo < out.weight_domain.hi \
+            or out.bias_domain.kind != "real":
+        return f"the output layer '{out.name}' needs a real weight box with lo < hi"
+    if not hid.trainable or hid.activation != RELU:
+        return f"the last hidden layer '{hid.name}' must be ReLU with unknown weights"
+    for d in (hid.weight_domain, hid.bias_domain):
+        if d.kind != "real" or not d.contains_zero():
+            return f"the last hidden layer '{hid.name}' needs real boxes that contain 0"
+    return ""
+
+
 def normalisation_check(query: TrainQuery) -> tuple[bool, bool, str]:
     """``(possible, exact, reason)``: whether the normalised encoding can be
     built for this query, whether it is exact, and why not if not."""
     net, data = query.network, query.data
-    if len(net.layers) < 2:
-        return False, False, "the network has no hidden layer"
-    out, hid = net.layers[-1], net.layers[-2]
-    if out.size != 2 or data.n_classes > 2:
+    if len(net.layers) >= 2 and (net.layers[-1].size != 2 or data.n_classes > 2):
         return False, False, "it needs exactly two classes and two output units"
-    if not out.trainable or out.activation != IDENTITY:
-        return False, False, f"the output layer '{out.name}' must be identity with unknown weights"
-    if out.weight_domain.kind != "real" or not out.weight_domain.lo < out.weight_domain.hi \
-            or out.bias_domain.kind != "real":
-        return False, False, f"the output layer '{out.name}' needs a real weight box with lo < hi"
-    if not hid.trainable or hid.activation != RELU:
-        return False, False, f"the last hidden layer '{hid.name}' must be ReLU with unknown weights"
-    for d in (hid.weight_domain, hid.bias_domain):
-        if d.kind != "real" or not d.contains_zero():
-            return False, False, (f"the last hidden layer '{hid.name}' needs real boxes that "
-                                  "contain 0")
+    reason = last_layers_reason(net)
+    if reason:
+        return False, False, reason
+    out = net.layers[-1]
     if query.nonzero_fraction:
         sizes = [l.size * net.fan_in(k) for k, l in enumerate(net.layers) if l.trainable]
         pos = nonzero_choice(sum(sizes), query.nonzero_fraction, query.nonzero_seed)
@@ -78,14 +88,12 @@ def normalisation_check(query: TrainQuery) -> tuple[bool, bool, str]:
     return True, True, ""
 
 
-def encode_train_normalised(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
-    """The normalised encoding (see the module docstring); check
-    :func:`normalisation_check` first."""
-    net, data = query.network, query.data
-    prog = Program(name=program_name(query))
-    out, hid = net.layers[-1], net.layers[-2]
-    C = out.weight_domain.hi - out.weight_domain.lo
-    h = Activations.constant(np.asarray(data.X, dtype=np.float64))
+def scaled_hidden_layers(prog: Program, query: TrainQuery, C: float):
+    """The hidden layers on the query's samples, the last one's weight and bias boxes
+    ``C`` times as wide: ``(activations, weight variables, parameter names, by layer)``."""
+    net = query.network
+    hid = net.layers[-2]
+    h = Activations.constant(np.asarray(query.data.X, dtype=np.float64))
     weights, params, by_layer = [], [], {}
     for k, layer in enumerate(net.layers[:-1]):
         scale = C if layer is hid else 1.0
@@ -99,6 +107,17 @@ def encode_train_normalised(query: TrainQuery, nonzero_eps: float = 1e-3) -> Enc
         z = dense_pre_activation(prog, layer, h, W, b, (wd.lo * scale, wd.hi * scale),
                                  (bd.lo * scale, bd.hi * scale))
         h = activation(prog, layer, z)
+    return h, weights, params, by_layer
+
+
+def encode_train_normalised(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
+    """The normalised encoding (see the module docstring); check
+    :func:`normalisation_check` first."""
+    net, data = query.network, query.data
+    prog = Program(name=program_name(query))
+    out, hid = net.layers[-1], net.layers[-2]
+    C = out.weight_domain.hi - out.weight_domain.lo
+    h, weights, params, by_layer = scaled_hidden_layers(prog, query, C)
     N, H = h.vars.shape
     bl, bu = out.bias_domain.lo, out.bias_domain.hi
     nonzero_flat = np.zeros(0, np.int64)
@@ -179,12 +198,20 @@ def encode_train_normalised(query: TrainQuery, nonzero_eps: float = 1e-3) -> Enc
     return enc
 
 
-def params_from_normalised(inv: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Parameters of the original network from a normalised answer."""
+def unscaled_hidden_params(inv: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The hidden layers' parameters of an answer whose last hidden layer was scaled
+    by ``inv["C"]`` (:func:`scaled_hidden_layers`), divided back."""
     params = {k: np.asarray(groups[k], dtype=np.float64) for k in inv["params"]}
-    hid, out, C = inv["hidden"], inv["output"], inv["C"]
+    hid, C = inv["hidden"], inv["C"]
     params[f"{hid}.weight"] = params[f"{hid}.weight"] / C
     params[f"{hid}.bias"] = params[f"{hid}.bias"] / C
+    return params
+
+
+def params_from_normalised(inv: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Parameters of the original network from a normalised answer."""
+    params = unscaled_hidden_params(inv, groups)
+    out = inv["output"]
     lo, hi = inv["w_lo"], inv["w_hi"]
     if inv.get("three_valued"):
         sign = ((np.asarray(groups[f"{out}.positive"], float) > 0.5).astype(float)

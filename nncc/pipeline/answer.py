@@ -223,6 +223,11 @@ def answer_from_result(query: Query | None, comp: Compilation, result: SolverRes
             result.objective = -result.objective
         if result.bound is not None:
             result.bound = -result.bound
+    if result.status == NO_SOLUTION and comp.symbol_map.extra["encoding"].get("restricted"):
+        # the encoding searched part of the query's space only: not a proof
+        notes.append("the solver found no network in the restricted encoding, which proves "
+                     "nothing about the query itself: unknown")
+        return Answer(UNKNOWN, query, result=result, compilation=comp, notes=notes)
     if result.status == NO_SOLUTION:
         return Answer(NO_SOLUTION, query, result=result, compilation=comp, notes=notes)
     if result.status == ERROR:

@@ -88,7 +88,7 @@ def encode_query(query, epsilon: float = DEFAULT_EPSILON, bounds: str = DEFAULT_
 
 def arrays_from_groups(inverse: dict, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The answer's arrays (parameters, or inputs and outputs) from the answer groups."""
-    if inverse["kind"] in ("direct", "normalised"):
+    if inverse["kind"] in ("direct", "normalised", "vertex"):
         return params_from_groups(inverse, groups)
     if inverse["kind"] == "binarised":
         from ..encodings.binarised import arrays_from_binarised
