@@ -82,7 +82,7 @@ def main(argv=None) -> int:
     p.add_argument("--only", help="instances whose name contains this text")
     a = p.parse_args(argv)
     rows = {}
-    print(f"{'instance':<24}{'method':<26}{'encoding':<10}{'status':<13}{'checked':<9}"
+    print(f"{'instance':<24}{'method':<32}{'encoding':<10}{'status':<13}{'checked':<9}"
           f"{'seconds':>9}", flush=True)
     for name, dataset, d, hidden, classes, n in CASES:
         if a.only and a.only not in name:
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
             status, checked, secs, kind = run_one(q, how, solver, root_lp, a.time_limit)
             answered = status == "solution" and checked
             rows[name, how, solver, root_lp] = (answered, secs if answered else max(secs, a.time_limit))
-            print(f"{name:<24}{label(how, solver, root_lp):<26}{kind:<10}{status:<13}"
+            print(f"{name:<24}{label(how, solver, root_lp):<32}{kind:<10}{status:<13}"
                   f"{str(checked):<9}{secs:9.2f}", flush=True)
     names = list(dict.fromkeys(k[0] for k in rows))
     ratios = []
