@@ -153,3 +153,23 @@ def test_restriction_never_contradicts_the_exact_encoding(q):
     assert exact.status != "check_failed"
     if ans.status == "solution":
         assert exact.status != "no_solution"
+
+
+def test_forced_inexact_normalisation_reports_no_solution_as_unknown(tmp_path):
+    # chosen non-zero output weights with a box end at 0: the two-class normalisation
+    # is not exact, so forcing it cannot prove that no network exists
+    src = tmp_path / "f.nn"
+    src.write_text("""
+network n { input x[2] dense h[1] relu dense y[2] weights real in [0, 1] }
+data xor { inputs [[0,0], [0,1], [1,0], [1,1]] labels [0, 1, 1, 0] }
+train n on xor { classify margin 0.5  nonzero 100%  normalise on }
+""")
+    q = nncc.load(str(src)).queries[0]
+    ans = nncc.solve(q, "highs", time_limit=30)
+    assert ans.compilation.encoded.inverse["kind"] == "normalised"
+    assert ans.result.status == "no_solution" and ans.status == "unknown"
+    assert any("reported unknown" in n for n in ans.notes)
+    q.normalise = "auto"   # exact or direct: a proof stays a proof
+    exact = nncc.solve(q, "z3", time_limit=30)
+    assert exact.compilation.encoded.inverse["kind"] == "direct"
+    assert exact.status in ("no_solution", "unknown")

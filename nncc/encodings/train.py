@@ -20,6 +20,7 @@ def encode_train(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
         from .binarised import encode_binarised
         return encode_binarised(query, epsilon=nonzero_eps)
     possible, exact, reason = normalisation_check(query)
+    same_answers = exact   # the two encodings have the same feasible networks
     mode = query.normalise
     if possible and query.regularised:
         # the normalisation rescales each hidden unit (and fixes the output weights at the
@@ -37,9 +38,11 @@ def encode_train(query: TrainQuery, nonzero_eps: float = 1e-3) -> Encoded:
                              f"weights times {enc.inverse['C']:g}, output layer '{out}' fixed at "
                              "its box ends and not regularised), so the optimum is that network's")
         elif not exact:
-            enc.notes.append(f"normalisation forced although not exact ({reason}): "
-                             "'no solution' is proven for the normalised problem only")
+            enc.notes.append(f"normalisation forced although not exact ({reason}): a 'no "
+                             "solution' holds for the normalised problem only (reported unknown)")
         enc.inverse["exact"] = exact
+        # a 'no solution' then proves nothing about the query (answer_from_result: unknown)
+        enc.inverse["restricted"] = not same_answers
         return enc
     if mode != "off" and not possible and query.data.n_classes >= 3:
         reason = vertex_check(query)

@@ -32,8 +32,8 @@ outgoing weights are equal in a direct answer contributes nothing but must
 keep its non-zero incoming weights; its sign then takes three values
 {-1, 0, +1} (two Booleans, at most one true), which keeps the encoding exact.
 Otherwise ``auto`` keeps the direct encoding; ``normalise on`` forces it, and
-then "no solution" is proven only for the normalised problem (the report
-says so).
+then "no solution" holds only for the normalised problem and is reported as
+unknown (``inverse["restricted"]``).
 """
 from __future__ import annotations
 
