@@ -88,6 +88,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from nncc.api import solve
+from nncc.solvers.highs import ROOT_LP
 from nncc.problem.dataset import Dataset
 from nncc.problem.network import DenseLayer, Network, ParamDomain
 from nncc.problem.query import TrainQuery
@@ -691,7 +692,7 @@ def main(argv=None) -> int:
                    help="two hidden layers: layerwise (default; the first layer is the one-layer "
                    "answer on the same images, the rest the exact MILP with it fixed) or the "
                    "joint QF_NRA query for --nra-solver")
-    p.add_argument("--root-lp", choices=["auto", "ipm", "simplex"], default="auto",
+    p.add_argument("--root-lp", choices=ROOT_LP, default="auto",
                    help="how highs solves the MILP's root LP (nncc solve --root-lp)")
     p.add_argument("--nra-solver", default="z3", help="solver of the two-hidden-layer (QF_NRA) query")
     p.add_argument("--nra-time-limit", type=float, default=None,

@@ -14,6 +14,7 @@ import sys
 from .. import errors
 from ..budget import steps_text
 from ..analysis.bounds import BOUNDS_METHODS, DEFAULT_BOUNDS
+from ..solvers.highs import ROOT_LP
 from ..writers import TARGETS
 from ..errors import EXIT_CHECK_FAILED, EXIT_FOUND, EXIT_NO_ANSWER, EXIT_UNKNOWN, NnccError
 
@@ -105,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default 10 for adversarial, 1 for maximise, at most half the time limit, "
                    "ending when 90%% of it has passed; 0 skips it); verify statements: as "
                    "nncc verify --split-time")
-    c.add_argument("--root-lp", choices=["auto", "ipm", "simplex"], default="auto",
+    c.add_argument("--root-lp", choices=ROOT_LP, default="auto",
                    help="how highs solves a MILP's root LP: ipm (interior point), simplex "
                    "(highs' own choice, dual simplex) or auto (default: ipm for training "
                    "queries, where dual simplex stalls on the dense sample rows)")

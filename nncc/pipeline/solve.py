@@ -16,6 +16,7 @@ from ..ir.program import Logic
 from ..passes.strict_epsilon import DEFAULT_EPSILON
 from ..problem.query import Query
 from ..progress import Progress
+from ..solvers.highs import ROOT_LP
 from ..solvers.race import Race, is_race, race_file, race_of
 from ..solvers.registry import load_registry
 from ..solvers.result import NO_SOLUTION, SOLUTION, UNKNOWN, SolverResult, race_note
@@ -38,10 +39,6 @@ OBJECTIVE = {"adversarial": "a distance to minimise", "maximize": "an output to 
 # auto: a MILP solver first where the query is MILP-expressible, else SMT
 AUTO_ORDER_MILP = ["highs", "cbc", "z3", "cvc5"]
 AUTO_ORDER_SMT = ["z3", "cvc5"]
-# how highs solves a MILP's root LP (``--root-lp``): ``auto`` is the interior-point
-# method for training MILPs (a zero objective over one dense row per sample and unit,
-# where dual simplex stalls: benchmarks/train_root_lp.py) and highs' own choice else
-ROOT_LP = ("auto", "ipm", "simplex")
 
 
 def pick_solver(registry, solver: str, logic: Logic, optimise: bool = False):

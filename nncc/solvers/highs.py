@@ -96,6 +96,9 @@ BOUND_FOCUS = {"mip_heuristic_effort": "0", "mip_heuristic_run_feasibility_jump"
 # binary takes the option only from an options file.
 ROOT_IPM = {"mip_lp_solver": "ipm"}
 FOCUS = {"bound": BOUND_FOCUS, "root-ipm": ROOT_IPM}
+# ``solve --root-lp``: ``auto`` is the interior-point method for training MILPs and
+# highs' own choice else (``nncc.pipeline.solve._focus``)
+ROOT_LP = ("auto", "ipm", "simplex")
 
 
 def focus_args(focus: str, tmpdir: str) -> list[str]:
