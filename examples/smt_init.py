@@ -186,9 +186,9 @@ def train_query(d, hidden, X, y, classes) -> TrainQuery:
     return TrainQuery(f"h={hid_name(hidden)} n={len(y)}", nncc_network(d, hidden), data, margin=MARGIN)
 
 
-def run_solver(d, hidden, X, y, classes, solver, limit, root_lp="auto"):
-    """``(params or None, status, seconds)``: params only when the answer passed nncc's check."""
-    q = train_query(d, hidden, X, y, classes)
+def solve_checked(q, solver, limit, root_lp="auto"):
+    """``(params or None, status, seconds)`` of ``q``: params only when the answer passed
+    nncc's check."""
     t0 = time.perf_counter()
     try:
         ans = solve(q, solver=solver, time_limit=limit, root_lp=root_lp)
@@ -197,6 +197,11 @@ def run_solver(d, hidden, X, y, classes, solver, limit, root_lp="auto"):
     seconds = time.perf_counter() - t0
     ok = ans.status == "solution" and ans.check is not None and ans.check.ok
     return (ans.params if ok else None), ans.status, seconds
+
+
+def run_solver(d, hidden, X, y, classes, solver, limit, root_lp="auto"):
+    """``(params or None, status, seconds)``: params only when the answer passed nncc's check."""
+    return solve_checked(train_query(d, hidden, X, y, classes), solver, limit, root_lp)
 
 
 def run_layerwise(params_h10, d, hidden, X, y, classes, solver, limit, root_lp="auto"):
@@ -211,18 +216,13 @@ def run_layerwise(params_h10, d, hidden, X, y, classes, solver, limit, root_lp="
                                   DenseLayer("y", 2, "identity", box, box)])
     data = Dataset("smt", X, y, list(classes), "solver subset")
     q = TrainQuery(f"h={hid_name(hidden)} n={len(y)} layer-wise", net, data, margin=MARGIN)
-    t0 = time.perf_counter()
-    try:
-        ans = solve(q, solver=solver, time_limit=limit, root_lp=root_lp)
-    except Exception as exc:  # noqa: BLE001 - as in run_solver
-        return None, f"error: {exc}"[:120], time.perf_counter() - t0
-    seconds = time.perf_counter() - t0
-    if not (ans.status == "solution" and ans.check is not None and ans.check.ok):
-        return None, ans.status, seconds
-    p = {"h0.weight": W1, "h0.bias": b1, **ans.params}
+    rest, status, seconds = solve_checked(q, solver, limit, root_lp)
+    if rest is None:
+        return None, status, seconds
+    p = {"h0.weight": W1, "h0.bias": b1, **rest}
     chk = check_training(train_query(d, hidden, X, y, classes), p)
     assert chk.ok, f"layer-wise answer fails the joint query's check: {chk.problems}"
-    return p, ans.status, seconds
+    return p, status, seconds
 
 
 def lift(params_h10, d, hidden, X, y, classes, seed):
